@@ -1,0 +1,84 @@
+"""Find the tasks due soon or late and create their alerts (cron / Task Scheduler)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
+from django.utils.translation import gettext as _
+
+from core.models import JobRun
+from core.services import jobs
+from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
+
+
+def iso_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            _("Invalid date %(value)r: expected YYYY-MM-DD.") % {"value": value}
+        ) from None
+
+
+class Command(BaseCommand):
+    help = _("Create the deadline alerts due today (or on --date).")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--date", type=str, help=_("Simulate another day (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--dry-run", action="store_true", help=_("Report what would be created; write nothing.")
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = iso_date(options["date"]) if options["date"] else None
+        dry_run: bool = options["dry_run"]
+        try:
+            if dry_run:
+                result = create_deadline_alerts(today=today, dry_run=True)
+            else:
+                result = jobs.run_recorded(
+                    jobs.CHECK_TASK_DEADLINES,
+                    lambda: create_deadline_alerts(today=today),
+                    trigger=JobRun.Trigger.COMMAND,
+                    business_date=today,
+                )
+        except DatabaseError as exc:
+            raise CommandError(_("Database error: %(error)s") % {"error": exc}) from exc
+        self._report(result)
+
+    def _report(self, result: DeadlineRunResult) -> None:
+        heading = _("Dry run for %(date)s") if result.dry_run else _("Deadline check for %(date)s")
+        self.stdout.write(heading % {"date": result.today.isoformat()})
+        labels = {
+            "ALERTE_ECHEANCE": _("due soon"),
+            "ALERTE_CRITIQUE": _("due today"),
+            "ALERTE_RETARD": _("late"),
+        }
+        for alert_type, count in result.created.items():
+            self.stdout.write(f"  {labels[alert_type]}: {count}")
+        self.stdout.write(
+            _("%(total)d alert(s) created, %(tasks)d task(s) scanned in %(duration).2f s.")
+            % {
+                "total": result.total_created,
+                "tasks": result.tasks_scanned,
+                "duration": result.duration_s,
+            }
+        )
+        reasons = {
+            "no_owner": _("task without owner"),
+            "owner_without_access": _("owner no longer has access to the project"),
+        }
+        for skipped in result.skipped:
+            self.stdout.write(
+                self.style.WARNING(
+                    _("  skipped: %(task)s (#%(id)d): %(reason)s")
+                    % {
+                        "task": skipped.tache_nom,
+                        "id": skipped.tache_id,
+                        "reason": reasons[skipped.reason],
+                    }
+                )
+            )

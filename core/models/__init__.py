@@ -1,0 +1,17 @@
+from core.models.jobs import JobRun
+from core.models.notifications import NotificationTache
+from core.models.outbox import OutboundEmail
+from core.models.projects import Etape, MembreProjet, Projet
+from core.models.tasks import Tache
+from core.models.users import User
+
+__all__ = [
+    "Etape",
+    "JobRun",
+    "MembreProjet",
+    "NotificationTache",
+    "OutboundEmail",
+    "Projet",
+    "Tache",
+    "User",
+]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboundEmail(models.Model):
+    """An email waiting to be sent, sent, or failed: the outbox.
+
+    Rows are written in the same transaction as what caused them and sent by a
+    Celery task dispatched after commit, so an email is never lost.
+    """
+
+    class Kind(models.TextChoices):
+        ALERTS = "ALERTS", _("Deadline alerts")
+        SUMMARY = "SUMMARY", _("Daily summary")
+        OTHER = "OTHER", _("Other")
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SENDING = "SENDING", _("Sending")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_emails",
+        verbose_name=_("recipient"),
+    )
+    to_address = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("plain text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    # e.g. "summary:<user id>:<date>": makes "once per lead per day" a database rule.
+    dedup_key = models.CharField(
+        _("deduplication key"), max_length=200, null=True, blank=True, unique=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes = [
+            # Serves the sender: WHERE status IN ('PENDING','SENDING') ORDER BY created_at.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["PENDING", "SENDING"]),
+                name="outbox_to_send_idx",
+            ),
+            # Serves the cleanup of old sent rows and supervision counts.
+            models.Index(fields=["status", "created_at"], name="outbox_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_address}: {self.subject}"

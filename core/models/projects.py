@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Projet(models.Model):
+    class Statut(models.TextChoices):
+        PLANIFIE = "PLANIFIE", _("Planned")
+        EN_COURS = "EN_COURS", _("In progress")
+        SUSPENDU = "SUSPENDU", _("Suspended")
+        TERMINE = "TERMINE", _("Finished")
+        ARCHIVE = "ARCHIVE", _("Archived")
+
+    # Projects whose tasks raise alerts and appear in summaries.
+    ACTIVE_STATUTS = (Statut.PLANIFIE, Statut.EN_COURS)
+
+    nom = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    chef_de_projet = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="projets_diriges",
+        verbose_name=_("project lead"),
+    )
+    membres = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="MembreProjet",
+        related_name="projets",
+        blank=True,
+        verbose_name=_("members"),
+    )
+    statut = models.CharField(
+        _("status"), max_length=20, choices=Statut.choices, default=Statut.EN_COURS
+    )
+    date_debut = models.DateField(_("start date"), null=True, blank=True)
+    date_fin_prevue = models.DateField(_("planned end date"), null=True, blank=True)
+    date_creation = models.DateTimeField(_("created"), auto_now_add=True)
+    date_modification = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        ordering = ["nom"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_fin_prevue__isnull=True)
+                | Q(date_debut__isnull=True)
+                | Q(date_fin_prevue__gte=models.F("date_debut")),
+                name="projet_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.nom}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:projet_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.statut in self.ACTIVE_STATUTS
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+class MembreProjet(models.Model):
+    """A user's membership of a project; ``date_fin`` set means they left."""
+
+    class Role(models.TextChoices):
+        MEMBRE = "MEMBRE", _("Member")
+        REFERENT = "REFERENT", _("Business referent")
+        OBSERVATEUR = "OBSERVATEUR", _("Observer")
+
+    projet = models.ForeignKey(
+        Projet, on_delete=models.CASCADE, related_name="adhesions", verbose_name=_("project")
+    )
+    utilisateur = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="adhesions",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBRE)
+    date_debut = models.DateField(_("joined on"), default=_today)
+    date_fin = models.DateField(_("left on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("project member")
+        verbose_name_plural = _("project members")
+        constraints = [
+            models.UniqueConstraint(fields=["projet", "utilisateur"], name="membre_projet_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.utilisateur} @ {self.projet.code}"
+
+
+class Etape(models.Model):
+    """A phase of a project, in order."""
+
+    projet = models.ForeignKey(
+        Projet, on_delete=models.CASCADE, related_name="etapes", verbose_name=_("project")
+    )
+    nom = models.CharField(_("name"), max_length=200)
+    ordre = models.PositiveSmallIntegerField(_("order"))
+    date_debut_prevue = models.DateField(_("planned start"), null=True, blank=True)
+    date_fin_prevue = models.DateField(_("planned end"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["projet", "ordre"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [
+            models.UniqueConstraint(fields=["projet", "ordre"], name="etape_ordre_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ordre}. {self.nom}"

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person of the organisation: project lead, task owner, administrator.
+
+    The two email preferences are tri-state: ``None`` means "the administrators'
+    default" (settings), so changing a default reaches everyone who never chose.
+    """
+
+    email_alerts = models.BooleanField(
+        _("alert emails"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default chosen by the administrators."),
+    )
+    email_summary = models.BooleanField(
+        _("daily summary email"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default chosen by the administrators."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def wants_alert_emails(self) -> bool:
+        if self.email_alerts is None:
+            return bool(settings.NOTIFICATION_DEFAULT_ALERT_EMAILS)
+        return self.email_alerts
+
+    @property
+    def wants_summary_emails(self) -> bool:
+        if self.email_summary is None:
+            return bool(settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS)
+        return self.email_summary

@@ -1,0 +1,1 @@
+"""Business services: one module per job; callers (commands, tasks, views) stay thin."""

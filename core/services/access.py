@@ -1,0 +1,22 @@
+"""Who may see a project: its chef de projet and its current members."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core.models import MembreProjet
+
+
+def active_membership(*, today: datetime.date) -> Q:
+    """Memberships that give access on ``today`` (joined, not yet left)."""
+    return Q(date_debut__lte=today) & (Q(date_fin__isnull=True) | Q(date_fin__gte=today))
+
+
+def member_exists(*, user_ref: OuterRef, projet_ref: OuterRef, today: datetime.date) -> Exists:
+    """An ``EXISTS`` subquery: the referenced user is a current member of the project."""
+    memberships: QuerySet[MembreProjet] = MembreProjet.objects.filter(
+        active_membership(today=today), utilisateur=user_ref, projet=projet_ref
+    )
+    return Exists(memberships)

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Two commands for a fresh machine, with only Python 3.11 installed.
+
+    python dev.py run    # the application + worker + beat on embedded defaults, demo data
+    python dev.py test   # lint, types, the whole test suite (SQLite and PostgreSQL)
+
+Both create ``.venv`` and install the project into it on first use (again when
+``pyproject.toml`` changes). Standard library only: this file runs before any
+dependency is installed, on Linux and on Windows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def sh(*args: str | Path, env: dict[str, str] | None = None, check: bool = True) -> int:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+    if check and code:
+        sys.exit(code)
+    return code
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its dev extras, once per pyproject."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if not PYTHON.exists():
+        print("Création de l'environnement virtuel .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(digest)
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    sh(PYTHON, "manage.py", *args, env=env)
+
+
+def run() -> None:
+    """Web + worker + beat on one machine: SQLite, embedded broker, console emails."""
+    ensure_venv()
+    env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "true"), PYTHONUNBUFFERED="1")
+    manage("migrate", "--no-input", env=env)
+    manage("collectstatic", "--no-input", "-v0", env=env)
+    manage("seed_demo", env=env)
+    manage("setup_periodic_tasks", env=env)
+    manage("check_task_deadlines", env=env)
+    celery = [str(PYTHON), "-m", "celery", "-A", "si_gouvernance"]
+    commands = {
+        "web": [
+            str(PYTHON),
+            "manage.py",
+            "runserver",
+            os.environ.get("RUN_ADDR", "127.0.0.1:8000"),
+        ],
+        "worker": [
+            *celery,
+            "worker",
+            "--loglevel=INFO",
+            "--pool=solo" if os.name == "nt" else "--pool=threads",
+            "--concurrency=2",
+        ],
+        "beat": [*celery, "beat", "--loglevel=INFO"],
+    }
+    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    print("\nSI-Gouvernance : http://127.0.0.1:8000/  (Ctrl+C pour arrêter)\n", flush=True)
+    try:
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    failed = [name for name, p in processes.items() if p.returncode not in (0, -15, None)]
+    sys.exit(1 if failed else 0)
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium for the browser tests (never a test tool's download)."""
+    if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
+        return
+    if os.name != "nt" and shutil.which("apt-get") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env, check=False)
+        sh("apt-get", "install", "-y", "-qq", "chromium", env=env, check=False)
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
+    dsn = url.replace("postgres://", "postgresql://")
+    code = f"import psycopg; psycopg.connect({dsn!r}, connect_timeout=3).close()"
+    probe = [str(PYTHON), "-c", code]
+    ok = subprocess.call(probe, cwd=ROOT, stderr=subprocess.DEVNULL) == 0
+    if not ok and os.environ.get("CI"):
+        sys.exit(f"PostgreSQL is required in CI and not reachable at {url}")
+    return url if ok else None
+
+
+def test(extra: list[str]) -> None:
+    """Lint, types, then the whole suite on PostgreSQL and the core suite on SQLite."""
+    ensure_venv()
+    ensure_chromium()
+    sh(BIN / "ruff", "check", ".")
+    sh(BIN / "ruff", "format", "--check", ".")
+    sh(BIN / "mypy")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="si_gouvernance.settings_test", ENV_FILE=os.devnull)
+    pg = postgres_url()
+    if pg:
+        print("\n== Suite complète sur PostgreSQL ==", flush=True)
+        sh(PYTHON, "-m", "pytest", "--create-db", *extra, env=dict(env, DATABASE_URL=pg))
+        print("\n== Suite du domaine sur SQLite ==", flush=True)
+        sh(
+            PYTHON,
+            "-m",
+            "pytest",
+            "--create-db",
+            "-m",
+            "not worker and not browser and not postgres",
+            *extra,
+            env=env,
+        )
+    else:
+        print(
+            "PostgreSQL absent : suite complète sur SQLite (tests PostgreSQL ignorés)", flush=True
+        )
+        sh(PYTHON, "-m", "pytest", "--create-db", *extra, env=env)
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "help"
+    if command == "run":
+        run()
+    elif command == "test":
+        test(sys.argv[2:])
+    elif command == "install":
+        ensure_venv()
+    else:
+        print(__doc__)
+        sys.exit(0 if command == "help" else 2)
+
+
+if __name__ == "__main__":
+    main()

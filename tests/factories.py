@@ -1,0 +1,71 @@
+"""factory-boy factories for the domain."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from core.models import Etape, MembreProjet, NotificationTache, Projet, Tache, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@dsi.example.org")
+    password = factory.django.Password("motdepasse-test")
+
+
+class ProjetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Projet
+
+    nom = factory.Sequence(lambda n: f"Projet {n}")
+    code = factory.Sequence(lambda n: f"prj-{n}")
+    chef_de_projet = factory.SubFactory(UserFactory)
+    statut = Projet.Statut.EN_COURS
+
+
+class MembreProjetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MembreProjet
+
+    projet = factory.SubFactory(ProjetFactory)
+    utilisateur = factory.SubFactory(UserFactory)
+    date_debut = datetime.date(2020, 1, 1)
+
+
+class EtapeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Etape
+
+    projet = factory.SubFactory(ProjetFactory)
+    nom = factory.Sequence(lambda n: f"Étape {n}")
+    ordre = factory.Sequence(lambda n: n + 1)
+
+
+class TacheFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tache
+
+    projet = factory.SubFactory(ProjetFactory)
+    nom = factory.Sequence(lambda n: f"Tâche {n}")
+    statut = Tache.Statut.A_FAIRE
+    date_echeance = factory.LazyFunction(timezone.localdate)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationTache
+
+    destinataire = factory.SubFactory(UserFactory)
+    tache = factory.SubFactory(TacheFactory)
+    type_notification = NotificationTache.Type.ALERTE_RETARD
+    titre = factory.Sequence(lambda n: f"Notification {n}")
+    message = "Message de test."
