@@ -46,6 +46,7 @@ class DeadlineRunResult:
     skipped: list[SkippedRecipient] = field(default_factory=list)
     tasks_scanned: int = 0
     duration_s: float = 0.0
+    emails_queued: int = 0
 
     @property
     def total_created(self) -> int:
@@ -64,6 +65,7 @@ class DeadlineRunResult:
                 for s in self.skipped
             ],
             "duration_s": round(self.duration_s, 3),
+            "emails_queued": self.emails_queued,
         }
 
 

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from core.models import JobRun
 from core.services import jobs
-from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
+from core.services.daily_check import run_deadline_check
+from core.services.deadlines import DeadlineRunResult
 
 
 def iso_date(value: str) -> datetime.date:
@@ -37,11 +38,11 @@ class Command(BaseCommand):
         dry_run: bool = options["dry_run"]
         try:
             if dry_run:
-                result = create_deadline_alerts(today=today, dry_run=True)
+                result = run_deadline_check(today=today, dry_run=True)
             else:
                 result = jobs.run_recorded(
                     jobs.CHECK_TASK_DEADLINES,
-                    lambda: create_deadline_alerts(today=today),
+                    lambda: run_deadline_check(today=today),
                     trigger=JobRun.Trigger.COMMAND,
                     business_date=today,
                 )
