@@ -1,0 +1,212 @@
+"""Django admin for the DSI's administrators.
+
+Every changelist joins what its columns show (``list_select_related``) and every
+foreign key to a big table is an autocomplete, so a page runs a fixed number of
+queries however many rows there are.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from core.models import (
+    Etape,
+    JobRun,
+    MembreProjet,
+    NotificationTache,
+    OutboundEmail,
+    Projet,
+    Tache,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        (_("Email notifications"), {"fields": ("email_alerts", "email_summary")}),
+    )
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_active",
+        "is_staff",
+        "email_alerts",
+        "email_summary",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "email_alerts", "email_summary")
+
+
+class MembreProjetInline(admin.TabularInline):
+    model = MembreProjet
+    extra = 0
+    autocomplete_fields = ("utilisateur",)
+    fields = ("utilisateur", "role", "date_debut", "date_fin")
+
+
+class EtapeInline(admin.TabularInline):
+    model = Etape
+    extra = 0
+    fields = ("ordre", "nom", "date_debut_prevue", "date_fin_prevue")
+    ordering = ("ordre",)
+
+
+@admin.register(Projet)
+class ProjetAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "nom",
+        "chef_de_projet",
+        "statut",
+        "date_debut",
+        "date_fin_prevue",
+        "open_tasks",
+    )
+    list_display_links = ("code", "nom")
+    list_filter = ("statut",)
+    search_fields = ("code", "nom", "chef_de_projet__last_name", "chef_de_projet__username")
+    list_select_related = ("chef_de_projet",)
+    autocomplete_fields = ("chef_de_projet",)
+    date_hierarchy = "date_debut"
+    inlines = (MembreProjetInline, EtapeInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Projet]:
+        # One aggregate in the changelist query rather than one COUNT per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_open_tasks=Count("taches", filter=Q(taches__statut__in=Tache.OPEN_STATUTS)))
+        )
+
+    @admin.display(description=_("open tasks"), ordering="_open_tasks")
+    def open_tasks(self, obj: Projet) -> int:
+        return getattr(obj, "_open_tasks", 0)
+
+
+@admin.register(MembreProjet)
+class MembreProjetAdmin(admin.ModelAdmin):
+    list_display = ("utilisateur", "projet", "role", "date_debut", "date_fin")
+    list_filter = ("role", "projet__statut")
+    search_fields = (
+        "utilisateur__username",
+        "utilisateur__last_name",
+        "projet__code",
+        "projet__nom",
+    )
+    list_select_related = ("utilisateur", "projet")
+    autocomplete_fields = ("utilisateur", "projet")
+
+
+@admin.register(Etape)
+class EtapeAdmin(admin.ModelAdmin):
+    list_display = ("nom", "projet", "ordre", "date_debut_prevue", "date_fin_prevue")
+    list_filter = ("projet__statut",)
+    search_fields = ("nom", "projet__code", "projet__nom")
+    list_select_related = ("projet",)
+    autocomplete_fields = ("projet",)
+    ordering = ("projet__nom", "ordre")
+
+
+@admin.register(Tache)
+class TacheAdmin(admin.ModelAdmin):
+    list_display = (
+        "nom",
+        "projet",
+        "etape",
+        "responsable",
+        "statut",
+        "priorite",
+        "date_echeance",
+        "date_fin_reelle",
+    )
+    list_filter = ("statut", "priorite", "projet__statut", "projet")
+    search_fields = (
+        "nom",
+        "description",
+        "projet__code",
+        "projet__nom",
+        "responsable__username",
+        "responsable__last_name",
+    )
+    list_select_related = ("projet", "etape", "responsable")
+    autocomplete_fields = ("projet", "etape", "responsable")
+    date_hierarchy = "date_echeance"
+    list_per_page = 50
+
+
+@admin.register(NotificationTache)
+class NotificationTacheAdmin(admin.ModelAdmin):
+    list_display = (
+        "titre",
+        "destinataire",
+        "type_notification",
+        "tache",
+        "date_alerte",
+        "lue",
+        "date_creation",
+        "emailed",
+    )
+    list_filter = ("type_notification", "lue", "date_alerte")
+    search_fields = ("titre", "message", "destinataire__username", "tache__nom")
+    list_select_related = ("destinataire", "tache")
+    autocomplete_fields = ("destinataire", "tache")
+    raw_id_fields = ("outbound_email",)
+    date_hierarchy = "date_creation"
+    readonly_fields = ("date_creation", "date_alerte", "date_echeance")
+
+    @admin.display(description=_("emailed"), boolean=True)
+    def emailed(self, obj: NotificationTache) -> bool:
+        return obj.outbound_email_id is not None
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Runs are written by the jobs themselves: the admin only reads them."""
+
+    list_display = (
+        "job",
+        "business_date",
+        "trigger",
+        "status",
+        "started_at",
+        "finished_at",
+        "hostname",
+    )
+    list_filter = ("job", "status", "trigger")
+    search_fields = ("job", "task_id", "hostname", "error")
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in JobRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: JobRun | None = None) -> bool:
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox: what was sent, what waits, what failed and why."""
+
+    list_display = (
+        "subject",
+        "to_address",
+        "kind",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("subject", "to_address", "recipient__username", "dedup_key", "last_error")
+    list_select_related = ("recipient",)
+    autocomplete_fields = ("recipient",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "sent_at", "attempts", "last_error", "dedup_key")
