@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.models import JobRun
 from core.services import jobs
@@ -24,8 +25,19 @@ def iso_date(value: str) -> datetime.date:
         ) from None
 
 
+TYPE_LABELS = {
+    "ALERTE_ECHEANCE": _lazy("due soon"),
+    "ALERTE_CRITIQUE": _lazy("due today"),
+    "ALERTE_RETARD": _lazy("late"),
+}
+SKIP_REASONS = {
+    "no_owner": _lazy("task without owner"),
+    "owner_without_access": _lazy("owner no longer has access to the project"),
+}
+
+
 class Command(BaseCommand):
-    help = _("Create the deadline alerts due today (or on --date).")
+    help = _lazy("Create the deadline alerts due today (or on --date).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", type=str, help=_("Simulate another day (YYYY-MM-DD)."))
@@ -53,33 +65,43 @@ class Command(BaseCommand):
     def _report(self, result: DeadlineRunResult) -> None:
         heading = _("Dry run for %(date)s") if result.dry_run else _("Deadline check for %(date)s")
         self.stdout.write(heading % {"date": result.today.isoformat()})
-        labels = {
-            "ALERTE_ECHEANCE": _("due soon"),
-            "ALERTE_CRITIQUE": _("due today"),
-            "ALERTE_RETARD": _("late"),
-        }
         for alert_type, count in result.created.items():
-            self.stdout.write(f"  {labels[alert_type]}: {count}")
+            self.stdout.write(f"  {TYPE_LABELS[alert_type]}: {count}")
+        summary = (
+            _("%(total)d alert(s) would be created, %(tasks)d task(s) scanned in %(duration).2f s.")
+            if result.dry_run
+            else _("%(total)d alert(s) created, %(tasks)d task(s) scanned in %(duration).2f s.")
+        )
         self.stdout.write(
-            _("%(total)d alert(s) created, %(tasks)d task(s) scanned in %(duration).2f s.")
+            summary
             % {
                 "total": result.total_created,
                 "tasks": result.tasks_scanned,
                 "duration": result.duration_s,
             }
         )
-        reasons = {
-            "no_owner": _("task without owner"),
-            "owner_without_access": _("owner no longer has access to the project"),
-        }
+        if not result.dry_run:
+            self.stdout.write(
+                _("%(emails)d alert email(s) queued.") % {"emails": result.emails_queued}
+            )
+        self._report_skipped(result)
+
+    def _report_skipped(self, result: DeadlineRunResult) -> None:
+        if not result.skipped:
+            return
+        self.stdout.write(
+            self.style.WARNING(
+                _("%(count)d recipient(s) skipped:") % {"count": len(result.skipped)}
+            )
+        )
         for skipped in result.skipped:
             self.stdout.write(
                 self.style.WARNING(
-                    _("  skipped: %(task)s (#%(id)d): %(reason)s")
+                    _("  %(task)s (#%(id)d): %(reason)s")
                     % {
                         "task": skipped.tache_nom,
                         "id": skipped.tache_id,
-                        "reason": reasons[skipped.reason],
+                        "reason": SKIP_REASONS[skipped.reason],
                     }
                 )
             )

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.models import Etape, MembreProjet, Projet, Tache, User
 
@@ -115,7 +116,7 @@ NO_OWNER_RATE = 0.08
 
 
 class Command(BaseCommand):
-    help = _("Fill an empty database with demo data (a French IT department).")
+    help = _lazy("Fill an empty database with demo data (a French IT department).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

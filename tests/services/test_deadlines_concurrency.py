@@ -1,0 +1,74 @@
+"""Two checks at the same time (two beat ticks, beat + a manual run): no duplicate.
+
+Real PostgreSQL, real connections: each thread has its own, and both insert the
+same alerts at once. The unique key with ON CONFLICT DO NOTHING must make the
+second insert wait for the first and then skip, never duplicate or fail.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from core.models import NotificationTache, Tache
+from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
+from tests.conftest import TODAY
+from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
+
+RUNS = 4
+
+
+def _run_at_once(today: datetime.date) -> list[DeadlineRunResult | BaseException]:
+    barrier = threading.Barrier(RUNS)
+    outcomes: list[DeadlineRunResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(create_deadline_alerts(today=today))
+        except BaseException as exc:  # reported to the main thread, below
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(RUNS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_never_duplicate(postgres_db: None) -> None:
+    lead, owner = UserFactory(username="alice"), UserFactory(username="bob")
+    projet = ProjetFactory(chef_de_projet=lead)
+    MembreProjetFactory(projet=projet, utilisateur=owner)
+    offsets = [2, 1, 0, -1, -5] * 100
+    Tache.objects.bulk_create(
+        Tache(
+            projet=projet,
+            nom=f"T{i}",
+            responsable=owner,
+            date_echeance=TODAY + datetime.timedelta(days=offset),
+        )
+        for i, offset in enumerate(offsets)
+    )
+
+    # Day 1: J-2, J-1 (owner) + J, late (owner and lead) = 100 + 100 + 200 + 200 + 200.
+    # Day 2: J-1 (owner) + J + three late offsets (owner and lead) = 100 + 200 + 600.
+    for today, expected in ((TODAY, 800), (TODAY + datetime.timedelta(days=1), 900)):
+        outcomes = _run_at_once(today)
+
+        assert [o for o in outcomes if isinstance(o, BaseException)] == []
+        assert len(outcomes) == RUNS
+        assert NotificationTache.objects.filter(date_alerte=today).count() == expected
+
+    keys = NotificationTache.objects.values_list(
+        "tache_id", "destinataire_id", "type_notification", "date_alerte"
+    )
+    assert len(keys) == len(set(keys)) == 1700
