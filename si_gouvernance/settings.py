@@ -56,6 +56,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # First, so core/templates/registration/ overrides the admin's auth pages.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,7 +68,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "django_celery_results",
-    "core",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,107 @@
+"""Projects and tasks a user may see, with their health figures."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from core.models import MembreProjet, Projet, Tache, User
+from core.services.access import active_membership
+
+OPEN = Q(statut__in=Tache.OPEN_STATUTS)
+
+
+def week_start(today: datetime.date) -> datetime.date:
+    """Monday of ``today``'s week: "this week" means the calendar week."""
+    return today - datetime.timedelta(days=today.weekday())
+
+
+def visible_projets(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+    """Projects ``user`` leads or is a current member of; nobody else's."""
+    memberships = MembreProjet.objects.filter(
+        active_membership(today=today), utilisateur=user, projet=OuterRef("pk")
+    )
+    return Projet.objects.filter(Q(chef_de_projet=user) | Exists(memberships))
+
+
+def with_health(projets: QuerySet[Projet], *, today: datetime.date) -> QuerySet[Projet]:
+    """Annotate open, late and done-this-week task counts in the same query."""
+    monday = week_start(today)
+    done_this_week = Q(taches__statut=Tache.Statut.TERMINEE) & (
+        Q(taches__date_fin_reelle__gte=monday)
+        | Q(taches__date_fin_reelle__isnull=True, taches__date_modification__date__gte=monday)
+    )
+    open_tasks = Q(taches__statut__in=Tache.OPEN_STATUTS)
+    return projets.annotate(
+        nb_open=Count("taches", filter=open_tasks),
+        nb_late=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
+        nb_done_week=Count("taches", filter=done_this_week),
+    )
+
+
+def projet_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+    projets = visible_projets(user=user, today=today).select_related("chef_de_projet")
+    return with_health(projets, today=today).order_by("nom")
+
+
+def led_projets(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+    """The active projects a chef de projet leads, with health figures."""
+    projets = Projet.objects.filter(chef_de_projet=user, statut__in=Projet.ACTIVE_STATUTS)
+    return with_health(projets, today=today).order_by("nom")
+
+
+def get_projet_for(*, user: User, pk: int, today: datetime.date) -> Projet:
+    """The project if ``user`` may see it; 404 otherwise (its existence is not leaked)."""
+    projets = visible_projets(user=user, today=today).select_related("chef_de_projet")
+    return get_object_or_404(projets, pk=pk)
+
+
+@dataclass(frozen=True)
+class ProjetDetail:
+    projet: Projet
+    etapes: list
+    adhesions: list
+    taches: list
+
+
+def projet_detail(*, projet: Projet, today: datetime.date) -> ProjetDetail:
+    """Phases, current members and tasks of a project: three queries."""
+    etapes = list(projet.etapes.order_by("ordre"))
+    adhesions = list(
+        projet.adhesions.filter(active_membership(today=today))
+        .select_related("utilisateur")
+        .order_by("utilisateur__last_name", "utilisateur__first_name")
+    )
+    taches = list(
+        projet.taches.select_related("responsable", "etape").order_by(
+            "etape__ordre", "date_echeance", "nom"
+        )
+    )
+    return ProjetDetail(projet=projet, etapes=etapes, adhesions=adhesions, taches=taches)
+
+
+def get_tache_for(*, user: User, pk: int, today: datetime.date) -> Tache:
+    """The task if ``user`` may see its project; 404 otherwise."""
+    taches = Tache.objects.filter(
+        projet__in=visible_projets(user=user, today=today)
+    ).select_related("projet__chef_de_projet", "responsable", "etape")
+    return get_object_or_404(taches, pk=pk)
+
+
+def urgent_taches_of_led_projets(
+    *, user: User, today: datetime.date, limit: int = 10
+) -> list[Tache]:
+    """The open tasks with the nearest (or most overdue) due dates across led projects."""
+    return list(
+        Tache.objects.filter(
+            OPEN,
+            projet__chef_de_projet=user,
+            projet__statut__in=Projet.ACTIVE_STATUTS,
+            date_echeance__isnull=False,
+        )
+        .select_related("projet", "responsable")
+        .order_by("date_echeance", "nom")[:limit]
+    )

@@ -1,0 +1,28 @@
+"""Small helpers shared by the views."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from core.models import User
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in user (every view is behind login_required)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where to go back after a POST: ``next`` if it stays on this site."""
+    target = request.POST.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else default
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"

@@ -1,0 +1,42 @@
+"""The home page, "Mes tâches": my open tasks by urgency, my projects' health."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.selectors import projects, tasks
+from core.views._common import current_user
+
+GROUP_LABELS = {
+    tasks.LATE: _("Late"),
+    tasks.TODAY: _("Due today"),
+    tasks.THIS_WEEK: _("This week"),
+    tasks.LATER: _("Later"),
+    tasks.NO_DUE_DATE: _("No due date"),
+}
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    today = timezone.localdate()
+    my_tasks = tasks.my_tasks_by_urgency(user=user, today=today)
+    led = list(projects.led_projets(user=user, today=today))
+    context = {
+        "today": today,
+        "groups": [
+            {"key": key, "label": GROUP_LABELS[key], "taches": my_tasks.groups[key]}
+            for key in tasks.GROUP_ORDER
+        ],
+        "total": my_tasks.total,
+        "led_projets": led,
+        # Only a chef de projet pays for this query.
+        "urgent_taches": (
+            projects.urgent_taches_of_led_projets(user=user, today=today) if led else []
+        ),
+    }
+    return render(request, "core/dashboard.html", context)

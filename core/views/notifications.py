@@ -1,0 +1,84 @@
+"""The notification centre: list, filter, mark one or all as read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from core.forms import NotificationFilterForm
+from core.models import NotificationTache
+from core.selectors.notifications import notification_page, unread_count
+from core.views._common import current_user, is_htmx, safe_next
+
+URGENCY = {
+    NotificationTache.Type.ALERTE_RETARD: "late",
+    NotificationTache.Type.ALERTE_CRITIQUE: "today",
+    NotificationTache.Type.ALERTE_ECHEANCE: "soon",
+}
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    filter_form = NotificationFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = notification_page(user=user, page=request.GET.get("page", 1), **filters)
+    for notification in page.object_list:
+        notification.urgency = URGENCY.get(notification.type_notification, "soon")
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filter_form": filter_form,
+        "filters": filters,
+        "query": query.urlencode(),
+    }
+    return render(request, "core/notifications.html", context)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's own notifications read; someone else's id is a 404."""
+    user = current_user(request)
+    notification = get_object_or_404(
+        NotificationTache.objects.select_related("tache__projet"), pk=pk, destinataire=user
+    )
+    # Conditional: a second click keeps the first reading time.
+    NotificationTache.objects.filter(pk=notification.pk, lue=False).update(
+        lue=True, date_lecture=timezone.now()
+    )
+    if is_htmx(request):
+        notification.lue = True
+        notification.urgency = URGENCY.get(notification.type_notification, "soon")
+        context = {"notification": notification, "unread_notifications": unread_count(user=user)}
+        return render(request, "core/partials/notification_read.html", context)
+    return redirect(safe_next(request, reverse("core:notification_list")))
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    """One UPDATE on the unread partial index, whatever the number of rows."""
+    unread = NotificationTache.objects.filter(destinataire=current_user(request), lue=False)
+    updated = unread.update(lue=True, date_lecture=timezone.now())
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked as read.",
+            "%(count)d notifications marked as read.",
+            updated,
+        )
+        % {"count": updated}
+        if updated
+        else _("Everything was already read."),
+    )
+    return redirect(safe_next(request, reverse("core:notification_list")))

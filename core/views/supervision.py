@@ -1,0 +1,65 @@
+"""Supervision of the periodic jobs, for staff: runs, schedule, worker, outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core import tasks
+from core.selectors import supervision
+from si_gouvernance.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied(_("This page is reserved for administrators."))
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+@staff_required
+@require_GET
+def supervision_page(request: HttpRequest) -> HttpResponse:
+    context = {
+        "jobs": supervision.job_statuses(now=timezone.now()),
+        "worker": supervision.worker_status(app=celery_app),
+        "outbox": supervision.outbox_counts(),
+        "flower_url": settings.FLOWER_URL,
+    }
+    return render(request, "core/supervision.html", context)
+
+
+@staff_required
+@require_POST
+def run_deadline_check(request: HttpRequest) -> HttpResponse:
+    """Queue the daily check now; safe to press twice, the engine never duplicates."""
+    try:
+        result = tasks.check_task_deadlines.apply_async(kwargs={"trigger": "MANUAL"})
+    except Exception as exc:  # broker down: say so, do not pretend it was queued
+        logger.warning("Could not queue the deadline check: %s", exc)
+        messages.error(
+            request,
+            _("The deadline check could not be queued: %(error)s") % {"error": exc},
+        )
+    else:
+        messages.success(request, _("Deadline check queued (task %(id)s).") % {"id": result.id})
+    return redirect("core:supervision")
