@@ -1,0 +1,124 @@
+"""The admin a DSI administrator uses: every page loads, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import JobRun, OutboundEmail, Tache
+from core.services.deadlines import create_deadline_alerts
+from tests.conftest import TODAY, World
+from tests.factories import EtapeFactory, MembreProjetFactory, ProjetFactory, UserFactory
+
+MODELS = [
+    "user",
+    "projet",
+    "membreprojet",
+    "etape",
+    "tache",
+    "notificationtache",
+    "jobrun",
+    "outboundemail",
+]
+
+
+@pytest.fixture
+def admin_client(world: World) -> Client:
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def add_rows(world: World, n: int) -> None:
+    """n more of everything the changelists show."""
+    for i in range(n):
+        lead = UserFactory()
+        projet = ProjetFactory(chef_de_projet=lead)
+        MembreProjetFactory(projet=projet, utilisateur=world.bob)
+        etape = EtapeFactory(projet=projet, ordre=1)
+        Tache.objects.create(
+            projet=projet, etape=etape, nom=f"T{i}", responsable=world.bob, date_echeance=TODAY
+        )
+        JobRun.objects.create(
+            job="check_task_deadlines", business_date=TODAY, started_at=timezone.now()
+        )
+        OutboundEmail.objects.create(
+            recipient=lead, to_address=lead.email, subject=f"S{i}", body_text="x"
+        )
+    create_deadline_alerts(today=TODAY)
+
+
+def changelist_queries(client: Client, model: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(f"admin:core_{model}_changelist"))
+    assert response.status_code == 200, model
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client: Client, world: World, model: str
+) -> None:
+    add_rows(world, 2)
+    few = changelist_queries(admin_client, model)
+    add_rows(world, 12)
+    many = changelist_queries(admin_client, model)
+
+    assert many == few, f"{model}: {few} queries with few rows, {many} with more"
+
+
+def test_changelists_show_what_matters(admin_client: Client, world: World) -> None:
+    add_rows(world, 1)
+    Tache.objects.create(projet=world.projet, nom="Recette du portail", responsable=world.bob)
+
+    projets = admin_client.get(reverse("admin:core_projet_changelist")).content.decode()
+    taches = admin_client.get(reverse("admin:core_tache_changelist") + "?q=portail")
+
+    assert "Refonte du portail" in projets and str(world.alice) in projets
+    assert taches.status_code == 200
+    found = [t.nom for t in taches.context["cl"].result_list]
+    assert found == ["Recette du portail"]  # searched by project code: only the portail's
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_add_page_loads(admin_client: Client, model: str) -> None:
+    response = admin_client.get(reverse(f"admin:core_{model}_add"))
+
+    # Job runs are written by the jobs only.
+    assert response.status_code == (403 if model == "jobrun" else 200)
+
+
+def test_projet_change_page_shows_members_and_phases(admin_client: Client, world: World) -> None:
+    EtapeFactory(projet=world.projet, nom="Cadrage", ordre=1)
+
+    response = admin_client.get(reverse("admin:core_projet_change", args=[world.projet.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Cadrage" in page and "adhesions-0-utilisateur" in page
+
+
+def test_user_change_page_has_the_email_preferences(admin_client: Client, world: World) -> None:
+    response = admin_client.get(reverse("admin:core_user_change", args=[world.bob.pk]))
+
+    page = response.content.decode()
+    assert 'name="email_alerts"' in page and 'name="email_summary"' in page
+
+
+def test_open_tasks_column_counts_only_open_tasks(admin_client: Client, world: World) -> None:
+    for statut in (Tache.Statut.A_FAIRE, Tache.Statut.BLOQUEE, Tache.Statut.TERMINEE):
+        Tache.objects.create(projet=world.projet, nom=statut, statut=statut)
+    Tache.objects.create(
+        projet=world.projet, nom="old", date_echeance=TODAY - datetime.timedelta(days=1)
+    )
+
+    response = admin_client.get(reverse("admin:core_projet_changelist"))
+
+    assert response.context["cl"].result_list[0]._open_tasks == 3
