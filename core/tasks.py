@@ -7,35 +7,74 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import DatabaseError, InterfaceError
+from kombu.exceptions import OperationalError as BrokerError
 
 from core.models import JobRun
 from core.services import jobs
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
+from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
 
 # --- Periodic jobs (issue 3) ----------------------------------------------------
+# Retried 3 times, 5 minutes apart, on database or broker errors (a restart, a
+# failover); anything else (bad arguments, a bug) fails at once and visibly.
+# Time limits: CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT (settings).
+RETRY_DELAY_S = 300
+PERIODIC_JOB: dict[str, Any] = {
+    "bind": True,
+    "autoretry_for": (DatabaseError, InterfaceError, BrokerError),
+    "max_retries": 3,
+    "default_retry_delay": RETRY_DELAY_S,
+    "retry_backoff": False,
+    "retry_jitter": False,
+}
 
 
-@shared_task(name="core.tasks.check_task_deadlines", bind=True)
-def check_task_deadlines(self: Any) -> dict[str, Any]:
-    result = jobs.run_recorded(
+@shared_task(name="core.tasks.check_task_deadlines", **PERIODIC_JOB)
+def check_task_deadlines(
+    self: Any, trigger: str = JobRun.Trigger.BEAT.value, today: str | None = None
+) -> dict[str, Any]:
+    """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
+    day = jobs.parse_day(today)
+    return jobs.run_job(
         jobs.CHECK_TASK_DEADLINES,
-        run_deadline_check,
-        trigger=JobRun.Trigger.BEAT,
+        lambda: run_deadline_check(today=day),
+        trigger=jobs.parse_trigger(trigger),
+        business_date=day,
         task_id=self.request.id or "",
     )
-    return {"status": "success", **result.as_dict()}
 
 
-@shared_task(name="core.tasks.cleanup_old_notifications", bind=True)
-def cleanup_old_notifications(self: Any, days: int = 30) -> dict[str, Any]:
-    counts = jobs.run_recorded(
+@shared_task(name="core.tasks.cleanup_old_notifications", **PERIODIC_JOB)
+def cleanup_old_notifications(
+    self: Any, days: int = 30, trigger: str = JobRun.Trigger.BEAT.value
+) -> dict[str, Any]:
+    """Service: core.services.cleanup.cleanup_old_notifications (batched deletes)."""
+    days = validate_days(days)  # a bad value fails here, before any retry or record
+    return jobs.run_job(
         jobs.CLEANUP_OLD_NOTIFICATIONS,
         lambda: cleanup_service(days=days),
-        trigger=JobRun.Trigger.BEAT,
+        trigger=jobs.parse_trigger(trigger),
         task_id=self.request.id or "",
     )
-    return {"status": "success", **counts}
+
+
+@shared_task(name="core.tasks.send_daily_summary", **PERIODIC_JOB)
+def send_daily_summary(
+    self: Any, today: str | None = None, trigger: str = JobRun.Trigger.BEAT.value
+) -> dict[str, Any]:
+    """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
+    from core.services.summary import send_daily_summary as summary_service
+
+    day = jobs.parse_day(today)
+    return jobs.run_job(
+        jobs.SEND_DAILY_SUMMARY,
+        lambda: summary_service(today=day),
+        trigger=jobs.parse_trigger(trigger),
+        business_date=day,
+        task_id=self.request.id or "",
+    )
 
 
 # --- Email delivery (issue 4) ------------------------------------------------------

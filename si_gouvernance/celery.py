@@ -1,12 +1,25 @@
-"""The Celery application, configured from Django settings (namespace ``CELERY``)."""
+"""The Celery application, configured from Django settings (namespace ``CELERY``).
+
+Every value comes from ``si_gouvernance/settings.py`` (which reads the environment);
+docs/operations.md lists them. This module also wires two worker/beat signals:
+logging (console + ``logs/celery.log``) and the catch-up of a missed daily check.
+"""
 
 from __future__ import annotations
 
+import copy
+import logging.config
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "si_gouvernance.settings")
+
+CELERY_LOG_MAX_BYTES = 10 * 1024 * 1024
+CELERY_LOG_BACKUP_COUNT = 5
+logger = logging.getLogger(__name__)
 
 app = Celery("si_gouvernance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -18,3 +31,43 @@ def debug_task(self):  # noqa: ANN001
     """Echo the request: the seed document's first check that a worker answers."""
     print(f"Request: {self.request!r}")
     return {"status": "success", "task_id": self.request.id}
+
+
+def celery_logging_config() -> dict[str, Any]:
+    """Django's LOGGING plus a rotated ``celery.log`` for the worker and beat."""
+    from django.conf import settings
+
+    config: dict[str, Any] = copy.deepcopy(settings.LOGGING)
+    config.setdefault("formatters", {})["celery"] = {"format": settings.LOG_FORMAT}
+    handlers: dict[str, Any] = config.setdefault("handlers", {})
+    handlers.setdefault("console", {"class": "logging.StreamHandler", "formatter": "celery"})
+    handlers["celery_file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": str(settings.LOG_DIR / "celery.log"),
+        "maxBytes": CELERY_LOG_MAX_BYTES,
+        "backupCount": CELERY_LOG_BACKUP_COUNT,
+        "formatter": "celery",
+        "encoding": "utf-8",
+    }
+    root: dict[str, Any] = config.setdefault("root", {"level": settings.LOG_LEVEL})
+    # The web's own file stays the web's: worker and beat write to celery.log.
+    root["handlers"] = ["console", "celery_file"]
+    return config
+
+
+@setup_logging.connect
+def _setup_logging(**_kwargs: Any) -> None:
+    # Connecting this signal stops Celery from installing its own handlers.
+    logging.config.dictConfig(celery_logging_config())
+
+
+@worker_ready.connect
+def _catch_up_missed_check(**_kwargs: Any) -> None:
+    from core.services.catch_up import enqueue_missed_deadline_check
+
+    try:
+        enqueue_missed_deadline_check()
+    except Exception:
+        # A worker must start even when the database is briefly unreachable;
+        # the health check reports a daily check that never ran.
+        logger.exception("Catch-up of the daily deadline check failed")

@@ -214,12 +214,20 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task running when the broker connection drops is cancelled and, being acked
+# late, redelivered: the deadline engine's unique key makes the rerun harmless.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = env_int("CELERY_BROKER_CONNECTION_MAX_RETRIES", 100)
 # Must exceed the longest countdown/ETA (retries wait at most 5 minutes; a
 # redelivered task is picked up again after this delay when a worker is killed).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
-}
+# Only for Redis (and SQS): the SQLAlchemy transport hands its options to
+# create_engine(), which rejects unknown keywords, so it gets none.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {}
+    if CELERY_BROKER_URL.startswith("sqla+")
+    else {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = env_str(
     "CELERY_BEAT_SCHEDULER", "core.scheduler:PreservingDatabaseScheduler"
@@ -229,6 +237,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # --- Flower -----------------------------------------------------------------------
 FLOWER_URL = env_str("FLOWER_URL")
+# "user:password" (several: "u1:p1,u2:p2"); `manage.py run_flower` refuses to start
+# without it unless FLOWER_DEV_MODE=true (a developer's machine only).
+FLOWER_BASIC_AUTH = env_str("FLOWER_BASIC_AUTH")
+FLOWER_DEV_MODE = env_bool("FLOWER_DEV_MODE", False)
 
 # --- Logging -------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

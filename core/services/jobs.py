@@ -7,13 +7,24 @@ import socket
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from celery.schedules import BaseSchedule, crontab, maybe_schedule
+from django.conf import settings
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from core.models import JobRun
 
 CHECK_TASK_DEADLINES = "check_task_deadlines"
 CLEANUP_OLD_NOTIFICATIONS = "cleanup_old_notifications"
 SEND_DAILY_SUMMARY = "send_daily_summary"
+
+# The beat entry (settings.CELERY_BEAT_SCHEDULE, then django-celery-beat's table)
+# that triggers each job.
+BEAT_ENTRIES = {
+    CHECK_TASK_DEADLINES: "check-task-deadlines-daily",
+    CLEANUP_OLD_NOTIFICATIONS: "cleanup-old-notifications",
+    SEND_DAILY_SUMMARY: "send-daily-summary",
+}
 
 
 class _Reportable(Protocol):
@@ -68,3 +79,93 @@ def last_success(job: str) -> JobRun | None:
     return (
         JobRun.objects.filter(job=job, status=JobRun.Status.SUCCESS).order_by("-started_at").first()
     )
+
+
+def succeeded_on(job: str, business_date: datetime.date) -> bool:
+    """Whether ``job`` already succeeded for ``business_date`` (any trigger)."""
+    return JobRun.objects.filter(
+        job=job, business_date=business_date, status=JobRun.Status.SUCCESS
+    ).exists()
+
+
+def running_since(job: str, business_date: datetime.date, *, now: datetime.datetime) -> bool:
+    """Whether a run of ``job`` for that day started recently enough to be alive.
+
+    A run older than the hard time limit was killed with its worker; it does not
+    count, so a catch-up may replace it.
+    """
+    horizon = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return JobRun.objects.filter(
+        job=job,
+        business_date=business_date,
+        status=JobRun.Status.RUNNING,
+        started_at__gte=horizon,
+    ).exists()
+
+
+def beat_schedule(job: str) -> BaseSchedule | None:
+    """The schedule beat follows for ``job``: the admin's row, else the code's entry.
+
+    ``None`` when an administrator disabled the entry (the job is not planned).
+    """
+    name = BEAT_ENTRIES[job]
+    row = PeriodicTask.objects.filter(name=name).first()
+    if row is not None:
+        return row.schedule if row.enabled else None
+    entry: dict[str, Any] | None = settings.CELERY_BEAT_SCHEDULE.get(name)
+    if entry is None:
+        return None
+    declared = maybe_schedule(entry["schedule"])
+    return declared if isinstance(declared, BaseSchedule) else None
+
+
+def next_run(job: str, *, after: datetime.datetime) -> datetime.datetime | None:
+    """The first time strictly after ``after`` at which beat will trigger ``job``."""
+    schedule = beat_schedule(job)
+    if schedule is None:
+        return None
+    if isinstance(schedule, crontab):
+        start, delta, _now = schedule.remaining_delta(after)
+        fire: datetime.datetime = start + delta
+        return fire
+    # An interval (or solar, clocked) entry set in the admin: its own estimate.
+    return after + schedule.remaining_estimate(after)
+
+
+def parse_trigger(value: str) -> str:
+    """A JobRun trigger from a task argument, or ``ValueError`` naming the choices."""
+    if value not in JobRun.Trigger.values:
+        choices = ", ".join(JobRun.Trigger.values)
+        raise ValueError(f"trigger must be one of {choices}, got {value!r}")
+    return value
+
+
+def parse_day(value: str | None) -> datetime.date | None:
+    """An ISO date from a task argument (JSON carries dates as strings)."""
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def run_job(
+    job: str,
+    service: Callable[[], _Reportable | dict[str, Any]],
+    *,
+    trigger: str,
+    business_date: datetime.date | None = None,
+    task_id: str = "",
+) -> dict[str, Any]:
+    """Run a periodic job as a task does: recorded, reported as a JSON dict.
+
+    A catch-up finding the day already done (beat's run got there first) skips.
+    """
+    day = business_date or timezone.localdate()
+    report: dict[str, Any] = {"status": "success", "job": job, "trigger": trigger}
+    if trigger == JobRun.Trigger.CATCH_UP and succeeded_on(job, day):
+        return {**report, "skipped": True, "timestamp": timezone.now().isoformat()}
+    result = run_recorded(job, service, trigger=trigger, business_date=day, task_id=task_id)
+    counts = result if isinstance(result, dict) else result.as_dict()
+    return {**counts, **report, "timestamp": timezone.now().isoformat()}

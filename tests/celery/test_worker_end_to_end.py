@@ -1,0 +1,60 @@
+"""The seed document's three checks, against a real worker on Redis and embedded."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from core.models import JobRun, NotificationTache
+from core.tasks import check_task_deadlines
+from si_gouvernance.celery import app, debug_task
+from tests.factories import TacheFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.postgres]
+
+
+def due_today_for_bob(world):
+    # The worker's "today" is the real one: the task is due on it.
+    return TacheFactory(
+        projet=world.projet,
+        responsable=world.bob,
+        date_echeance=timezone.localdate(),
+        nom="Recette de la migration",
+    )
+
+
+def assert_seed_checks(world):
+    tache = due_today_for_bob(world)
+
+    assert debug_task.delay().get(timeout=30)["status"] == "success"
+
+    result = check_task_deadlines.delay().get(timeout=60)
+    assert result["status"] == "success"
+    assert result["created"]["ALERTE_CRITIQUE"] == 2
+    alerts = NotificationTache.objects.filter(tache=tache)
+    assert {(a.destinataire.username, a.type_notification) for a in alerts} == {
+        ("alice", "ALERTE_CRITIQUE"),
+        ("bob", "ALERTE_CRITIQUE"),
+    }
+    run = JobRun.objects.get(job="check_task_deadlines", trigger=JobRun.Trigger.BEAT)
+    assert (run.status, run.trigger) == (JobRun.Status.SUCCESS, JobRun.Trigger.BEAT)
+    assert run.counts["total_created"] == 2
+
+    assert {"check-task-deadlines-daily", "cleanup-old-notifications", "send-daily-summary"} <= set(
+        app.conf.beat_schedule
+    )
+
+
+@pytest.mark.redis
+def test_seed_checks_on_redis(world, redis_broker, use_broker, start_worker):
+    use_broker(redis_broker)
+    start_worker(redis_broker)
+    assert_seed_checks(world)
+
+
+def test_seed_checks_on_embedded_broker(world, tmp_path, use_broker, start_worker):
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    use_broker(broker)
+    worker = start_worker(broker)
+    assert_seed_checks(world)
+    assert "sqla+sqlite" in worker.output()
