@@ -1,10 +1,127 @@
-"""Alert emails: one email per user listing their new alerts (issue 4 fills this in)."""
+"""Alert emails: one email per user listing their new alerts of the day.
+
+Called by ``core.services.daily_check`` once the alerts are committed. For each
+user, the outbox row and the marking of its notifications (``outbound_email``)
+are one transaction, and the marking is a conditional UPDATE on
+``outbound_email IS NULL``: a concurrent run that already claimed an alert makes
+this run leave it out, so no alert is ever emailed twice.
+
+Only alerts of ``today`` are emailed: an older alert is no longer news (the
+next day brings its own, more accurate alert for a task still late or due).
+Alerts of users who opted out or have no address are left untouched, not
+marked: no email was written, and the admin's outbox must not pretend one was.
+If such a user opts in later the same day, the next run emails them.
+"""
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import NotificationTache, OutboundEmail, User
+from core.services import outbox
+from core.services.emails import RenderedEmail, object_url, recipient_language, render_email
+
+logger = logging.getLogger(__name__)
+
+Type = NotificationTache.Type
+# Most urgent first in the email.
+TYPE_ORDER = {Type.ALERTE_RETARD: 0, Type.ALERTE_CRITIQUE: 1, Type.ALERTE_ECHEANCE: 2}
 
 
 def queue_alert_emails(*, today: datetime.date | None = None) -> int:
-    """Queue one outbox email per user with un-emailed alerts; return how many."""
-    return 0
+    """Queue one outbox email per user with un-emailed alerts of ``today``."""
+    today = today or timezone.localdate()
+    by_user = _pending_alerts(today=today)
+    users = User.objects.in_bulk(list(by_user))
+    queued = 0
+    for user_id, alerts in by_user.items():
+        user = users[user_id]
+        if _can_email(user):
+            queued += _queue_for_user(user, alerts, today=today)
+    return queued
+
+
+def _pending_alerts(*, today: datetime.date) -> dict[int, list[NotificationTache]]:
+    alerts = (
+        NotificationTache.objects.filter(outbound_email__isnull=True, date_alerte=today)
+        .select_related("tache__projet")
+        .order_by("destinataire_id", "id")
+    )
+    by_user: dict[int, list[NotificationTache]] = defaultdict(list)
+    for alert in alerts:
+        by_user[alert.destinataire_id].append(alert)
+    return by_user
+
+
+def _can_email(user: User) -> bool:
+    if not user.is_active:
+        reason = "inactive"
+    elif not user.email:
+        reason = "no_email"
+    elif not user.wants_alert_emails:
+        reason = "opted_out"
+    else:
+        return True
+    logger.info("Alert email for %s (id %s) not queued: %s", user.username, user.id, reason)
+    return False
+
+
+def _queue_for_user(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> int:
+    """Write the email and claim its alerts atomically; 0 if another run has them."""
+    with transaction.atomic():
+        row = outbox.new_row(
+            _render(user, alerts, today=today), recipient=user, kind=OutboundEmail.Kind.ALERTS
+        )
+        row.save()
+        ids = [alert.id for alert in alerts]
+        claimed = NotificationTache.objects.filter(id__in=ids, outbound_email__isnull=True).update(
+            outbound_email=row
+        )
+        if claimed == 0:
+            transaction.set_rollback(True)
+            return 0
+        if claimed < len(ids):
+            # A concurrent run took some: this email lists only what it claimed.
+            mine = [a for a in alerts if a.id in _claimed_ids(row)]
+            _rewrite(row, _render(user, mine, today=today))
+        outbox.dispatch_sender()
+    return 1
+
+
+def _claimed_ids(row: OutboundEmail) -> set[int]:
+    return set(NotificationTache.objects.filter(outbound_email=row).values_list("id", flat=True))
+
+
+def _rewrite(row: OutboundEmail, email: RenderedEmail) -> None:
+    row.subject, row.body_text, row.body_html = email.subject, email.body_text, email.body_html
+    row.save(update_fields=["subject", "body_text", "body_html"])
+
+
+def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> RenderedEmail:
+    ordered = sorted(alerts, key=lambda a: (TYPE_ORDER.get(a.type_notification, 9), a.id))
+    lines = [
+        {
+            "type": alert.type_notification,
+            "type_label": Type(alert.type_notification).label,  # lazy: rendered in the language
+            "titre": alert.titre,
+            "message": alert.message,
+            "tache": alert.tache.nom,
+            "projet": alert.tache.projet.nom,
+            "date_echeance": alert.date_echeance,
+            "url": object_url("core:tache_detail", alert.tache_id),
+        }
+        for alert in ordered
+    ]
+    context = {
+        "user": user,
+        "today": today,
+        "alerts": lines,
+        "count": len(lines),
+        "project_names": ", ".join(dict.fromkeys(line["projet"] for line in lines)),
+    }
+    return render_email("alerts", context, language=recipient_language(user))

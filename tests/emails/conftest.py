@@ -1,0 +1,122 @@
+"""A real SMTP server for the email tests: aiosmtpd on localhost, on a free port."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.urls import resolve
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    peer: Any
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return part.get_content()
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        assert part is not None
+        return part.get_content()
+
+
+@dataclass
+class RecordingHandler:
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.peer)
+            )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.rcpt_tos]
+
+    @property
+    def connections(self) -> int:
+        return len({r.peer for r in self.received})
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    handler: RecordingHandler
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _use_smtp(settings: Any, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """A running local SMTP server; Django's SMTP backend points at it."""
+    server = SmtpServer(port=free_port(), handler=RecordingHandler())
+    _use_smtp(settings, server.port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down(settings: Any) -> Iterator[SmtpServer]:
+    """Django's SMTP backend points at a port where nothing listens (yet)."""
+    server = SmtpServer(port=free_port(), handler=RecordingHandler())
+    _use_smtp(settings, server.port)
+    yield server
+    server.stop()
+
+
+def assert_link_resolves(url: str, *, site_url: str, view_name: str) -> None:
+    """An absolute link of an email: on SITE_URL, and the application serves it."""
+    assert url.startswith(site_url + "/"), url
+    match = resolve(urlsplit(url).path)
+    assert match.view_name == view_name, (url, match.view_name)

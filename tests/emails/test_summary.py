@@ -1,0 +1,221 @@
+"""The daily summary service: content, who gets it, once per lead per day, scale."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.models import OutboundEmail, Projet, Tache
+from core.services.summary import send_daily_summary
+from tests.conftest import TODAY
+from tests.emails.conftest import assert_link_resolves
+from tests.factories import MembreProjetFactory, ProjetFactory, TacheFactory, UserFactory
+
+DAY = datetime.timedelta(days=1)
+
+
+def _summary_for(user) -> OutboundEmail:
+    return OutboundEmail.objects.get(recipient=user, kind=OutboundEmail.Kind.SUMMARY)
+
+
+@pytest.fixture
+def busy_world(world):
+    """alice's project with a task in each section, plus a quiet project of hers."""
+    p = world.projet
+    TacheFactory(
+        projet=p, nom="Migration LDAP", responsable=world.bob, date_echeance=TODAY - 3 * DAY
+    )
+    TacheFactory(projet=p, nom="Recette", responsable=world.bob, date_echeance=TODAY)
+    TacheFactory(
+        projet=p, nom="Mise en production", responsable=None, date_echeance=TODAY + 5 * DAY
+    )
+    TacheFactory(projet=p, nom="Choix hébergeur", statut=Tache.Statut.BLOQUEE, date_echeance=None)
+    TacheFactory(projet=p, nom="Plus tard", date_echeance=TODAY + 30 * DAY)
+    TacheFactory(
+        projet=p,
+        nom="Cadrage",
+        statut=Tache.Statut.TERMINEE,
+        date_echeance=TODAY - 10 * DAY,
+        date_fin_reelle=TODAY - DAY,
+    )
+    ProjetFactory(nom="Intranet RH", chef_de_projet=world.alice)
+    return world
+
+
+def test_summary_lists_each_section_with_who_and_how_late(busy_world, settings):
+    result = send_daily_summary(today=TODAY)
+
+    assert result.queued == 1
+    email = _summary_for(busy_world.alice)
+    assert email.to_address == "alice@dsi.example.org"
+    assert "Refonte du portail" in email.subject
+    text = email.body_text
+    for name in ("Migration LDAP", "Recette", "Mise en production", "Choix hébergeur"):
+        assert name in text and name in email.body_html
+    assert "Plus tard" not in text  # beyond SUMMARY_LOOKAHEAD_DAYS
+    assert "Cadrage" not in text  # done
+    late_line = next(line for line in text.splitlines() if "Migration LDAP" in line)
+    assert "3" in late_line and "Bob Durand" in late_line
+    # Health: 5 open, 1 late, 1 done this week (Cadrage, finished yesterday).
+    health = email.body_text.split("Refonte du portail ===")[1].splitlines()[1]
+    assert re.findall(r"\d+", health) == ["5", "1", "1"]
+    # The quiet project is mentioned after, never as a section of its own.
+    assert text.index("Refonte du portail ===") < text.index("Intranet RH")
+    assert "25 novembre 2026" in text  # the date in the recipient's language (French)
+
+
+def test_summary_links_are_absolute_and_served_by_the_application(busy_world, settings):
+    settings.SITE_URL = "https://gouvernance.dsi.example.org"
+    send_daily_summary(today=TODAY)
+    email = _summary_for(busy_world.alice)
+
+    links = re.findall(r"https?://\S+", email.body_text)
+    tache = Tache.objects.get(nom="Recette")
+    assert f"https://gouvernance.dsi.example.org/taches/{tache.pk}/" in links
+    for link in links:
+        assert_link_resolves(
+            link,
+            site_url=settings.SITE_URL,
+            view_name={
+                "taches": "core:tache_detail",
+                "projets": "core:projet_detail",
+                "preferences": "core:preferences",
+            }[link.split("/")[3]],
+        )
+    assert email.headers["Auto-Submitted"] == "auto-generated"
+    assert email.headers["List-Unsubscribe"] == (
+        "<https://gouvernance.dsi.example.org/preferences/>"
+    )
+
+
+def test_projects_ordered_by_urgency(world):
+    calm = ProjetFactory(nom="AAA calme", chef_de_projet=world.alice)
+    TacheFactory(projet=calm, nom="Bientôt", date_echeance=TODAY + 2 * DAY)
+    TacheFactory(projet=world.projet, nom="En retard", date_echeance=TODAY - DAY)
+
+    send_daily_summary(today=TODAY)
+
+    text = _summary_for(world.alice).body_text
+    assert text.index("=== Refonte du portail") < text.index("=== AAA calme")
+
+
+def test_run_twice_queues_one_email_per_lead(busy_world):
+    first = send_daily_summary(today=TODAY)
+    second = send_daily_summary(today=TODAY)
+
+    assert (first.queued, second.queued, second.already_queued) == (1, 0, 1)
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.SUMMARY).count() == 1
+    # The next day is another summary.
+    send_daily_summary(today=TODAY + DAY)
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.SUMMARY).count() == 2
+
+
+def test_the_unique_key_not_a_lookup_stops_a_second_email(busy_world, monkeypatch):
+    """Even when the 'already queued' read misses (a concurrent run), nothing doubles."""
+    send_daily_summary(today=TODAY)
+    monkeypatch.setattr(
+        "core.services.summary.OutboundEmail.objects.filter",
+        lambda **kwargs: OutboundEmail.objects.none(),
+    )
+    send_daily_summary(today=TODAY)
+    monkeypatch.undo()
+    assert OutboundEmail.objects.filter(kind=OutboundEmail.Kind.SUMMARY).count() == 1
+
+
+def test_lead_with_nothing_to_report_gets_nothing(world, caplog):
+    TacheFactory(projet=world.projet, nom="Lointaine", date_echeance=TODAY + 60 * DAY)
+    caplog.set_level(logging.INFO, logger="core.services.summary")
+
+    result = send_daily_summary(today=TODAY)
+
+    assert result.queued == 0
+    assert not OutboundEmail.objects.exists()
+    assert result.as_dict()["skipped"] == {"nothing_to_report": 1}
+    assert "alice" in caplog.text and "nothing_to_report" in caplog.text
+
+
+def test_lead_without_email_is_skipped_with_a_logged_reason(busy_world, caplog):
+    busy_world.alice.email = ""
+    busy_world.alice.save()
+    caplog.set_level(logging.INFO, logger="core.services.summary")
+
+    result = send_daily_summary(today=TODAY)
+
+    assert result.queued == 0
+    assert not OutboundEmail.objects.exists()
+    assert "alice" in caplog.text and "no_email" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("choice", "default", "sent"),
+    [(False, True, False), (None, False, False), (None, True, True), (True, False, True)],
+)
+def test_summary_preference_and_administrators_default(busy_world, settings, choice, default, sent):
+    settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS = default
+    busy_world.alice.email_summary = choice
+    busy_world.alice.save()
+
+    result = send_daily_summary(today=TODAY)
+
+    assert OutboundEmail.objects.filter(recipient=busy_world.alice).exists() is sent
+    assert result.queued == int(sent)
+
+
+def test_inactive_projects_are_left_out(world):
+    archived = ProjetFactory(nom="Ancien ERP", chef_de_projet=world.alice)
+    TacheFactory(projet=archived, nom="Vieille tâche", date_echeance=TODAY - DAY)
+    archived.statut = Projet.Statut.ARCHIVE
+    archived.save()
+    TacheFactory(projet=world.projet, nom="Actuelle", date_echeance=TODAY)
+
+    send_daily_summary(today=TODAY)
+
+    text = _summary_for(world.alice).body_text
+    assert "Actuelle" in text and "Ancien ERP" not in text and "Vieille tâche" not in text
+
+
+def test_only_leads_get_a_summary_and_only_of_their_projects(world):
+    other = ProjetFactory(nom="Projet de Charlie", chef_de_projet=world.charlie)
+    MembreProjetFactory(projet=other, utilisateur=world.bob)
+    TacheFactory(projet=other, nom="Tâche de Charlie", date_echeance=TODAY)
+    TacheFactory(projet=world.projet, nom="Tâche d'Alice", date_echeance=TODAY)
+
+    send_daily_summary(today=TODAY)
+
+    assert set(OutboundEmail.objects.values_list("recipient__username", flat=True)) == {
+        "alice",
+        "charlie",
+    }
+    alice_text = _summary_for(world.alice).body_text
+    assert "Tâche d'Alice" in alice_text and "Tâche de Charlie" not in alice_text
+
+
+def test_dry_run_writes_nothing(busy_world):
+    result = send_daily_summary(today=TODAY, dry_run=True)
+    assert result.queued == 1 and result.dry_run
+    assert not OutboundEmail.objects.exists()
+
+
+def _leads_with_projects(count: int, projects_each: int) -> None:
+    for i in range(count):
+        lead = UserFactory(username=f"lead{i}")
+        for j in range(projects_each):
+            projet = ProjetFactory(chef_de_projet=lead, nom=f"P{i}-{j}")
+            TacheFactory(projet=projet, date_echeance=TODAY - DAY)
+            TacheFactory(projet=projet, date_echeance=TODAY + DAY, statut=Tache.Statut.BLOQUEE)
+
+
+@pytest.mark.parametrize("leads", [2, 12])
+def test_query_count_does_not_grow_with_leads_or_projects(db, leads):
+    _leads_with_projects(leads, projects_each=3)
+    with CaptureQueriesContext(connection) as queries:
+        result = send_daily_summary(today=TODAY)
+    assert result.queued == leads
+    # leads, projects, task lines, health, already-queued keys, one insert
+    # (+ savepoint/transaction statements on some backends): not per lead.
+    assert len(queries) <= 8, [q["sql"][:80] for q in queries]
