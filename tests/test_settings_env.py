@@ -1,0 +1,164 @@
+"""Settings come from the environment through one strict reader."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from si_gouvernance import env
+
+ROOT = Path(settings.BASE_DIR)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("OUI", True), ("1", True), (" on ", True), ("false", False), ("non", False)],
+)
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw: str, expected: bool) -> None:
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env.env_bool("SOME_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["ouii", "2", "enabled"])
+def test_a_bad_boolean_is_an_error_naming_the_variable(monkeypatch, raw: str) -> None:
+    monkeypatch.setenv("SOME_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match=f"SOME_FLAG={raw!r}"):
+        env.env_bool("SOME_FLAG", False)
+
+
+def test_unset_variables_take_their_default(monkeypatch) -> None:
+    monkeypatch.delenv("SOME_FLAG", raising=False)
+    assert env.env_bool("SOME_FLAG", True) is True
+    assert env.env_int("SOME_FLAG", 3) == 3
+    assert env.env_list("SOME_FLAG", ["a"]) == ["a"]
+
+
+def test_integers_are_parsed_and_checked(monkeypatch) -> None:
+    monkeypatch.setenv("SOME_INT", "12")
+    assert env.env_int("SOME_INT", 0, minimum=1) == 12
+    monkeypatch.setenv("SOME_INT", "douze")
+    with pytest.raises(ImproperlyConfigured, match="SOME_INT"):
+        env.env_int("SOME_INT", 0)
+    monkeypatch.setenv("SOME_INT", "0")
+    with pytest.raises(ImproperlyConfigured, match=">= 1"):
+        env.env_int("SOME_INT", 5, minimum=1)
+
+
+def test_lists_split_on_commas(monkeypatch) -> None:
+    monkeypatch.setenv("SOME_LIST", " a.example.org, b.example.org ,,")
+    assert env.env_list("SOME_LIST", []) == ["a.example.org", "b.example.org"]
+    monkeypatch.setenv("SOME_LIST", "2,1")
+    assert env.env_int_list("SOME_LIST", []) == [2, 1]
+    monkeypatch.setenv("SOME_LIST", "2,un")
+    with pytest.raises(ImproperlyConfigured, match="SOME_LIST"):
+        env.env_int_list("SOME_LIST", [])
+
+
+def test_required_variable_missing_is_an_error(monkeypatch) -> None:
+    monkeypatch.setenv("SOME_SECRET", "  ")
+    with pytest.raises(ImproperlyConfigured, match="SOME_SECRET"):
+        env.env_required("SOME_SECRET")
+
+
+def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: Path) -> None:
+    env_file = tmp_path / "custom.env"
+    env_file.write_text("FROM_FILE_ONLY=file\nBOTH_PLACES=file\n")
+    monkeypatch.setenv("ENV_FILE", str(env_file))
+    monkeypatch.setenv("BOTH_PLACES", "process")
+    monkeypatch.delenv("FROM_FILE_ONLY", raising=False)
+
+    env.load_env_file(tmp_path)
+
+    assert os.environ["FROM_FILE_ONLY"] == "file"
+    assert os.environ["BOTH_PLACES"] == "process"
+    monkeypatch.delenv("FROM_FILE_ONLY")
+
+
+def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """manage.py in a clean environment: only what the test sets."""
+    base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    base.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL.split(':')[0],"
+        " s.TIME_ZONE, s.LANGUAGE_CODE, s.USE_TZ)"
+    )
+    done = _django(tmp_path, "shell", "--no-imports", "-c", code)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "False",
+        "django.db.backends.sqlite3",
+        "sqla+sqlite",
+        "Europe/Paris",
+        "fr",
+        "True",
+    ]
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    done = _django(tmp_path, "check", DEBUG="ouii")
+
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr and "DEBUG='ouii'" in done.stderr
+
+
+def test_database_url_selects_postgresql(tmp_path: Path) -> None:
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
+    done = _django(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        DATABASE_URL="postgres://u:p@db.example.org:5432/gouv",
+    )
+
+    assert done.stdout.strip() == "django.db.backends.postgresql", done.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+    done = _django(
+        tmp_path,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECURE="true",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY_REQUIRED="true",
+        ALLOWED_HOSTS="gouvernance.example.org",
+    )
+
+    assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    done = _django(tmp_path, "check", SECRET_KEY_REQUIRED="true")
+
+    assert done.returncode != 0 and "SECRET_KEY" in done.stderr
