@@ -1,0 +1,146 @@
+"""Alert emails: one email per user and run, listing their new alerts, never twice."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from core.models import NotificationTache, OutboundEmail
+from core.services.alert_emails import queue_alert_emails
+from core.services.daily_check import run_deadline_check
+from core.services.deadlines import create_deadline_alerts
+from tests.conftest import TODAY
+from tests.factories import NotificationFactory, TacheFactory
+
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def alerting_world(world):
+    """bob owns a late task, one due today and one due in two days."""
+    p = world.projet
+    TacheFactory(projet=p, nom="Migration LDAP", responsable=world.bob, date_echeance=TODAY - DAY)
+    TacheFactory(projet=p, nom="Recette", responsable=world.bob, date_echeance=TODAY)
+    TacheFactory(projet=p, nom="Formation", responsable=world.bob, date_echeance=TODAY + 2 * DAY)
+    return world
+
+
+def _alert_emails() -> list[OutboundEmail]:
+    return list(OutboundEmail.objects.filter(kind=OutboundEmail.Kind.ALERTS))
+
+
+def test_one_email_per_user_listing_all_their_alerts(alerting_world):
+    result = run_deadline_check(today=TODAY)
+
+    assert result.emails_queued == 2  # bob (3 alerts) and alice (2: late + today)
+    bob_email = OutboundEmail.objects.get(recipient=alerting_world.bob)
+    for name in ("Migration LDAP", "Recette", "Formation"):
+        assert name in bob_email.body_text and name in bob_email.body_html
+    text = bob_email.body_text
+    # Most urgent first: late, then due today, then due soon.
+    assert text.index("Migration LDAP") < text.index("Recette") < text.index("Formation")
+    assert "Refonte du portail" in bob_email.subject
+    assert bob_email.headers["Auto-Submitted"] == "auto-generated"
+    alice_email = OutboundEmail.objects.get(recipient=alerting_world.alice)
+    assert "Formation" not in alice_email.body_text  # due-soon alerts go to the owner only
+    assert not NotificationTache.objects.filter(outbound_email__isnull=True).exists()
+
+
+def test_rerun_emails_nothing_again_but_new_alerts_get_a_new_email(alerting_world):
+    run_deadline_check(today=TODAY)
+    assert queue_alert_emails(today=TODAY) == 0
+    assert len(_alert_emails()) == 2
+
+    run_deadline_check(today=TODAY + DAY)
+
+    assert len(_alert_emails()) == 4
+
+
+def test_opted_out_user_gets_no_email_and_alerts_stay_in_app(alerting_world, caplog):
+    alerting_world.bob.email_alerts = False
+    alerting_world.bob.save()
+    caplog.set_level(logging.INFO, logger="core.services.alert_emails")
+
+    queued = run_deadline_check(today=TODAY).emails_queued
+
+    assert queued == 1
+    assert not OutboundEmail.objects.filter(recipient=alerting_world.bob).exists()
+    assert NotificationTache.objects.filter(destinataire=alerting_world.bob).count() == 3
+    assert "bob" in caplog.text and "opted_out" in caplog.text
+
+
+def test_administrators_default_applies_to_users_who_never_chose(alerting_world, settings):
+    settings.NOTIFICATION_DEFAULT_ALERT_EMAILS = False
+    alerting_world.alice.email_alerts = True
+    alerting_world.alice.save()
+
+    run_deadline_check(today=TODAY)
+
+    assert [e.recipient for e in _alert_emails()] == [alerting_world.alice]
+
+
+def test_user_without_email_is_skipped_with_a_logged_reason(alerting_world, caplog):
+    alerting_world.bob.email = ""
+    alerting_world.bob.save()
+    caplog.set_level(logging.INFO, logger="core.services.alert_emails")
+
+    run_deadline_check(today=TODAY)
+
+    assert [e.recipient for e in _alert_emails()] == [alerting_world.alice]
+    assert "bob" in caplog.text and "no_email" in caplog.text
+
+
+def test_old_alerts_are_not_news(alerting_world):
+    """An alert of an earlier day (e.g. its email row was cleaned up) is not emailed."""
+    NotificationFactory(
+        destinataire=alerting_world.bob,
+        tache__projet=alerting_world.projet,
+        date_alerte=TODAY - 5 * DAY,
+        titre="Ancienne alerte",
+    )
+    run_deadline_check(today=TODAY)
+    assert all("Ancienne alerte" not in e.body_text for e in _alert_emails())
+
+
+def test_email_failure_never_breaks_alert_creation(alerting_world, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr("core.services.daily_check.queue_alert_emails", broken)
+    result = run_deadline_check(today=TODAY)
+    assert result.total_created == 5
+    assert NotificationTache.objects.count() == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_email_each_alert_once(postgres_db, alerting_world):
+    create_deadline_alerts(today=TODAY)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            queue_alert_emails(today=TODAY)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    emails = _alert_emails()
+    assert sorted(e.recipient.username for e in emails) == ["alice", "bob"]
+    for notification in NotificationTache.objects.all():
+        assert notification.outbound_email is not None
+        assert notification.tache.nom in notification.outbound_email.body_text
