@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +31,11 @@ logger = logging.getLogger(__name__)
 
 Type = NotificationTache.Type
 # Most urgent first in the email.
-TYPE_ORDER = {Type.ALERTE_RETARD: 0, Type.ALERTE_CRITIQUE: 1, Type.ALERTE_ECHEANCE: 2}
+TYPE_ORDER: dict[str, int] = {
+    Type.ALERTE_RETARD.value: 0,
+    Type.ALERTE_CRITIQUE.value: 1,
+    Type.ALERTE_ECHEANCE.value: 2,
+}
 
 
 def queue_alert_emails(*, today: datetime.date | None = None) -> int:
@@ -104,7 +109,7 @@ def _rewrite(row: OutboundEmail, email: RenderedEmail) -> None:
 
 def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> RenderedEmail:
     ordered = sorted(alerts, key=lambda a: (TYPE_ORDER.get(a.type_notification, 9), a.id))
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "type": alert.type_notification,
             "type_label": Type(alert.type_notification).label,  # lazy: rendered in the language
@@ -122,6 +127,6 @@ def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date
         "today": today,
         "alerts": lines,
         "count": len(lines),
-        "project_names": ", ".join(dict.fromkeys(line["projet"] for line in lines)),
+        "project_names": ", ".join(dict.fromkeys(a.tache.projet.nom for a in ordered)),
     }
     return render_email("alerts", context, language=recipient_language(user))

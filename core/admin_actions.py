@@ -1,0 +1,33 @@
+"""Admin actions of the outbox (wired in core/admin.py's OutboundEmailAdmin)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core.models import OutboundEmail
+from core.services.outbox import resend
+
+
+@admin.action(description=_("Resend the selected emails"), permissions=["change"])
+def resend_emails(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[OutboundEmail]
+) -> None:
+    """Put failed (or waiting) emails back in the queue with fresh attempts."""
+    selected = list(queryset.values_list("id", flat=True))
+    count = resend(ids=selected)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d email queued again.", "%(count)d emails queued again.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+    if count < len(selected):
+        modeladmin.message_user(
+            request,
+            _("Emails already sent or being sent were left as they are."),
+            messages.WARNING,
+        )

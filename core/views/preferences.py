@@ -1,0 +1,81 @@
+"""The user's email preferences (also the target of the List-Unsubscribe header)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.models import User
+from core.views._common import current_user
+
+DEFAULT, ON, OFF = "default", "on", "off"
+
+
+def _choices(default_on: bool) -> list[tuple[str, str]]:
+    default_label = _("Default (currently on)") if default_on else _("Default (currently off)")
+    return [(DEFAULT, default_label), (ON, _("On")), (OFF, _("Off"))]
+
+
+def _to_choice(value: bool | None) -> str:
+    return DEFAULT if value is None else (ON if value else OFF)
+
+
+def _from_choice(choice: str) -> bool | None:
+    return None if choice == DEFAULT else choice == ON
+
+
+class EmailPreferencesForm(forms.Form):
+    email_alerts = forms.ChoiceField(
+        label=gettext_lazy("Deadline alert emails"),
+        help_text=gettext_lazy("One email listing your new alerts, after the morning check."),
+        widget=forms.RadioSelect,
+    )
+    email_summary = forms.ChoiceField(
+        label=gettext_lazy("Daily summary email"),
+        help_text=gettext_lazy("For project leads: the state of your projects every morning."),
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        alerts = self.fields["email_alerts"]
+        summary = self.fields["email_summary"]
+        assert isinstance(alerts, forms.ChoiceField) and isinstance(summary, forms.ChoiceField)
+        alerts.choices = _choices(bool(settings.NOTIFICATION_DEFAULT_ALERT_EMAILS))
+        summary.choices = _choices(bool(settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS))
+
+    @classmethod
+    def for_user(cls, user: User, data: Any = None) -> EmailPreferencesForm:
+        initial = {
+            "email_alerts": _to_choice(user.email_alerts),
+            "email_summary": _to_choice(user.email_summary),
+        }
+        return cls(data, initial=initial)
+
+    def save(self, user: User) -> None:
+        user.email_alerts = _from_choice(self.cleaned_data["email_alerts"])
+        user.email_summary = _from_choice(self.cleaned_data["email_summary"])
+        user.save(update_fields=["email_alerts", "email_summary"])
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    if request.method == "POST":
+        form = EmailPreferencesForm.for_user(user, request.POST)
+        if form.is_valid():
+            form.save(user)
+            messages.success(request, _("Your email preferences are saved."))
+            return redirect("core:preferences")
+    else:
+        form = EmailPreferencesForm.for_user(user)
+    context = {"form": form, "has_email": bool(user.email)}
+    return render(request, "core/preferences.html", context)

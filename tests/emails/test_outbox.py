@@ -1,0 +1,141 @@
+"""The outbox's rules that need no SMTP server: dispatch, leases, cleanup, admin."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import OutboundEmail
+from core.services.outbox import (
+    SENDING_LEASE,
+    cleanup_sent_emails,
+    enqueue,
+    resend,
+    retry_delay,
+    send_pending,
+)
+from tests.factories import UserFactory
+
+NOW = timezone.make_aware(datetime.datetime(2026, 11, 25, 8, 20))
+Status = OutboundEmail.Status
+
+
+def _row(**fields) -> OutboundEmail:
+    defaults = {
+        "to_address": "bob@dsi.example.org",
+        "subject": "Sujet",
+        "body_text": "Texte",
+        "body_html": "<p>Texte</p>",
+    }
+    return OutboundEmail.objects.create(**{**defaults, **fields})
+
+
+def test_the_sender_starts_only_after_the_transaction_commits(
+    db, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks(execute=True)
+    with capture as callbacks, transaction.atomic():
+        enqueue(OutboundEmail(to_address="bob@dsi.example.org", subject="S", body_text="T"))
+        assert mail.outbox == []  # nothing sent while the row is uncommitted
+    assert len(callbacks) == 1
+    assert [m.to for m in mail.outbox] == [["bob@dsi.example.org"]]
+    assert OutboundEmail.objects.get().status == Status.SENT
+
+
+def test_a_rolled_back_transaction_sends_nothing(db, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks(execute=True)
+    with capture as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        enqueue(OutboundEmail(to_address="bob@dsi.example.org", subject="S", body_text="T"))
+        raise RuntimeError("the cause failed")
+    assert callbacks == [] and mail.outbox == [] and not OutboundEmail.objects.exists()
+
+
+def test_sent_message_has_text_and_html_parts(db):
+    _row()
+    send_pending(now=NOW)
+    [message] = mail.outbox
+    assert message.body == "Texte"
+    assert message.alternatives[0][1] == "text/html"
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert retry_delay(20) == datetime.timedelta(hours=1)
+
+
+def test_a_row_abandoned_while_sending_is_sent_again_after_its_lease(db):
+    """The edge of at-least-once: a worker died between SMTP and the UPDATE."""
+    row = _row(status=Status.SENDING, attempts=1, next_attempt_at=NOW + SENDING_LEASE)
+
+    assert send_pending(now=NOW).claimed == 0  # still leased to the (maybe alive) worker
+    assert send_pending(now=NOW + SENDING_LEASE).sent == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 2)
+
+
+def test_a_row_abandoned_on_its_last_attempt_fails(db, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    row = _row(status=Status.SENDING, attempts=2, next_attempt_at=NOW)
+
+    assert send_pending(now=NOW).claimed == 0
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "Interrupted" in row.last_error
+    assert mail.outbox == []
+
+
+def test_resend_only_touches_failed_or_waiting_rows(db):
+    failed = _row(status=Status.FAILED, attempts=5, last_error="boom")
+    sent = _row(status=Status.SENT, attempts=1)
+
+    assert resend(ids=[failed.id, sent.id]) == 1
+
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == (Status.PENDING, 0, "")
+    assert sent.status == Status.SENT
+
+
+def test_cleanup_deletes_only_old_sent_rows(db, settings):
+    settings.OUTBOX_RETENTION_DAYS = 90
+    old = [_row(status=s) for s in (Status.SENT, Status.FAILED, Status.PENDING)]
+    OutboundEmail.objects.filter(id__in=[r.id for r in old]).update(
+        created_at=NOW - datetime.timedelta(days=91)
+    )
+    recent = _row(status=Status.SENT)
+    OutboundEmail.objects.filter(id=recent.id).update(created_at=NOW - datetime.timedelta(days=89))
+
+    assert cleanup_sent_emails(now=NOW) == {"deleted_emails": 1, "email_days": 90}
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {
+        Status.SENT,
+        Status.FAILED,
+        Status.PENDING,
+    }
+    assert not OutboundEmail.objects.filter(id=old[0].id).exists()
+
+
+@pytest.mark.parametrize("days", [0, -3, "30", True])
+def test_cleanup_rejects_a_bad_days(db, days):
+    with pytest.raises(ValueError, match="positive integer"):
+        cleanup_sent_emails(now=NOW, days=days)
+
+
+def test_admin_resend_action(db, client):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    failed = _row(status=Status.FAILED, attempts=5, last_error="SMTP down")
+    client.force_login(admin)
+
+    response = client.post(
+        reverse("admin:core_outboundemail_changelist"),
+        {"action": "resend_emails", "_selected_action": [failed.id]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    failed.refresh_from_db()
+    assert failed.status in (Status.PENDING, Status.SENT)
+    assert failed.attempts <= 1 and failed.last_error == ""

@@ -1,0 +1,71 @@
+"""The preferences page: users choose alert and summary emails."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from core.services.emails import preferences_url
+
+URL = "/preferences/"
+
+
+def test_preferences_url_is_the_unsubscribe_target(db, settings):
+    settings.SITE_URL = "https://gouvernance.example.org"
+    assert reverse("core:preferences") == URL
+    assert preferences_url() == "https://gouvernance.example.org/preferences/"
+
+
+def test_login_required(db, client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_user_turns_emails_off_and_back_to_default(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.bob)
+    page = client.get(URL)
+    assert page.status_code == 200
+    token = page.context["csrf_token"]
+
+    response = client.post(
+        URL, {"email_alerts": "off", "email_summary": "on", "csrfmiddlewaretoken": str(token)}
+    )
+
+    assert response.status_code == 302
+    world.bob.refresh_from_db()
+    assert (world.bob.email_alerts, world.bob.email_summary) == (False, True)
+    assert not world.bob.wants_alert_emails
+
+    client.post(
+        URL,
+        {"email_alerts": "default", "email_summary": "default", "csrfmiddlewaretoken": str(token)},
+    )
+    world.bob.refresh_from_db()
+    assert (world.bob.email_alerts, world.bob.email_summary) == (None, None)
+
+
+def test_post_without_csrf_token_is_refused(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.bob)
+    response = client.post(URL, {"email_alerts": "off", "email_summary": "off"})
+    assert response.status_code == 403
+    world.bob.refresh_from_db()
+    assert world.bob.email_alerts is None
+
+
+def test_bad_choice_is_a_clear_error_and_changes_nothing(world, client):
+    client.force_login(world.bob)
+    response = client.post(URL, {"email_alerts": "maybe", "email_summary": "on"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email_alerts"]
+    world.bob.refresh_from_db()
+    assert (world.bob.email_alerts, world.bob.email_summary) == (None, None)
+
+
+def test_page_shows_the_administrators_default(world, client, settings):
+    settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS = False
+    client.force_login(world.alice)
+    html = client.get(URL).content.decode()
+    assert 'value="default"' in html
+    assert "csrfmiddlewaretoken" in html
