@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_actions import resend_emails
 from core.models import (
     Etape,
     JobRun,
@@ -210,3 +211,4 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     autocomplete_fields = ("recipient",)
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "sent_at", "attempts", "last_error", "dedup_key")
+    actions = [resend_emails]

@@ -78,3 +78,31 @@ def send_daily_summary(
 
 
 # --- Email delivery (issue 4) ------------------------------------------------------
+# SMTP errors are the outbox's business, per email (backoff in next_attempt_at,
+# FAILED after EMAIL_MAX_ATTEMPTS): these tasks only retry when the database
+# itself is unavailable. The beat entry "send-pending-emails" sweeps every minute
+# for retries that are due and for rows whose after-commit dispatch was lost.
+EMAIL_TASK: dict[str, Any] = {
+    "autoretry_for": (DatabaseError, InterfaceError),
+    "max_retries": 3,
+    "retry_backoff": 30,
+    "retry_backoff_max": RETRY_DELAY_S,
+    "retry_jitter": True,
+}
+
+
+@shared_task(name="core.tasks.send_pending_emails", **EMAIL_TASK)
+def send_pending_emails() -> dict[str, Any]:
+    """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
+    from core.services.outbox import send_pending
+
+    return send_pending().as_dict()
+
+
+@shared_task(name="core.tasks.send_daily_summary_chunk", **EMAIL_TASK)
+def send_daily_summary_chunk(lead_ids: list[int], today: str) -> dict[str, Any]:
+    """Service: core.services.summary.send_daily_summary for one chunk of leads, so a
+    large run can be spread over workers (see summary.lead_id_chunks)."""
+    from core.services.summary import send_daily_summary as summary_service
+
+    return summary_service(today=jobs.parse_day(today), lead_ids=lead_ids).as_dict()

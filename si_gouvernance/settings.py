@@ -289,4 +289,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=15),
         "options": {"expires": 3600},
     },
+    # The outbox sweep: email retries whose backoff is over, and rows whose
+    # after-commit dispatch was lost (broker down at that moment).
+    "send-pending-emails": {
+        "task": "core.tasks.send_pending_emails",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 55},
+    },
 }
