@@ -1,0 +1,91 @@
+"""The dashboard "Mes tâches": my open tasks by urgency; my projects' health."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from core.models import Projet, Tache
+from tests.conftest import TODAY
+from tests.factories import ProjetFactory, TacheFactory
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+DAY = datetime.timedelta(days=1)
+
+
+def groups_of(response) -> dict[str, list[str]]:
+    return {g["key"]: [t.nom for t in g["taches"]] for g in response.context["groups"]}
+
+
+def test_my_open_tasks_grouped_by_urgency(world):
+    def task(nom, due, **kwargs):
+        return TacheFactory(
+            projet=world.projet, nom=nom, responsable=world.bob, date_echeance=due, **kwargs
+        )
+
+    task("En retard", TODAY - 3 * DAY)
+    task("Aujourd'hui", TODAY)
+    task("Dimanche", datetime.date(2026, 11, 29))  # last day of this week
+    task("Lundi prochain", datetime.date(2026, 11, 30))
+    task("Sans date", None)
+    task("Terminée", TODAY - DAY, statut=Tache.Statut.TERMINEE)
+    task("Annulée", TODAY, statut=Tache.Statut.ANNULEE)
+    TacheFactory(projet=world.projet, nom="Pas à moi", responsable=world.alice)
+
+    response = client_for(world.bob).get(reverse("core:dashboard"))
+
+    assert groups_of(response) == {
+        "late": ["En retard"],
+        "today": ["Aujourd'hui"],
+        "this_week": ["Dimanche"],
+        "later": ["Lundi prochain"],
+        "no_due_date": ["Sans date"],
+    }
+    content = response.content.decode()
+    assert 'id="group-late"' in content
+    assert "Terminée" not in content and "Pas à moi" not in content
+
+
+def test_tasks_of_a_project_i_left_are_not_mine_any_more(world):
+    other = ProjetFactory(chef_de_projet=world.alice)  # bob is not a member
+    TacheFactory(projet=other, nom="Ailleurs", responsable=world.bob)
+
+    response = client_for(world.bob).get(reverse("core:dashboard"))
+
+    assert response.context["total"] == 0
+    assert "Ailleurs" not in response.content.decode()
+
+
+def test_a_member_has_no_project_health_section(world):
+    response = client_for(world.bob).get(reverse("core:dashboard"))
+    assert response.context["led_projets"] == []
+    assert 'id="led-projets"' not in response.content.decode()
+
+
+def test_lead_sees_health_figures_and_most_urgent_tasks(world):
+    p = world.projet
+    TacheFactory(projet=p, nom="Retard 1", responsable=world.bob, date_echeance=TODAY - 5 * DAY)
+    TacheFactory(projet=p, nom="Retard 2", date_echeance=TODAY - DAY)
+    TacheFactory(projet=p, nom="Ouverte", date_echeance=TODAY + 10 * DAY)
+    TacheFactory(projet=p, nom="Bloquée", statut=Tache.Statut.BLOQUEE, date_echeance=TODAY)
+    TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 2 * DAY)
+    TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 9 * DAY)
+    ProjetFactory(chef_de_projet=world.alice, statut=Projet.Statut.ARCHIVE, nom="Archivé")
+
+    response = client_for(world.alice).get(reverse("core:dashboard"))
+
+    [projet] = response.context["led_projets"]
+    assert (projet.nom, projet.nb_open, projet.nb_late, projet.nb_done_week) == (
+        "Refonte du portail",
+        4,
+        2,
+        1,
+    )
+    urgent = [t.nom for t in response.context["urgent_taches"]]
+    assert urgent == ["Retard 1", "Retard 2", "Bloquée", "Ouverte"]
+    content = response.content.decode()
+    assert 'id="urgent-taches"' in content and "Archivé" not in content

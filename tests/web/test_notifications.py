@@ -1,0 +1,217 @@
+"""The notification centre: own notifications only, filters, read one, read all."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from core.models import NotificationTache
+from tests.factories import NotificationFactory, TacheFactory
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+Type = NotificationTache.Type
+LIST = reverse("core:notification_list")
+
+
+@pytest.fixture
+def tache(world):
+    return TacheFactory(projet=world.projet, nom="Migrer l'annuaire", responsable=world.bob)
+
+
+def notify(user, tache, **kwargs) -> NotificationTache:
+    return NotificationFactory(destinataire=user, tache=tache, **kwargs)
+
+
+def test_lists_only_my_notifications_newest_first(world, tache):
+    first = notify(world.bob, tache, titre="Première alerte")
+    second = notify(world.bob, tache, titre="Deuxième alerte")
+    notify(world.alice, tache, titre="Alerte d'Alice")
+
+    response = client_for(world.bob).get(LIST)
+
+    page = list(response.context["page"].object_list)
+    assert page == [second, first]
+    content = response.content.decode()
+    assert "Alerte d'Alice" not in content
+    assert content.index("Deuxième alerte") < content.index("Première alerte")
+    # Each notification links to its task.
+    assert reverse("core:tache_detail", args=[tache.pk]) in content
+
+
+def test_paginates_25_per_page(world, tache):
+    NotificationFactory.create_batch(30, destinataire=world.bob, tache=tache)
+    client = client_for(world.bob)
+
+    assert len(client.get(LIST).context["page"].object_list) == 25
+    second = client.get(LIST, {"page": 2}).context["page"]
+    assert len(second.object_list) == 5
+    # A page past the end shows the last page rather than an error.
+    assert client.get(LIST, {"page": 99}).context["page"].number == 2
+
+
+def test_filters_unread_and_by_type(world, tache):
+    read_late = notify(world.bob, tache, type_notification=Type.ALERTE_RETARD, lue=True)
+    unread_late = notify(world.bob, tache, type_notification=Type.ALERTE_RETARD)
+    unread_today = notify(world.bob, tache, type_notification=Type.ALERTE_CRITIQUE)
+    client = client_for(world.bob)
+
+    unread = client.get(LIST, {"statut": "unread"}).context["page"].object_list
+    assert set(unread) == {unread_late, unread_today}
+    late = client.get(LIST, {"type": Type.ALERTE_RETARD}).context["page"].object_list
+    assert set(late) == {read_late, unread_late}
+    both = client.get(LIST, {"statut": "unread", "type": Type.ALERTE_CRITIQUE})
+    assert list(both.context["page"].object_list) == [unread_today]
+
+
+def test_bad_filter_shows_everything_with_an_error(world, tache):
+    notify(world.bob, tache)
+    response = client_for(world.bob).get(LIST, {"type": "NOT_A_TYPE"})
+
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 1
+    assert response.context["filter_form"].errors["type"]
+
+
+def test_urgency_colour_and_icon_per_type(world, tache):
+    notify(world.bob, tache, type_notification=Type.ALERTE_RETARD)
+    notify(world.bob, tache, type_notification=Type.ALERTE_CRITIQUE)
+    notify(world.bob, tache, type_notification=Type.ALERTE_ECHEANCE)
+
+    content = client_for(world.bob).get(LIST).content.decode()
+
+    assert 'class="notification late unread"' in content
+    assert 'class="notification today unread"' in content
+    assert 'class="notification soon unread"' in content
+    assert content.count("<svg") >= 3
+
+
+def test_mark_one_read(world, tache):
+    notification = notify(world.bob, tache)
+    other = notify(world.bob, tache)
+    client = client_for(world.bob)
+
+    response = client.post(reverse("core:notification_read", args=[notification.pk]))
+
+    assert response.status_code == 302
+    notification.refresh_from_db()
+    other.refresh_from_db()
+    assert notification.lue and notification.date_lecture is not None
+    assert not other.lue
+    assert client.get(LIST).context["unread_notifications"] == 1
+
+
+def test_mark_one_read_with_htmx_returns_the_row_and_the_new_badge(world, tache):
+    notification = notify(world.bob, tache)
+    notify(world.bob, tache)
+    url = reverse("core:notification_read", args=[notification.pk])
+
+    response = client_for(world.bob).post(url, headers={"HX-Request": "true"})
+
+    content = response.content.decode()
+    assert f'id="notification-{notification.pk}"' in content
+    assert "notification late read" in content
+    assert 'hx-swap-oob="true"' in content
+    assert 'data-count="1"' in content
+
+
+def test_reading_twice_keeps_the_first_reading_time(world, tache):
+    notification = notify(world.bob, tache)
+    client = client_for(world.bob)
+    url = reverse("core:notification_read", args=[notification.pk])
+    client.post(url)
+    notification.refresh_from_db()
+    first_read = notification.date_lecture
+
+    client.post(url)
+
+    notification.refresh_from_db()
+    assert notification.date_lecture == first_read
+
+
+def test_someone_elses_notification_is_a_404_and_stays_unread(world, tache):
+    alices = notify(world.alice, tache)
+
+    response = client_for(world.bob).post(reverse("core:notification_read", args=[alices.pk]))
+
+    assert response.status_code == 404
+    alices.refresh_from_db()
+    assert not alices.lue
+
+
+def test_mark_all_read_touches_only_my_notifications(world, tache):
+    mine = [notify(world.bob, tache) for _ in range(3)]
+    alices = notify(world.alice, tache)
+    client = client_for(world.bob)
+
+    response = client.post(reverse("core:notification_read_all"), follow=True)
+
+    assert response.context["unread_notifications"] == 0
+    assert "3" in str(list(response.context["messages"])[0])
+    assert all(n.lue for n in NotificationTache.objects.filter(pk__in=[m.pk for m in mine]))
+    alices.refresh_from_db()
+    assert not alices.lue
+
+
+def test_mark_all_read_redirects_back_only_to_this_site(world, tache):
+    client = client_for(world.bob)
+    url = reverse("core:notification_read_all")
+
+    back = client.post(url, {"next": f"{LIST}?statut=unread"})
+    assert back["Location"] == f"{LIST}?statut=unread"
+    away = client.post(url, {"next": "https://evil.example.com/"})
+    assert away["Location"] == LIST
+
+
+def test_reading_needs_post(world, tache):
+    notification = notify(world.bob, tache)
+    client = client_for(world.bob)
+
+    assert client.get(reverse("core:notification_read", args=[notification.pk])).status_code == 405
+    assert client.get(reverse("core:notification_read_all")).status_code == 405
+    notification.refresh_from_db()
+    assert not notification.lue
+
+
+@pytest.mark.parametrize("url_name", ["core:notification_read", "core:notification_read_all"])
+def test_posts_without_csrf_token_are_refused(world, tache, url_name):
+    notification = notify(world.bob, tache)
+    args = [notification.pk] if url_name == "core:notification_read" else []
+    client = client_for(world.bob, enforce_csrf_checks=True)
+
+    response = client.post(reverse(url_name, args=args))
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert not notification.lue
+
+
+def test_csrf_token_from_the_page_is_accepted(world, tache):
+    notify(world.bob, tache)
+    client = client_for(world.bob, enforce_csrf_checks=True)
+    page = client.get(LIST)
+    token = page.context["csrf_token"]
+
+    response = client.post(reverse("core:notification_read_all"), {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 302
+    assert not NotificationTache.objects.filter(destinataire=world.bob, lue=False).exists()
+
+
+def test_badge_is_on_every_page(world, tache):
+    notify(world.bob, tache)
+    notify(world.bob, tache)
+    client = client_for(world.bob)
+
+    for url in [reverse("core:dashboard"), reverse("core:projet_list"), LIST]:
+        content = client.get(url).content.decode()
+        assert 'id="notif-badge"' in content
+        assert 'data-count="2"' in content
+
+
+def test_anonymous_is_sent_to_sign_in(world):
+    response = Client().get(LIST)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

@@ -1,0 +1,131 @@
+"""Every page runs in a fixed number of queries, whatever the number of rows.
+
+Each page is measured with a small and a larger data set; the counts must be
+equal (and stay under a ceiling that documents the budget).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import JobRun, NotificationTache, Tache
+from tests.conftest import TODAY
+from tests.factories import (
+    EtapeFactory,
+    MembreProjetFactory,
+    NotificationFactory,
+    ProjetFactory,
+    TacheFactory,
+    UserFactory,
+)
+from tests.web.conftest import NOW, client_for
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+DAY = datetime.timedelta(days=1)
+# Session + user + unread badge, then the page's own reads.
+MAX_QUERIES = 8
+
+
+def grow(world, n: int) -> None:
+    """Add ``n`` of everything a page lists: tasks, phases, members, projects, alerts."""
+    start = Tache.objects.count()
+    for i in range(n):
+        etape = EtapeFactory(projet=world.projet, ordre=1000 + start + i)
+        member = MembreProjetFactory(projet=world.projet).utilisateur
+        tache = TacheFactory(
+            projet=world.projet,
+            etape=etape,
+            responsable=world.bob if i % 2 else member,
+            date_echeance=TODAY + (i - n // 2) * DAY,
+            statut=Tache.Statut.TERMINEE if i % 5 == 0 else Tache.Statut.A_FAIRE,
+        )
+        other = ProjetFactory(chef_de_projet=world.alice)
+        MembreProjetFactory(projet=other, utilisateur=world.bob)
+        TacheFactory(projet=other, responsable=world.bob, date_echeance=TODAY - i * DAY)
+        for kind in NotificationTache.Type.values:
+            NotificationFactory(destinataire=world.bob, tache=tache, type_notification=kind)
+            NotificationFactory(destinataire=world.alice, tache=tache, type_notification=kind)
+        JobRun.objects.create(
+            job="check_task_deadlines",
+            business_date=TODAY,
+            status=JobRun.Status.SUCCESS,
+            started_at=NOW - i * DAY,
+            finished_at=NOW - i * DAY,
+            counts={"total_created": i},
+        )
+
+
+def queries(client, url: str, method: str = "get") -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url)
+    assert response.status_code in (200, 302), response.status_code
+    return len(captured)
+
+
+def pages(world) -> list[tuple[str, object, str]]:
+    tache = Tache.objects.filter(projet=world.projet).order_by("pk").first()
+    return [
+        ("bob", world.bob, reverse("core:dashboard")),
+        ("alice", world.alice, reverse("core:dashboard")),
+        ("bob", world.bob, reverse("core:notification_list")),
+        ("bob", world.bob, reverse("core:notification_list") + "?statut=unread&page=2"),
+        ("bob", world.bob, reverse("core:projet_list")),
+        ("bob", world.bob, reverse("core:projet_detail", args=[world.projet.pk])),
+        ("bob", world.bob, reverse("core:tache_detail", args=[tache.pk])),
+        ("alice", world.alice, reverse("core:tache_edit", args=[tache.pk])),
+        ("alice", world.alice, reverse("core:tache_create", args=[world.projet.pk])),
+    ]
+
+
+def measure(world) -> dict[str, int]:
+    return {f"{name} {url}": queries(client_for(user), url) for name, user, url in pages(world)}
+
+
+def test_pages_run_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    grow(world, 3)
+    small = measure(world)
+    grow(world, 30)
+    large = measure(world)
+
+    assert large == small
+    for _name, user, url in pages(world):
+        client = client_for(user)
+        with django_assert_max_num_queries(MAX_QUERIES):
+            client.get(url)
+
+
+def test_posts_run_a_fixed_number_of_queries(world):
+    grow(world, 3)
+    client = client_for(world.bob)
+    read_all = reverse("core:notification_read_all")
+    small = queries(client, read_all, "post")
+    NotificationTache.objects.update(lue=False)
+    grow(world, 30)
+    large = queries(client, read_all, "post")
+    assert large == small
+
+    NotificationTache.objects.update(lue=False)
+    one = NotificationTache.objects.filter(destinataire=world.bob).first()
+    assert queries(client, reverse("core:notification_read", args=[one.pk]), "post") <= 6
+
+
+def test_supervision_runs_a_fixed_number_of_queries(world):
+    from si_gouvernance.celery import app as celery_app
+
+    admin = UserFactory(username="admin", is_staff=True)
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        grow(world, 3)
+        small = queries(client_for(admin), reverse("core:supervision"))
+        grow(world, 30)
+        large = queries(client_for(admin), reverse("core:supervision"))
+    finally:
+        celery_app.conf.broker_url = saved
+    assert large == small <= MAX_QUERIES
