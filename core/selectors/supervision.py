@@ -24,6 +24,7 @@ JOB_LABELS = {
     "check_task_deadlines": _("Daily deadline check"),
     "cleanup_old_notifications": _("Cleanup of old notifications"),
     "send_daily_summary": _("Daily summary to project leads"),
+    "send_pending_emails": _("Sending of outgoing emails"),
 }
 
 

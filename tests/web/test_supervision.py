@@ -68,7 +68,7 @@ def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):
     response = client_for(admin).get(URL)
 
     jobs = {job.job: job for job in response.context["jobs"]}
-    assert set(jobs) == {"check_task_deadlines", "cleanup_old_notifications", "send_daily_summary"}
+    assert {"check_task_deadlines", "cleanup_old_notifications", "send_daily_summary"} <= set(jobs)
     check = jobs["check_task_deadlines"]
     assert [run.status for run in check.runs] == ["FAILURE", "SUCCESS"]
     assert len(jobs["cleanup_old_notifications"].runs) == 10  # the recent ones only
