@@ -35,7 +35,9 @@ def missed_today(*, now: datetime.datetime) -> bool:
     """Whether today's planned check time has passed (per the live beat entry)."""
     today = timezone.localdate(now)
     midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    planned = jobs.next_run(jobs.CHECK_TASK_DEADLINES, after=midnight)
+    # "After" is exclusive: start just before midnight so a 00:00 entry counts.
+    day_start = midnight - datetime.timedelta(seconds=1)
+    planned = jobs.next_run(jobs.CHECK_TASK_DEADLINES, after=day_start)
     if planned is None:
         return False  # the administrator disabled the daily check
     return timezone.localdate(planned) == today and planned <= now

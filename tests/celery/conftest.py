@@ -39,14 +39,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+def wait_for(
+    condition: Callable[[], bool], *, timeout: float, what: str, workers: tuple[Worker, ...] = ()
+) -> None:
     """Poll ``condition`` (a process or a row to appear), failing with ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+    logs = "\n".join(worker.output()[-3000:] for worker in workers)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{logs}")
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""Beat: the entries declared in code, stored in the database, edits kept, DST-proof."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import time_machine
+from django.core.management import call_command
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
+
+from core.scheduler import PreservingDatabaseScheduler
+from si_gouvernance.celery import app
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+DAILY = "check-task-deadlines-daily"
+
+
+def start_beat(scheduler_class=PreservingDatabaseScheduler):
+    """What ``celery beat`` does at start: build the scheduler, which installs entries.
+
+    (transactional_db: the scheduler closes connections left in a transaction.)
+    """
+    return scheduler_class(app=app, lazy=False)
+
+
+def admin_moves_daily_check_to(hour: int, minute: int) -> None:
+    """The admin form: pick (or create) another crontab for the entry and save."""
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=str(minute),
+        hour=str(hour),
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=PARIS,
+    )
+    task = PeriodicTask.objects.get(name=DAILY)
+    task.crontab = crontab
+    task.save()
+
+
+def daily_crontab() -> tuple[str, str]:
+    crontab = PeriodicTask.objects.get(name=DAILY).crontab
+    return crontab.hour, crontab.minute
+
+
+def test_beat_start_stores_the_three_entries_as_declared(transactional_db):
+    start_beat()
+    stored = {t.name: t for t in PeriodicTask.objects.select_related("crontab")}
+    assert {DAILY, "cleanup-old-notifications", "send-daily-summary"} <= set(stored)
+    daily = stored[DAILY]
+    assert (daily.task, daily.crontab.hour, daily.crontab.minute) == (
+        "core.tasks.check_task_deadlines",
+        "8",
+        "0",
+    )
+    assert str(daily.crontab.timezone) == "Europe/Paris"
+    assert daily.expire_seconds == 3600  # the stock entry would drop "expires"
+    cleanup = stored["cleanup-old-notifications"]
+    assert (cleanup.crontab.day_of_week, cleanup.crontab.hour) == ("1", "2")
+    assert cleanup.kwargs == '{"days": 30}'
+
+
+def test_an_admin_edit_survives_a_beat_restart(transactional_db):
+    start_beat()
+    admin_moves_daily_check_to(7, 30)
+    scheduler = start_beat()
+    assert daily_crontab() == ("7", "30")
+    # And the restarted beat plans the admin's time, not the code's.
+    assert scheduler.schedule[DAILY].schedule.hour == {7}
+
+
+def test_the_stock_scheduler_would_have_undone_it(transactional_db):
+    """Why core.scheduler exists: django-celery-beat's own scheduler overwrites."""
+    start_beat()
+    admin_moves_daily_check_to(7, 30)
+    start_beat(DatabaseScheduler)
+    assert daily_crontab() == ("8", "0")
+
+
+def test_a_disabled_entry_stays_disabled_across_restarts(transactional_db):
+    start_beat()
+    PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
+    scheduler = start_beat()
+    assert not PeriodicTask.objects.get(name=DAILY).enabled
+    assert DAILY not in scheduler.schedule
+
+
+def test_setup_command_creates_then_keeps_then_resets(transactional_db, capsys):
+    call_command("setup_periodic_tasks")
+    assert f"{DAILY}: " in capsys.readouterr().out
+    admin_moves_daily_check_to(7, 30)
+    PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
+
+    call_command("setup_periodic_tasks")
+    assert daily_crontab() == ("7", "30")
+
+    call_command("setup_periodic_tasks", "--reset")
+    assert daily_crontab() == ("8", "0")
+    assert PeriodicTask.objects.get(name=DAILY).enabled
+    assert PeriodicTask.objects.filter(name=DAILY).count() == 1
+
+
+def test_daily_check_fires_once_a_day_at_8_paris_across_both_dst_changes(transactional_db):
+    """Beat's loop over 2026: ask is_due, sleep what it says (capped), fire when due."""
+    start_beat()
+    entry_schedule = PeriodicTask.objects.get(name=DAILY).schedule  # what beat runs
+    now = datetime.datetime(2025, 12, 31, 12, 0, tzinfo=PARIS)
+    last_run = now
+    fires: list[datetime.datetime] = []
+    with time_machine.travel(now, tick=False) as traveller:
+        while now < datetime.datetime(2027, 1, 1, tzinfo=PARIS):
+            due, next_check = entry_schedule.is_due(last_run)
+            if due:
+                fires.append(now)
+                last_run = now
+            now += datetime.timedelta(seconds=min(max(next_check, 1), 3600))
+            traveller.move_to(now)
+
+    local = [fire.astimezone(PARIS) for fire in fires]
+    days = [fire.date() for fire in local]
+    assert len(days) == len(set(days)) == 365  # every day of 2026, once
+    assert {(fire.hour, fire.minute) for fire in local} == {(8, 0)}
+    by_day = {fire.date(): fire for fire in local}
+    for day in ("2026-03-28", "2026-03-29", "2026-03-30", "2026-10-24", "2026-10-25"):
+        assert by_day[datetime.date.fromisoformat(day)].time() == datetime.time(8, 0)
+    # 08:00 Paris is 07:00 UTC in winter and 06:00 UTC in summer.
+    utc_hours = {fire.astimezone(datetime.UTC).hour for fire in fires}
+    assert utc_hours == {6, 7}
