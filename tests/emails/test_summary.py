@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import OutboundEmail, Projet, Tache
-from core.services.summary import send_daily_summary
+from core.services.summary import lead_id_chunks, send_daily_summary
 from tests.conftest import TODAY
 from tests.emails.conftest import assert_link_resolves
 from tests.factories import MembreProjetFactory, ProjetFactory, TacheFactory, UserFactory
@@ -219,3 +219,14 @@ def test_query_count_does_not_grow_with_leads_or_projects(db, leads):
     # leads, projects, task lines, health, already-queued keys, one insert
     # (+ savepoint/transaction statements on some backends): not per lead.
     assert len(queries) <= 8, [q["sql"][:80] for q in queries]
+
+
+def test_a_run_split_in_chunks_sends_the_same_emails(db):
+    _leads_with_projects(5, projects_each=1)
+    chunks = lead_id_chunks(chunk_size=2)
+
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    for chunk in chunks:
+        send_daily_summary(today=TODAY, lead_ids=chunk)
+    assert send_daily_summary(today=TODAY).already_queued == 5
+    assert OutboundEmail.objects.count() == 5
