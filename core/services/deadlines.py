@@ -3,7 +3,8 @@
 ``create_deadline_alerts(today=...)`` is the one place the rules live; the
 ``check_task_deadlines`` command and Celery task only call it. It runs a fixed
 number of queries whatever the number of tasks (one read of the candidate tasks,
-one read of today's existing alerts, one insert) and relies on the unique key
+one read of today's existing alerts, one insert per alert type) and relies on the
+unique key
 ``notification_alerte_unique_par_jour`` with insert-or-ignore, so reruns,
 concurrent runs and redelivered tasks never duplicate an alert.
 """
@@ -11,17 +12,18 @@ concurrent runs and redelivered tasks never duplicate an alert.
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef
 from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, override
 
 from core.models import NotificationTache, Projet, Tache
 from core.services.access import member_exists
@@ -100,10 +102,12 @@ def create_deadline_alerts(
             wanted.setdefault(key, candidate)
     existing = _existing_keys(today=today)
     new_keys = [key for key in wanted if key not in existing]
-    if not dry_run:
-        _insert(new_keys, wanted=wanted, today=today)
-    for _tache_id, _user_id, type_notification in new_keys:
-        result.created[type_notification] += 1
+    if dry_run:
+        for _tache_id, _user_id, type_notification in new_keys:
+            result.created[type_notification] += 1
+    else:
+        # What this run really inserted: a concurrent run may have won some rows.
+        result.created.update(_insert(new_keys, wanted=wanted, today=today))
     result.duration_s = time.monotonic() - started
     return result
 
@@ -198,18 +202,99 @@ def _existing_keys(*, today: datetime.date) -> set[AlertKey]:
 
 def _insert(
     keys: list[AlertKey], *, wanted: dict[AlertKey, _Candidate], today: datetime.date
-) -> None:
-    """Insert-or-ignore against the unique key: safe against any concurrent run."""
+) -> dict[str, int]:
+    """Insert-or-ignore against the unique key; return the rows really added, per type.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` per alert type for all its rows: no
+    per-row model instance, and the driver's ``rowcount`` counts only the rows this
+    run added, even when another run inserts the same alerts at the same moment
+    (the loser waits on the unique index, then skips).
+    """
     with override(settings.LANGUAGE_CODE):
-        rows = [_notification(key, wanted[key], today=today) for key in keys]
-    with transaction.atomic():
-        NotificationTache.objects.bulk_create(rows, ignore_conflicts=True)
+        rows_by_type = _rows_by_type(keys, wanted=wanted, today=today)
+    inserted: dict[str, int] = {}
+    if not rows_by_type:
+        return inserted
+    with transaction.atomic(), connection.cursor() as cursor:
+        for alert_type, rows in rows_by_type.items():
+            _execute_insert(cursor, rows)
+            inserted[alert_type] = cursor.rowcount
+    return inserted
 
 
-def _notification(
-    key: AlertKey, candidate: _Candidate, *, today: datetime.date
-) -> NotificationTache:
-    tache_id, user_id, alert_type = key
+def _execute_insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for all rows of a type; the driver's rowcount is what it added.
+
+    PostgreSQL gets one ``INSERT ... SELECT FROM unnest(<one array per column>)``:
+    one round trip, nine parameters whatever the number of rows. SQLite, in-process, runs one
+    prepared statement per row with ``executemany``, which has no 999-parameter
+    limit to batch around.
+    """
+    row_placeholder = "VALUES (" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    if connection.vendor == "postgresql":
+        tache, user, kind, titre, message, lue, created, day, due = zip(*rows, strict=True)
+        arrays = [list(tache), list(user), list(kind), list(titre), list(message), list(due)]
+        cursor.execute(_insert_sql(_UNNEST), [lue[0], created[0], day[0], *arrays])
+    else:
+        cursor.executemany(_insert_sql(row_placeholder), rows)
+
+
+# One array per varying column, constants once: the whole set in one statement.
+_UNNEST = (
+    "SELECT t, u, k, ti, m, %s, %s, %s, d FROM unnest(%s::bigint[], %s::bigint[], "
+    "%s::varchar[], %s::varchar[], %s::text[], %s::date[]) AS rows (t, u, k, ti, m, d)"
+)
+_INSERT_FIELDS = (
+    "tache",
+    "destinataire",
+    "type_notification",
+    "titre",
+    "message",
+    "lue",
+    "date_creation",
+    "date_alerte",
+    "date_echeance",
+)
+
+
+def _insert_sql(values: str) -> str:
+    quote = connection.ops.quote_name
+    meta = NotificationTache._meta
+    column_of = {f.name: str(f.column) for f in meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in _INSERT_FIELDS)
+    # No conflict target: the partial unique index notification_alerte_unique_par_jour
+    # is the only one these rows can hit (PostgreSQL and SQLite >= 3.24).
+    return (
+        # Identifiers come from the model, values are bound parameters.
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) {values} "  # noqa: S608
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def _rows_by_type(
+    keys: list[AlertKey], *, wanted: dict[AlertKey, _Candidate], today: datetime.date
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Column values in ``_INSERT_FIELDS`` order, adapted for the database, per type."""
+    adapt_date = connection.ops.adapt_datefield_value
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    day = adapt_date(today)
+    # The owner and the lead of a task get the same text: render it once.
+    texts: dict[tuple[int, str], tuple[str, str]] = {}
+    rows_by_type: dict[str, list[tuple[Any, ...]]] = {}
+    for key in keys:
+        tache_id, user_id, alert_type = key
+        candidate = wanted[key]
+        text = texts.get((tache_id, alert_type))
+        if text is None:
+            text = texts[(tache_id, alert_type)] = _text(candidate, alert_type, today=today)
+        titre, message = text
+        due = adapt_date(candidate.date_echeance)
+        row = (tache_id, user_id, alert_type, titre, message, False, now, day, due)
+        rows_by_type.setdefault(alert_type, []).append(row)
+    return rows_by_type
+
+
+def _text(candidate: _Candidate, alert_type: str, *, today: datetime.date) -> tuple[str, str]:
     titre, message = render_alert_text(
         alert_type,
         tache_nom=candidate.nom,
@@ -217,15 +302,7 @@ def _notification(
         date_echeance=candidate.date_echeance,
         days_left=candidate.days_left(today),
     )
-    return NotificationTache(
-        tache_id=tache_id,
-        destinataire_id=user_id,
-        type_notification=alert_type,
-        titre=titre[:255],
-        message=message,
-        date_alerte=today,
-        date_echeance=candidate.date_echeance,
-    )
+    return titre[:255], message
 
 
 def render_alert_text(
@@ -237,33 +314,45 @@ def render_alert_text(
     days_left: int,
 ) -> tuple[str, str]:
     """Title and sentence of an alert, in the active language."""
+    language = get_language() or settings.LANGUAGE_CODE
+    titre, message = _templates(alert_type, abs(days_left), language)
     context = {
         "tache": tache_nom,
         "projet": projet_nom,
-        "date": formats.date_format(date_echeance, "DATE_FORMAT"),
+        "date": _date_label(date_echeance, language),
         "days": abs(days_left),
     }
+    return titre % context, message % context
+
+
+# A run renders thousands of alerts from a handful of (type, days) and dates:
+# translating and formatting each once per language keeps the run set-priced.
+@functools.lru_cache(maxsize=256)
+def _date_label(date: datetime.date, language: str) -> str:
+    return formats.date_format(date, "DATE_FORMAT")
+
+
+@functools.lru_cache(maxsize=256)
+def _templates(alert_type: str, days: int, language: str) -> tuple[str, str]:
     if alert_type == Type.ALERTE_ECHEANCE:
-        titre = ngettext(
-            "Due in %(days)d day: %(tache)s", "Due in %(days)d days: %(tache)s", abs(days_left)
-        )
+        titre = ngettext("Due in %(days)d day: %(tache)s", "Due in %(days)d days: %(tache)s", days)
         message = ngettext(
             'The task "%(tache)s" of project "%(projet)s" is due in %(days)d day, on %(date)s.',
             'The task "%(tache)s" of project "%(projet)s" is due in %(days)d days, on %(date)s.',
-            abs(days_left),
+            days,
         )
     elif alert_type == Type.ALERTE_CRITIQUE:
         titre = _("Due today: %(tache)s")
         message = _('The task "%(tache)s" of project "%(projet)s" is due today, %(date)s.')
     else:
         titre = ngettext(
-            "Late by %(days)d day: %(tache)s", "Late by %(days)d days: %(tache)s", abs(days_left)
+            "Late by %(days)d day: %(tache)s", "Late by %(days)d days: %(tache)s", days
         )
         message = ngettext(
             'The task "%(tache)s" of project "%(projet)s" was due on %(date)s: '
             "it is %(days)d day late.",
             'The task "%(tache)s" of project "%(projet)s" was due on %(date)s: '
             "it is %(days)d days late.",
-            abs(days_left),
+            days,
         )
-    return titre % context, message % context
+    return titre, message

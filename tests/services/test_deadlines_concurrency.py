@@ -67,6 +67,10 @@ def test_concurrent_runs_never_duplicate(postgres_db: None) -> None:
         assert [o for o in outcomes if isinstance(o, BaseException)] == []
         assert len(outcomes) == RUNS
         assert NotificationTache.objects.filter(date_alerte=today).count() == expected
+        # Each run reports what it really inserted: together, every alert exactly once.
+        assert (
+            sum(o.total_created for o in outcomes if not isinstance(o, BaseException)) == expected
+        )
 
     keys = NotificationTache.objects.values_list(
         "tache_id", "destinataire_id", "type_notification", "date_alerte"

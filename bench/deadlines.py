@@ -1,0 +1,212 @@
+"""Benchmark: the set-based deadline engine against the old per-task loop.
+
+    .venv/bin/python bench/deadlines.py [--tasks 10000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_a .venv/bin/python bench/deadlines.py
+
+Runs in a throwaway SQLite file (or in the PostgreSQL database named by
+DATABASE_URL, whose name must contain "bench": its tables are emptied), never in
+var/db.sqlite3. Both ways must create exactly the same alerts; the table shows
+tasks, alerts created, SQL queries, seconds and the speed ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = datetime.date(2026, 11, 25)
+PROJECTS = 50
+MEMBERS_PER_PROJECT = 5
+
+
+def setup_django(workdir: Path) -> None:
+    """Point Django at a benchmark database before anything imports settings."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url and "bench" not in url.rsplit("/", 1)[-1]:
+        sys.exit(f"Refusing to empty {url}: the database name must contain 'bench'.")
+    os.environ["DATABASE_URL"] = url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(workdir),
+        LOG_DIR=str(workdir),
+        LOG_LEVEL="WARNING",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def build_world(tasks: int) -> None:
+    """``tasks`` open tasks due from J-20 to J+30, spread over 50 active projects."""
+    from core.models import MembreProjet, NotificationTache, Projet, Tache, User
+
+    for model in (NotificationTache, Tache, MembreProjet, Projet, User):
+        model.objects.all().delete()
+    users = User.objects.bulk_create(
+        User(username=f"u{i}", password="!") for i in range(PROJECTS * (MEMBERS_PER_PROJECT + 1))
+    )
+    leads, members = users[:PROJECTS], users[PROJECTS:]
+    projets = Projet.objects.bulk_create(
+        Projet(nom=f"Projet {i}", code=f"p{i}", chef_de_projet=leads[i]) for i in range(PROJECTS)
+    )
+    team = {
+        p.pk: members[i * MEMBERS_PER_PROJECT : (i + 1) * MEMBERS_PER_PROJECT]
+        for i, p in enumerate(projets)
+    }
+    MembreProjet.objects.bulk_create(
+        MembreProjet(projet=p, utilisateur=u, date_debut=datetime.date(2020, 1, 1))
+        for p in projets
+        for u in team[p.pk]
+    )
+    Tache.objects.bulk_create(
+        (
+            Tache(
+                projet=projets[i % PROJECTS],
+                nom=f"Tâche {i}",
+                responsable=team[projets[i % PROJECTS].pk][i % MEMBERS_PER_PROJECT],
+                date_echeance=TODAY + datetime.timedelta(days=i % 51 - 20),
+            )
+            for i in range(tasks)
+        ),
+        batch_size=2000,
+    )
+
+
+def naive_loop(today: datetime.date) -> int:
+    """The Task Scheduler era: per task, per recipient, check then insert."""
+    from django.conf import settings
+
+    from core.models import MembreProjet, NotificationTache, Projet, Tache
+    from core.services.deadlines import render_alert_text
+
+    created = 0
+    open_tasks = Tache.objects.filter(
+        statut__in=Tache.OPEN_STATUTS, projet__statut__in=Projet.ACTIVE_STATUTS
+    ).select_related("projet")
+    for tache in open_tasks:
+        if tache.date_echeance is None:
+            continue
+        days_left = (tache.date_echeance - today).days
+        if days_left > 0 and days_left in settings.DEADLINE_ALERT_DAYS:
+            kind, recipients = "ALERTE_ECHEANCE", [tache.responsable_id]
+        elif days_left == 0:
+            kind, recipients = (
+                "ALERTE_CRITIQUE",
+                [tache.responsable_id, tache.projet.chef_de_projet_id],
+            )
+        elif days_left < 0:
+            kind, recipients = (
+                "ALERTE_RETARD",
+                [tache.responsable_id, tache.projet.chef_de_projet_id],
+            )
+        else:
+            continue
+        for user_id in dict.fromkeys(recipients):
+            if user_id is None:
+                continue
+            is_lead = user_id == tache.projet.chef_de_projet_id
+            if (
+                not is_lead
+                and not MembreProjet.objects.filter(
+                    projet_id=tache.projet_id, utilisateur_id=user_id, date_fin__isnull=True
+                ).exists()
+            ):
+                continue
+            if NotificationTache.objects.filter(
+                tache=tache, destinataire_id=user_id, type_notification=kind, date_alerte=today
+            ).exists():
+                continue
+            titre, message = render_alert_text(
+                kind,
+                tache_nom=tache.nom,
+                projet_nom=tache.projet.nom,
+                date_echeance=tache.date_echeance,
+                days_left=days_left,
+            )
+            NotificationTache.objects.create(
+                tache=tache,
+                destinataire_id=user_id,
+                type_notification=kind,
+                titre=titre,
+                message=message,
+                date_alerte=today,
+                date_echeance=tache.date_echeance,
+            )
+            created += 1
+    return created
+
+
+def measure(run: Callable[[], int]) -> tuple[int, int, float]:
+    """(alerts created, SQL statements sent, seconds) of one run."""
+    from django.db import connection
+
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        started = time.perf_counter()
+        created = run()
+        elapsed = time.perf_counter() - started
+    return created, statements, elapsed
+
+
+def alert_keys() -> set[tuple[int, int, str]]:
+    from core.models import NotificationTache
+
+    return set(
+        NotificationTache.objects.values_list("tache_id", "destinataire_id", "type_notification")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-deadlines-") as workdir:
+        setup_django(Path(workdir))
+        from django.db import connection
+
+        from core.models import NotificationTache
+        from core.services.deadlines import create_deadline_alerts
+
+        build_world(args.tasks)
+
+        def engine() -> int:
+            return create_deadline_alerts(today=TODAY).total_created
+
+        rows = [("set-based engine", *measure(engine))]
+        engine_keys = alert_keys()
+        rows.append(("set-based engine, rerun", *measure(engine)))
+        NotificationTache.objects.all().delete()
+        rows.append(("per-task loop", *measure(lambda: naive_loop(TODAY))))
+        if alert_keys() != engine_keys:
+            sys.exit("The two ways created different alerts: the benchmark is void.")
+        print_table(rows, tasks=args.tasks, vendor=connection.vendor)
+
+
+def print_table(rows: list[tuple[str, int, int, float]], *, tasks: int, vendor: str) -> None:
+    engine_seconds = rows[0][3]
+    print(f"\nDeadline check, {tasks} open tasks, database: {vendor}\n")
+    print(f"{'way':<26}{'tasks':>8}{'alerts':>9}{'queries':>10}{'seconds':>10}{'ratio':>9}")
+    for name, created, queries, seconds in rows:
+        ratio = seconds / engine_seconds
+        print(f"{name:<26}{tasks:>8}{created:>9}{queries:>10}{seconds:>10.3f}{ratio:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
