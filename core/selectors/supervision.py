@@ -97,6 +97,11 @@ def summarize_counts(counts: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _next_run(schedule: Any, *, now: datetime.datetime) -> datetime.datetime | None:
     try:
+        if hasattr(schedule, "remaining_delta"):
+            # Crontab: the exact next minute (now + estimate would drift by the
+            # milliseconds between our clock read and the schedule's own).
+            start, delta, _now = schedule.remaining_delta(now)
+            return start + delta
         return now + schedule.remaining_estimate(now)
     except (AttributeError, TypeError, ValueError):
         # A schedule kind without an estimate (e.g. a clocked task already run).
