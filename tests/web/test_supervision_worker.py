@@ -16,7 +16,7 @@ from tests.celery.conftest import (  # noqa: F401 (fixtures shared with the Cele
 from tests.factories import UserFactory
 from tests.web.conftest import client_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis]
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 def test_worker_answers_and_run_now_is_executed_by_it(request):
