@@ -33,7 +33,7 @@ def debug_task(self):  # noqa: ANN001
     return {"status": "success", "task_id": self.request.id}
 
 
-def celery_logging_config() -> dict[str, Any]:
+def celery_logging_config(loglevel: int | str | None = None) -> dict[str, Any]:
     """Django's LOGGING plus a rotated ``celery.log`` for the worker and beat."""
     from django.conf import settings
 
@@ -52,13 +52,15 @@ def celery_logging_config() -> dict[str, Any]:
     root: dict[str, Any] = config.setdefault("root", {"level": settings.LOG_LEVEL})
     # The web's own file stays the web's: worker and beat write to celery.log.
     root["handlers"] = ["console", "celery_file"]
+    if loglevel:  # the command line's --loglevel wins over LOG_LEVEL
+        root["level"] = loglevel
     return config
 
 
 @setup_logging.connect
-def _setup_logging(**_kwargs: Any) -> None:
+def _setup_logging(loglevel: int | str | None = None, **_kwargs: Any) -> None:
     # Connecting this signal stops Celery from installing its own handlers.
-    logging.config.dictConfig(celery_logging_config())
+    logging.config.dictConfig(celery_logging_config(loglevel))
 
 
 @worker_ready.connect

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -92,11 +93,13 @@ def use_broker() -> Iterator[Callable[[str], None]]:
 
 
 def _drop_connections() -> None:
-    # Producers and connections are pooled per app: forget those of the last broker.
+    # Producers and connections are pooled (per app and in kombu's global pools):
+    # forget those of the last broker rather than reuse a dead connection.
     if app._pool is not None:
         app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @dataclass

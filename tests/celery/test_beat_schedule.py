@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
+import subprocess
+import sys
 import zoneinfo
 
+import pytest
 import time_machine
 from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from core.scheduler import PreservingDatabaseScheduler
+from core.scheduler import PreservingDatabaseScheduler, install_entries
 from si_gouvernance.celery import app
+from tests.celery.conftest import ROOT, wait_for, worker_env
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 DAILY = "check-task-deadlines-daily"
@@ -128,3 +133,37 @@ def test_daily_check_fires_once_a_day_at_8_paris_across_both_dst_changes(transac
     # 08:00 Paris is 07:00 UTC in winter and 06:00 UTC in summer.
     utc_hours = {fire.astimezone(datetime.UTC).hour for fire in fires}
     assert utc_hours == {6, 7}
+
+
+@pytest.mark.worker
+@pytest.mark.postgres
+def test_a_real_beat_process_keeps_the_admins_edit_and_logs_to_celery_log(
+    worker_database, tmp_path
+):
+    install_entries(app)
+    admin_moves_daily_check_to(7, 30)
+    last_entry = list(app.conf.beat_schedule)[-1]
+    PeriodicTask.objects.filter(name=last_entry).delete()
+    env = worker_env(worker_database, f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path)
+    command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "beat", "--loglevel=INFO"]
+    command += [f"--pidfile={tmp_path / 'beat.pid'}"]
+    log = tmp_path / "logs" / "celery.log"
+    beat = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        # Entries are installed in declaration order: once the last one is back,
+        # beat has been through the daily check's entry.
+        wait_for(
+            lambda: PeriodicTask.objects.filter(name=last_entry).exists(),
+            timeout=60,
+            what="beat to install its entries",
+        )
+    finally:
+        beat.terminate()
+        beat.wait(timeout=30)
+    assert daily_crontab() == ("7", "30")
+    line = next(line for line in log.read_text().splitlines() if "beat: Starting" in line)
+    assert re.match(
+        r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO/MainProcess\] celery\.beat: ", line
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -46,10 +48,15 @@ def assert_seed_checks(world):
 
 
 @pytest.mark.redis
-def test_seed_checks_on_redis(world, redis_broker, use_broker, start_worker):
+def test_seed_checks_on_redis(world, redis_broker, use_broker, start_worker, tmp_path):
     use_broker(redis_broker)
     start_worker(redis_broker)
     assert_seed_checks(world)
+
+    # The worker logs to logs/celery.log (LOG_DIR) in the spec's format.
+    lines = (tmp_path / "logs" / "celery.log").read_text(encoding="utf-8").splitlines()
+    line = next(line for line in lines if "core.tasks.check_task_deadlines" in line)
+    assert re.match(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO/MainProcess\] celery\.", line)
 
 
 def test_seed_checks_on_embedded_broker(world, tmp_path, use_broker, start_worker):

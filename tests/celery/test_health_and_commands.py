@@ -1,0 +1,191 @@
+"""Operators' commands: health check, cleanup, summary, Flower's refusal."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import zoneinfo
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from core.models import JobRun, NotificationTache
+from core.services import health, jobs
+from tests.celery.conftest import ROOT, free_port, wait_for
+from tests.conftest import TODAY
+from tests.factories import NotificationFactory
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=PARIS)
+
+
+def succeeded(at: datetime.datetime) -> JobRun:
+    return JobRun.objects.create(
+        job=jobs.CHECK_TASK_DEADLINES,
+        business_date=at.date(),
+        status=JobRun.Status.SUCCESS,
+        started_at=at,
+        finished_at=at + datetime.timedelta(seconds=2),
+    )
+
+
+def check_health() -> int:
+    try:
+        call_command("check_health")
+    except SystemExit as exc:
+        return int(exc.code)
+    return 0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_health_fails_when_the_check_never_succeeded(db, capsys):
+    assert check_health() == 2
+    assert "never succeeded" in capsys.readouterr().err
+
+
+@time_machine.travel(NOW, tick=False)
+def test_health_is_ok_after_this_mornings_run(db, capsys):
+    succeeded(NOW.replace(hour=8))
+    assert check_health() == 0
+    assert "25 novembre 2026 08:00" in capsys.readouterr().out
+
+
+@time_machine.travel(NOW, tick=False)
+def test_health_fails_after_26_hours_without_success(db, capsys):
+    succeeded(NOW - datetime.timedelta(hours=27))
+    JobRun.objects.create(  # a failed run does not count
+        job=jobs.CHECK_TASK_DEADLINES,
+        business_date=TODAY,
+        status=JobRun.Status.FAILURE,
+        started_at=NOW.replace(hour=8),
+        error="OperationalError: down",
+    )
+    assert check_health() == 2
+    assert "26" in capsys.readouterr().err
+
+
+@time_machine.travel(NOW, tick=False)
+def test_job_status_shows_last_runs_and_next_planned_run(db):
+    run = succeeded(NOW.replace(hour=8))
+    status = health.job_status(jobs.CHECK_TASK_DEADLINES)
+    assert status.last_run == run and status.last_success == run
+    assert status.next_run == datetime.datetime(2026, 11, 26, 8, 0, tzinfo=PARIS)
+    cleanup = health.job_status(jobs.CLEANUP_OLD_NOTIFICATIONS)
+    assert cleanup.last_run is None
+    assert cleanup.next_run == datetime.datetime(2026, 11, 30, 2, 0, tzinfo=PARIS)  # Monday
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "abc", "2.5"])
+def test_cleanup_command_rejects_bad_days(db, days):
+    NotificationFactory(lue=True)
+    with pytest.raises(CommandError, match="--days"):
+        call_command("cleanup_old_notifications", "--days", days)
+    assert NotificationTache.objects.count() == 1
+    assert not JobRun.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_cleanup_command_deletes_and_records(world, capsys):
+    old = NotificationFactory(destinataire=world.bob, lue=True)
+    NotificationTache.objects.filter(pk=old.pk).update(date_creation=NOW - datetime.timedelta(40))
+    kept = NotificationFactory(destinataire=world.bob, lue=False)
+    call_command("cleanup_old_notifications", "--days", "30")
+    assert list(NotificationTache.objects.values_list("pk", flat=True)) == [kept.pk]
+    run = JobRun.objects.get()
+    assert (run.trigger, run.status, run.counts["deleted"]) == ("COMMAND", "SUCCESS", 1)
+    assert "1" in capsys.readouterr().out
+
+
+def test_summary_command_rejects_a_bad_date(db):
+    pytest.importorskip("core.services.summary")
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("send_daily_summary", "--date", "demain")
+    assert not JobRun.objects.exists()
+
+
+def test_summary_command_records_its_run(world):
+    pytest.importorskip("core.services.summary")
+    call_command("send_daily_summary", "--date", TODAY.isoformat())
+    run = JobRun.objects.get(job=jobs.SEND_DAILY_SUMMARY)
+    assert (run.trigger, run.status, run.business_date) == ("COMMAND", "SUCCESS", TODAY)
+
+
+def test_summary_task_reports_the_service_result(world):
+    pytest.importorskip("core.services.summary")
+    from core.tasks import send_daily_summary
+
+    result = send_daily_summary.apply(kwargs={"today": TODAY.isoformat()}).get()
+    assert result["status"] == "success"
+    assert JobRun.objects.get(job=jobs.SEND_DAILY_SUMMARY).trigger == "BEAT"
+
+
+def run_flower_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWER_", "CELERY_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+        SECRET_KEY="flower-test",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("auth", ["", "admin", "admin:", ":secret"])
+def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
+    env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH=auth)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "run_flower"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "FLOWER_BASIC_AUTH" in done.stderr
+
+
+@pytest.mark.redis
+def test_flower_starts_behind_basic_auth(tmp_path, redis_broker):
+    port = free_port()
+    env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH="admin:s3cret", CELERY_BROKER_URL=redis_broker)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_flower", f"--port={port}", "--address=127.0.0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: _status(port) is not None, timeout=60, what="Flower to answer")
+        assert _status(port) == 401
+        assert _status(port, "admin:s3cret") == 200
+        assert _status(port, "admin:wrong") == 401
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait()
+
+
+def _status(port: int, credentials: str = "") -> int | None:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/")
+    if credentials:
+        token = base64.b64encode(credentials.encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
