@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from core.models import JobRun, NotificationTache
 from core.tasks import check_task_deadlines
 from si_gouvernance.celery import app, debug_task
+from tests.conftest import require_service
 from tests.factories import TacheFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
@@ -65,3 +67,13 @@ def test_seed_checks_on_embedded_broker(world, tmp_path, use_broker, start_worke
     worker = start_worker(broker)
     assert_seed_checks(world)
     assert "sqla+sqlite" in worker.output()
+
+
+def test_seed_checks_on_rabbitmq(world, use_broker, start_worker):
+    """RabbitMQ works by URL alone (the local server, when there is one)."""
+    require_service("127.0.0.1", 5672, "RabbitMQ")
+    broker = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    use_broker(broker)
+    app.control.purge()  # a shared server: nothing left over from an earlier run
+    start_worker(broker)
+    assert_seed_checks(world)
