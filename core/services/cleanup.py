@@ -1,13 +1,16 @@
-"""Housekeeping: old read notifications (and, with the outbox, old sent emails)."""
+"""Housekeeping, weekly: old read notifications and old sent emails."""
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.models import NotificationTache
+from core.models import NotificationTache, OutboundEmail
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -31,20 +34,48 @@ def cleanup_old_notifications(
     now: datetime.datetime | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, int]:
-    """Delete read notifications created more than ``days`` ago, in batches.
+    """Delete read notifications created more than ``days`` ago, and old sent emails.
 
-    Unread notifications are always kept. Batches keep each transaction short so
-    the web pages are never blocked behind a long delete.
+    Unread notifications are always kept, as are pending and failed emails.
     """
     days = validate_days(days)
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=days)
     old_read = NotificationTache.objects.filter(lue=True, date_creation__lt=cutoff)
+    deleted = delete_in_batches(old_read, batch_size=batch_size)
+    return {"deleted": deleted, "days": days, **cleanup_sent_emails(now=now)}
+
+
+def cleanup_sent_emails(
+    *,
+    now: datetime.datetime | None = None,
+    days: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, int]:
+    """Delete SENT outbox rows older than ``days`` (``OUTBOX_RETENTION_DAYS``).
+
+    Pending and failed rows are kept whatever their age: they still need someone.
+    Their alerts get ``outbound_email = NULL``; alert emails only take alerts of the
+    current day, so these old ones are never emailed again.
+    """
+    days = validate_days(days if days is not None else settings.OUTBOX_RETENTION_DAYS)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    old_sent = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT, created_at__lt=cutoff)
+    return {
+        "deleted_emails": delete_in_batches(old_sent, batch_size=batch_size),
+        "email_days": days,
+    }
+
+
+def delete_in_batches(queryset: QuerySet[Any], *, batch_size: int) -> int:
+    """Delete what ``queryset`` selects, a batch per short transaction.
+
+    Short transactions keep the web pages from waiting behind one long delete.
+    """
     deleted = 0
     while True:
         with transaction.atomic():
-            ids = list(old_read.values_list("id", flat=True)[:batch_size])
+            ids = list(queryset.values_list("id", flat=True)[:batch_size])
             if not ids:
-                break
-            count, _ = NotificationTache.objects.filter(id__in=ids).delete()
-            deleted += count
-    return {"deleted": deleted, "days": days}
+                return deleted
+            deleted += queryset.model.objects.filter(id__in=ids).delete()[0]

@@ -287,30 +287,3 @@ def resend(*, ids: Iterable[int]) -> int:
         if count:
             dispatch_sender(expected=count)
     return count
-
-
-def cleanup_sent_emails(
-    *,
-    now: datetime.datetime | None = None,
-    days: int | None = None,
-    batch_size: int = 5000,
-) -> dict[str, int]:
-    """Delete SENT rows older than ``days`` (``OUTBOX_RETENTION_DAYS``), in batches.
-
-    Pending and failed rows are kept whatever their age: they still need someone.
-    """
-    days = days if days is not None else settings.OUTBOX_RETENTION_DAYS
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days must be a positive integer, got {days!r}")
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
-    old_sent = OutboundEmail.objects.filter(status=Status.SENT, created_at__lt=cutoff)
-    deleted = 0
-    while True:
-        with transaction.atomic():
-            ids = list(old_sent.values_list("id", flat=True)[:batch_size])
-            if not ids:
-                break
-            # Their notifications get outbound_email = NULL; alert emails only take
-            # alerts of the current day, so these old ones are never emailed again.
-            deleted += OutboundEmail.objects.filter(id__in=ids).delete()[0]
-    return {"deleted_emails": deleted, "email_days": days}

@@ -112,7 +112,12 @@ def test_cleanup_deletes_old_read_notifications_only(world):
         old_unread.pk,
         recent_read.pk,
     }
-    assert JobRun.objects.get().counts == {"deleted": 3, "days": 30}
+    assert JobRun.objects.get().counts == {
+        "deleted": 3,
+        "days": 30,
+        "deleted_emails": 0,
+        "email_days": 90,
+    }
 
 
 def test_a_catch_up_skips_a_day_that_already_succeeded(world):

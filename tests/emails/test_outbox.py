@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import OutboundEmail
+from core.services.cleanup import cleanup_sent_emails
 from core.services.outbox import (
     SENDING_LEASE,
-    cleanup_sent_emails,
     enqueue,
     resend,
     retry_delay,
@@ -118,7 +118,7 @@ def test_cleanup_deletes_only_old_sent_rows(db, settings):
     assert not OutboundEmail.objects.filter(id=old[0].id).exists()
 
 
-@pytest.mark.parametrize("days", [0, -3, "30", True])
+@pytest.mark.parametrize("days", [0, -3, "trente", True])
 def test_cleanup_rejects_a_bad_days(db, days):
     with pytest.raises(ValueError, match="positive integer"):
         cleanup_sent_emails(now=NOW, days=days)
