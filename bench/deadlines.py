@@ -13,38 +13,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _django import setup_django  # noqa: E402
+
 TODAY = datetime.date(2026, 11, 25)
 PROJECTS = 50
 MEMBERS_PER_PROJECT = 5
-
-
-def setup_django(workdir: Path) -> None:
-    """Point Django at a benchmark database before anything imports settings."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url and "bench" not in url.rsplit("/", 1)[-1]:
-        sys.exit(f"Refusing to empty {url}: the database name must contain 'bench'.")
-    os.environ["DATABASE_URL"] = url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(workdir),
-        LOG_DIR=str(workdir),
-        LOG_LEVEL="WARNING",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def build_world(tasks: int) -> None:

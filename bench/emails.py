@@ -19,16 +19,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import os
 import socket
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _django import setup_django  # noqa: E402
+
 TODAY = datetime.date(2026, 11, 25)
 
 
@@ -68,18 +70,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def setup_django(workdir: Path, smtp_port: int) -> None:
+def setup_django_smtp(workdir: Path, smtp_port: int) -> None:
     """Point Django at a benchmark database and the local SMTP server."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url and "bench" not in url.rsplit("/", 1)[-1]:
-        sys.exit(f"Refusing to empty {url}: the database name must contain 'bench'.")
-    os.environ["DATABASE_URL"] = url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(workdir),
-        LOG_DIR=str(workdir),
-        LOG_LEVEL="WARNING",
+    setup_django(
+        workdir,
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
@@ -87,12 +81,6 @@ def setup_django(workdir: Path, smtp_port: int) -> None:
         CELERY_BROKER_URL="memory://localhost/",
         CELERY_TASK_ALWAYS_EAGER="false",
     )
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def clear_tables() -> None:
@@ -204,7 +192,7 @@ def main() -> None:
     controller.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-emails-") as tmp:
-            setup_django(Path(tmp), port)
+            setup_django_smtp(Path(tmp), port)
             clear_tables()
             run(args, handler)
     finally:

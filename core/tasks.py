@@ -15,6 +15,8 @@ from core.services import jobs
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
+from core.services.outbox import send_pending
+from core.services.summary import send_daily_summary as summary_service
 
 # --- Periodic jobs (issue 3) ----------------------------------------------------
 # Retried 3 times, 5 minutes apart, on database or broker errors (a restart, a
@@ -65,8 +67,6 @@ def send_daily_summary(
     self: Any, today: str | None = None, trigger: str = JobRun.Trigger.BEAT.value
 ) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
-    from core.services.summary import send_daily_summary as summary_service
-
     day = jobs.parse_day(today)
     return jobs.run_job(
         jobs.SEND_DAILY_SUMMARY,
@@ -94,8 +94,6 @@ EMAIL_TASK: dict[str, Any] = {
 @shared_task(name="core.tasks.send_pending_emails", **EMAIL_TASK)
 def send_pending_emails() -> dict[str, Any]:
     """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
-    from core.services.outbox import send_pending
-
     return send_pending().as_dict()
 
 
@@ -103,6 +101,4 @@ def send_pending_emails() -> dict[str, Any]:
 def send_daily_summary_chunk(lead_ids: list[int], today: str) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary for one chunk of leads, so a
     large run can be spread over workers (see summary.lead_id_chunks)."""
-    from core.services.summary import send_daily_summary as summary_service
-
     return summary_service(today=jobs.parse_day(today), lead_ids=lead_ids).as_dict()
