@@ -22,6 +22,16 @@ from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
 TODAY = datetime.date(2026, 11, 25)
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_allowed() -> None:
+    """Celery's "a join would block" flag is a process global, toggled by every
+    eager task; eager tasks run from the concurrency tests' threads can leave it
+    set, and a later ``result.get()`` would then refuse to wait. Reset it."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @dataclass
 class World:
     alice: User

@@ -48,7 +48,7 @@ def check_health() -> int:
 @time_machine.travel(NOW, tick=False)
 def test_health_fails_when_the_check_never_succeeded(db, capsys):
     assert check_health() == 2
-    assert "never succeeded" in capsys.readouterr().err
+    assert "jamais réussi" in capsys.readouterr().err
 
 
 @time_machine.travel(NOW, tick=False)
@@ -106,7 +106,7 @@ def test_cleanup_command_deletes_and_records(world, capsys):
 
 def test_summary_command_rejects_a_bad_date(db):
     pytest.importorskip("core.services.summary")
-    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+    with pytest.raises(CommandError, match="AAAA-MM-JJ"):
         call_command("send_daily_summary", "--date", "demain")
     assert not JobRun.objects.exists()
 

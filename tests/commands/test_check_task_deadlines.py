@@ -106,7 +106,7 @@ def test_exit_code_is_non_zero_on_bad_date(tmp_path: Path) -> None:
     done = _manage(tmp_path, "--date", "2026-02-30", database_url=f"sqlite:///{tmp_path}/x.db")
 
     assert done.returncode == 1
-    assert "2026-02-30" in done.stderr and "YYYY-MM-DD" in done.stderr
+    assert "2026-02-30" in done.stderr and "AAAA-MM-JJ" in done.stderr
     assert "Traceback" not in done.stderr
 
 

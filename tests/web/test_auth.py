@@ -35,7 +35,7 @@ def test_sign_in_lands_on_my_tasks(world):
     client = Client()
     page = client.get(reverse("login"))
     assert 'id="notif-badge"' not in page.content.decode()  # no navigation when signed out
-    assert "Forgot your password?" in page.content.decode()
+    assert "Mot de passe oublié ?" in page.content.decode()
 
     response = client.post(reverse("login"), {"username": "bob", "password": PASSWORD})
 
@@ -68,7 +68,7 @@ def test_password_reset_by_email(world):
         {"new_password1": new_password, "new_password2": new_password},
         follow=True,
     )
-    assert "Password changed" in done.content.decode()
+    assert "Mot de passe modifié" in done.content.decode()
     assert Client().login(username="bob", password=new_password)
 
 

@@ -200,7 +200,7 @@ def test_lead_dashboard_and_admin_supervision(live_server, demo, browser_page, n
     sign_in(page, base, "admin")
     page.goto(f"{base}/supervision/")
     page.wait_for_selector("#worker-status")
-    assert "No worker answers." in page.inner_text("#worker-status")
+    assert "Aucun worker ne répond." in page.inner_text("#worker-status")
     shoot(page, "supervision")
 
     page.set_viewport_size({"width": 390, "height": 844})

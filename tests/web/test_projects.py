@@ -157,7 +157,7 @@ def test_owner_must_be_a_member_or_the_lead(world):
 
     assert response.status_code == 200
     assert response.context["form"].errors["responsable"] == [
-        "The owner must be a member of the project or its project lead."
+        "Le responsable doit être membre du projet ou en être le chef de projet."
     ]
     assert not Tache.objects.exists()
 
@@ -172,7 +172,9 @@ def test_due_date_cannot_be_before_the_project_start(world):
     )
 
     errors = response.context["form"].errors["date_echeance"]
-    assert errors == ["The due date cannot be before the project start date (01/12/2026)."]
+    assert errors == [
+        "L'échéance ne peut pas être antérieure à la date de début du projet (01/12/2026)."
+    ]
     assert "01/12/2026" in response.content.decode()
     assert not Tache.objects.exists()
 
@@ -183,7 +185,7 @@ def test_due_date_cannot_be_after_the_end_of_its_phase(world):
         reverse("core:tache_create", args=[world.projet.pk]),
         form_data(etape=etape.pk, date_echeance="2026-12-11"),
     )
-    assert "after the end of the phase" in response.context["form"].errors["date_echeance"][0]
+    assert "postérieure à la fin de l'étape" in response.context["form"].errors["date_echeance"][0]
 
 
 def test_phase_of_another_project_is_refused(world):
@@ -191,9 +193,7 @@ def test_phase_of_another_project_is_refused(world):
     response = client_for(world.alice).post(
         reverse("core:tache_create", args=[world.projet.pk]), form_data(etape=other.pk)
     )
-    assert response.context["form"].errors["etape"] == [
-        "This phase does not belong to the project."
-    ]
+    assert response.context["form"].errors["etape"] == ["Cette étape n'appartient pas au projet."]
 
 
 def test_critical_task_needs_a_due_date(world):
@@ -201,7 +201,9 @@ def test_critical_task_needs_a_due_date(world):
         reverse("core:tache_create", args=[world.projet.pk]),
         form_data(priorite=Tache.Priorite.CRITIQUE, date_echeance=""),
     )
-    assert response.context["form"].errors["date_echeance"] == ["A critical task needs a due date."]
+    assert response.context["form"].errors["date_echeance"] == [
+        "Une tâche critique doit avoir une échéance."
+    ]
 
 
 def test_bad_date_keeps_what_was_typed(world):

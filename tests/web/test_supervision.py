@@ -76,7 +76,7 @@ def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):
     assert "total_created&nbsp;: <strong>7</strong>" in content
     assert "2.50 s" in content or "2,50 s" in content
     assert "database is locked" in content
-    assert "No run recorded yet." in content  # send_daily_summary
+    assert "Aucune exécution enregistrée pour le moment." in content  # send_daily_summary
 
 
 def test_next_planned_run_from_the_schedule(admin, unreachable_broker):
@@ -114,7 +114,7 @@ def test_no_broker_means_no_worker_and_the_page_still_answers(admin, unreachable
 
     assert response.status_code == 200
     assert not response.context["worker"].ok
-    assert "No worker answers." in response.content.decode()
+    assert "Aucun worker ne répond." in response.content.decode()
 
 
 def test_outbox_counts(admin, unreachable_broker):
@@ -144,7 +144,7 @@ def test_run_now_runs_the_deadline_check_once_however_often_pressed(world, admin
     client.post(RUN_NOW)
 
     assert first.status_code == 200
-    assert "queued" in str(list(first.context["messages"])[0])
+    assert "mis en file d'attente" in str(list(first.context["messages"])[0])
     runs = JobRun.objects.filter(job="check_task_deadlines")
     assert [run.trigger for run in runs] == [JobRun.Trigger.MANUAL] * 2
     # Due today: the owner and the lead, once each, despite two presses.
@@ -162,7 +162,7 @@ def test_run_now_with_broker_down_says_so(admin):
         celery_app.conf.update(saved)
 
     message = str(list(response.context["messages"])[0])
-    assert "could not be queued" in message
+    assert "n'a pas pu être mis en file d'attente" in message
     assert not JobRun.objects.exists()
 
 

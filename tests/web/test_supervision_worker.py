@@ -31,7 +31,7 @@ def test_worker_answers_and_run_now_is_executed_by_it(request):
     launch_worker(broker)
     page = client.get(reverse("core:supervision"))
     assert page.context["worker"].ok
-    assert "worker answers" in page.content.decode()
+    assert "worker répond" in page.content.decode()
 
     client.post(reverse("core:supervision_run_check"))
     manual = JobRun.objects.filter(job="check_task_deadlines", trigger=JobRun.Trigger.MANUAL)
