@@ -48,6 +48,9 @@ def queue_alert_emails(*, today: datetime.date | None = None) -> int:
         user = users[user_id]
         if _can_email(user):
             queued += _queue_for_user(user, alerts, today=today)
+    if queued:
+        # One dispatch for the whole run, not one sender task per user.
+        outbox.dispatch_sender(expected=queued)
     return queued
 
 
@@ -94,7 +97,6 @@ def _queue_for_user(user: User, alerts: list[NotificationTache], *, today: datet
             # A concurrent run took some: this email lists only what it claimed.
             mine = [a for a in alerts if a.id in _claimed_ids(row)]
             _rewrite(row, _render(user, mine, today=today))
-        outbox.dispatch_sender()
     return 1
 
 
