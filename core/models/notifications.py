@@ -16,9 +16,13 @@ class NotificationTache(models.Model):
         ALERTE_CRITIQUE = "ALERTE_CRITIQUE", _("Due today")
         ALERTE_RETARD = "ALERTE_RETARD", _("Late")
 
+    # Every index slows the deadline engine's bulk insert, so none is redundant:
+    # destinataire is served by notif_destinataire_idx (cascades included), and
+    # outbound_email by a partial index on the rows that have one.
     destinataire = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        db_index=False,
         related_name="notifications",
         verbose_name=_("recipient"),
     )
@@ -41,6 +45,7 @@ class NotificationTache(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="notifications",
         verbose_name=_("email"),
     )
@@ -52,9 +57,11 @@ class NotificationTache(models.Model):
         constraints = [
             # At most one alert of a type per task, recipient and day: reruns,
             # concurrent runs and redelivered tasks insert-or-ignore against it.
+            # Rows without date_alerte never conflict (NULLs are distinct). Leading
+            # with the day, it also serves "today's alerts": the engine's report
+            # and the alert emails (WHERE date_alerte = ? [AND outbound_email IS NULL]).
             models.UniqueConstraint(
-                fields=["tache", "destinataire", "type_notification", "date_alerte"],
-                condition=Q(date_alerte__isnull=False),
+                fields=["date_alerte", "tache", "destinataire", "type_notification"],
                 name="notification_alerte_unique_par_jour",
             ),
         ]
@@ -67,11 +74,12 @@ class NotificationTache(models.Model):
             models.Index(fields=["destinataire"], condition=Q(lue=False), name="notif_non_lue_idx"),
             # Serves the cleanup: WHERE lue AND date_creation < cutoff.
             models.Index(fields=["date_creation"], condition=Q(lue=True), name="notif_lue_idx"),
-            # Serves alert emails: WHERE outbound_email IS NULL AND date_alerte IS NOT NULL.
+            # Serves the SET NULL when old sent emails are deleted:
+            # UPDATE ... WHERE outbound_email_id IN (...).
             models.Index(
-                fields=["destinataire"],
-                condition=Q(outbound_email__isnull=True, date_alerte__isnull=False),
-                name="notif_a_envoyer_idx",
+                fields=["outbound_email"],
+                condition=Q(outbound_email__isnull=False),
+                name="notif_email_idx",
             ),
         ]
 
