@@ -57,7 +57,7 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
 def run() -> None:
     """Web + worker + beat on one machine: SQLite, embedded broker, console emails."""
     ensure_venv()
-    env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "true"), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v0", env=env)
     manage("seed_demo", env=env)

@@ -83,3 +83,15 @@ def test_sign_out_is_a_post_with_csrf(world):
     client.force_login(world.bob)
     assert client.post(reverse("logout")).status_code == 403
     assert client.get(reverse("core:dashboard")).status_code == 200
+
+
+def test_error_pages_keep_the_layout_and_speak_french(db, client, settings):
+    from tests.factories import UserFactory
+
+    settings.DEBUG = False
+    client.force_login(UserFactory(username="dora"))
+    response = client.get("/cette-page-n-existe-pas/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Page introuvable" in page
+    assert "Mes tâches" in page  # the navigation bar is there
