@@ -25,7 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, help=_("Port (default: FLOWER_PORT or 5555)."))
-        parser.add_argument("--address", help=_("Listen address (default: all interfaces)."))
+        # Loopback by default: basic auth over plain HTTP belongs behind an HTTPS proxy.
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1",
+            help=_("Listen address (default: 127.0.0.1, behind an HTTPS reverse proxy)."),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         env = dict(os.environ)
