@@ -119,8 +119,8 @@ def naive_loop(today: datetime.date) -> int:
                 continue
             titre, message = render_alert_text(
                 kind,
-                tache_nom=tache.nom,
-                projet_nom=tache.projet.nom,
+                task_name=tache.nom,
+                project_name=tache.projet.nom,
                 date_echeance=tache.date_echeance,
                 days_left=days_left,
             )

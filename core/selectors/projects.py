@@ -19,7 +19,22 @@ def week_start(today: datetime.date) -> datetime.date:
     return today - datetime.timedelta(days=today.weekday())
 
 
-def visible_projets(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+def done_this_week(*, today: datetime.date, prefix: str = "") -> Q:
+    """A task counted as "done this week", on the dashboard and in the summary alike:
+    completed between Monday and today; a completed task without a completion date
+    (set in the admin) counts by its last modification."""
+    monday = week_start(today)
+
+    def on(**lookups: object) -> Q:
+        return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+    return on(statut=Tache.Statut.TERMINEE) & (
+        on(date_fin_reelle__gte=monday, date_fin_reelle__lte=today)
+        | on(date_fin_reelle__isnull=True, date_modification__date__gte=monday)
+    )
+
+
+def visible_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     """Projects ``user`` leads or is a current member of; nobody else's."""
     memberships = MembreProjet.objects.filter(
         active_membership(today=today), utilisateur=user, projet=OuterRef("pk")
@@ -29,45 +44,40 @@ def visible_projets(*, user: User, today: datetime.date) -> QuerySet[Projet]:
 
 def with_health(projets: QuerySet[Projet], *, today: datetime.date) -> QuerySet[Projet]:
     """Annotate open, late and done-this-week task counts in the same query."""
-    monday = week_start(today)
-    done_this_week = Q(taches__statut=Tache.Statut.TERMINEE) & (
-        Q(taches__date_fin_reelle__gte=monday)
-        | Q(taches__date_fin_reelle__isnull=True, taches__date_modification__date__gte=monday)
-    )
     open_tasks = Q(taches__statut__in=Tache.OPEN_STATUTS)
     return projets.annotate(
-        nb_open=Count("taches", filter=open_tasks),
-        nb_late=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
-        nb_done_week=Count("taches", filter=done_this_week),
+        open_count=Count("taches", filter=open_tasks),
+        late_count=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
+        done_count=Count("taches", filter=done_this_week(today=today, prefix="taches__")),
     )
 
 
-def projet_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
-    projets = visible_projets(user=user, today=today).select_related("chef_de_projet")
+def project_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+    projets = visible_projects(user=user, today=today).select_related("chef_de_projet")
     return with_health(projets, today=today).order_by("nom")
 
 
-def led_projets(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+def led_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     """The active projects a chef de projet leads, with health figures."""
     projets = Projet.objects.filter(chef_de_projet=user, statut__in=Projet.ACTIVE_STATUTS)
     return with_health(projets, today=today).order_by("nom")
 
 
-def get_projet_for(*, user: User, pk: int, today: datetime.date) -> Projet:
+def get_project_for(*, user: User, pk: int, today: datetime.date) -> Projet:
     """The project if ``user`` may see it; 404 otherwise (its existence is not leaked)."""
-    projets = visible_projets(user=user, today=today).select_related("chef_de_projet")
+    projets = visible_projects(user=user, today=today).select_related("chef_de_projet")
     return get_object_or_404(projets, pk=pk)
 
 
 @dataclass(frozen=True)
-class ProjetDetail:
+class ProjectDetail:
     projet: Projet
     etapes: list
     adhesions: list
     taches: list
 
 
-def projet_detail(*, projet: Projet, today: datetime.date) -> ProjetDetail:
+def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
     """Phases, current members and tasks of a project: three queries."""
     etapes = list(projet.etapes.order_by("ordre"))
     adhesions = list(
@@ -80,18 +90,18 @@ def projet_detail(*, projet: Projet, today: datetime.date) -> ProjetDetail:
             "etape__ordre", "date_echeance", "nom"
         )
     )
-    return ProjetDetail(projet=projet, etapes=etapes, adhesions=adhesions, taches=taches)
+    return ProjectDetail(projet=projet, etapes=etapes, adhesions=adhesions, taches=taches)
 
 
-def get_tache_for(*, user: User, pk: int, today: datetime.date) -> Tache:
+def get_task_for(*, user: User, pk: int, today: datetime.date) -> Tache:
     """The task if ``user`` may see its project; 404 otherwise."""
     taches = Tache.objects.filter(
-        projet__in=visible_projets(user=user, today=today)
+        projet__in=visible_projects(user=user, today=today)
     ).select_related("projet__chef_de_projet", "responsable", "etape")
     return get_object_or_404(taches, pk=pk)
 
 
-def urgent_taches_of_led_projets(
+def urgent_tasks_of_led_projects(
     *, user: User, today: datetime.date, limit: int = 10
 ) -> list[Tache]:
     """The open tasks with the nearest (or most overdue) due dates across led projects."""

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from core.models import Tache, User
-from core.selectors.projects import OPEN, visible_projets, week_start
+from core.selectors.projects import OPEN, visible_projects, week_start
 
 LATE = "late"
 TODAY = "today"
@@ -41,7 +41,7 @@ def my_tasks_by_urgency(*, user: User, today: datetime.date) -> TaskGroups:
     """One query: the user's open tasks in projects they still have access to."""
     taches = (
         Tache.objects.filter(
-            OPEN, responsable=user, projet__in=visible_projets(user=user, today=today)
+            OPEN, responsable=user, projet__in=visible_projects(user=user, today=today)
         )
         .select_related("projet")
         .order_by("date_echeance", "nom")

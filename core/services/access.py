@@ -14,9 +14,9 @@ def active_membership(*, today: datetime.date) -> Q:
     return Q(date_debut__lte=today) & (Q(date_fin__isnull=True) | Q(date_fin__gte=today))
 
 
-def member_exists(*, user_ref: OuterRef, projet_ref: OuterRef, today: datetime.date) -> Exists:
+def member_exists(*, user_ref: OuterRef, project_ref: OuterRef, today: datetime.date) -> Exists:
     """An ``EXISTS`` subquery: the referenced user is a current member of the project."""
     memberships: QuerySet[MembreProjet] = MembreProjet.objects.filter(
-        active_membership(today=today), utilisateur=user_ref, projet=projet_ref
+        active_membership(today=today), utilisateur=user_ref, projet=project_ref
     )
     return Exists(memberships)

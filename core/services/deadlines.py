@@ -36,7 +36,7 @@ AlertKey = tuple[int, int, str]  # (tache_id, destinataire_id, type_notification
 @dataclass(frozen=True)
 class SkippedRecipient:
     tache_id: int
-    tache_nom: str
+    task_name: str
     user_id: int | None
     reason: str  # "no_owner" | "owner_without_access"
 
@@ -78,7 +78,7 @@ class _Candidate:
 
     id: int
     nom: str
-    projet_nom: str
+    project_name: str
     date_echeance: datetime.date
     responsable_id: int | None
     chef_id: int
@@ -124,8 +124,8 @@ def _scan(*, today: datetime.date) -> list[_Candidate]:
             date_echeance__lte=horizon,
         )
         .annotate(
-            responsable_is_member=member_exists(
-                user_ref=OuterRef("responsable_id"), projet_ref=OuterRef("projet_id"), today=today
+            owner_is_member=member_exists(
+                user_ref=OuterRef("responsable_id"), project_ref=OuterRef("projet_id"), today=today
             )
         )
         .values_list(
@@ -135,7 +135,7 @@ def _scan(*, today: datetime.date) -> list[_Candidate]:
             "date_echeance",
             "responsable_id",
             "projet__chef_de_projet_id",
-            "responsable_is_member",
+            "owner_is_member",
         )
         .order_by("id")
     )
@@ -143,13 +143,13 @@ def _scan(*, today: datetime.date) -> list[_Candidate]:
         _Candidate(
             id=id_,
             nom=nom,
-            projet_nom=projet_nom,
+            project_name=project_name,
             date_echeance=due,  # type: ignore[arg-type]  # filtered: never NULL
             responsable_id=owner,
             chef_id=chef,
             responsable_has_access=bool(is_member) or owner == chef,
         )
-        for id_, nom, projet_nom, due, owner, chef, is_member in rows
+        for id_, nom, project_name, due, owner, chef, is_member in rows
     ]
 
 
@@ -301,8 +301,8 @@ def _rows_by_type(
 def _text(candidate: _Candidate, alert_type: str, *, today: datetime.date) -> tuple[str, str]:
     titre, message = render_alert_text(
         alert_type,
-        tache_nom=candidate.nom,
-        projet_nom=candidate.projet_nom,
+        task_name=candidate.nom,
+        project_name=candidate.project_name,
         date_echeance=candidate.date_echeance,
         days_left=candidate.days_left(today),
     )
@@ -312,8 +312,8 @@ def _text(candidate: _Candidate, alert_type: str, *, today: datetime.date) -> tu
 def render_alert_text(
     alert_type: str,
     *,
-    tache_nom: str,
-    projet_nom: str,
+    task_name: str,
+    project_name: str,
     date_echeance: datetime.date,
     days_left: int,
 ) -> tuple[str, str]:
@@ -321,8 +321,8 @@ def render_alert_text(
     language = get_language() or settings.LANGUAGE_CODE
     titre, message = _templates(alert_type, abs(days_left), language)
     context = {
-        "tache": tache_nom,
-        "projet": projet_nom,
+        "tache": task_name,
+        "projet": project_name,
         "date": _date_label(date_echeance, language),
         "days": abs(days_left),
     }

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.models import OutboundEmail, Projet, Tache, User
+from core.selectors.projects import done_this_week
 from core.services import outbox
 from core.services.emails import object_url, recipient_language, render_email
 
@@ -305,7 +306,6 @@ def _display_name(row: dict[str, Any]) -> str:
 
 def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, Any]]:
     """Open / late / done this week (since Monday) per project, in one aggregate."""
-    week_start = today - datetime.timedelta(days=today.weekday())
     return (
         _lead_tasks(lead_ids)
         .order_by()
@@ -313,14 +313,7 @@ def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, 
         .annotate(
             open_count=Count("id", filter=Q(statut__in=OPEN)),
             late_count=Count("id", filter=Q(statut__in=OPEN, date_echeance__lt=today)),
-            done_count=Count(
-                "id",
-                filter=Q(
-                    statut=Tache.Statut.TERMINEE,
-                    date_fin_reelle__gte=week_start,
-                    date_fin_reelle__lte=today,
-                ),
-            ),
+            done_count=Count("id", filter=done_this_week(today=today)),
         )
     )
 

@@ -25,7 +25,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
     my_tasks = tasks.my_tasks_by_urgency(user=user, today=today)
-    led = list(projects.led_projets(user=user, today=today))
+    led = list(projects.led_projects(user=user, today=today))
     context = {
         "today": today,
         "groups": [
@@ -33,10 +33,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for key in tasks.GROUP_ORDER
         ],
         "total": my_tasks.total,
-        "led_projets": led,
+        "led_projects": led,
         # Only a chef de projet pays for this query.
-        "urgent_taches": (
-            projects.urgent_taches_of_led_projets(user=user, today=today) if led else []
+        "urgent_tasks": (
+            projects.urgent_tasks_of_led_projects(user=user, today=today) if led else []
         ),
     }
     return render(request, "core/dashboard.html", context)

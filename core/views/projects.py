@@ -19,7 +19,7 @@ from core.models import Projet, Tache, User
 from core.selectors import projects
 from core.views._common import current_user
 
-PROJETS_PER_PAGE = 30
+PROJECTS_PER_PAGE = 30
 
 
 def _require_lead(projet: Projet, user: User) -> None:
@@ -33,7 +33,7 @@ def _require_lead(projet: Projet, user: User) -> None:
 def projet_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
-    paginator = Paginator(projects.projet_list(user=user, today=today), PROJETS_PER_PAGE)
+    paginator = Paginator(projects.project_list(user=user, today=today), PROJECTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page", 1))
     return render(request, "core/projet_list.html", {"page": page, "today": today})
 
@@ -43,8 +43,8 @@ def projet_list(request: HttpRequest) -> HttpResponse:
 def projet_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
-    projet = projects.get_projet_for(user=user, pk=pk, today=today)
-    detail = projects.projet_detail(projet=projet, today=today)
+    projet = projects.get_project_for(user=user, pk=pk, today=today)
+    detail = projects.project_detail(projet=projet, today=today)
     context = {
         "projet": projet,
         "detail": detail,
@@ -58,7 +58,7 @@ def projet_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def tache_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    tache = projects.get_tache_for(user=user, pk=pk, today=timezone.localdate())
+    tache = projects.get_task_for(user=user, pk=pk, today=timezone.localdate())
     context = {
         "tache": tache,
         "projet": tache.projet,
@@ -73,7 +73,7 @@ def tache_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def tache_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
-    projet = projects.get_projet_for(user=user, pk=pk, today=today)
+    projet = projects.get_project_for(user=user, pk=pk, today=today)
     _require_lead(projet, user)
     return _tache_form(request, projet=projet, tache=None, today=today)
 
@@ -83,7 +83,7 @@ def tache_create(request: HttpRequest, pk: int) -> HttpResponse:
 def tache_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
-    tache = projects.get_tache_for(user=user, pk=pk, today=today)
+    tache = projects.get_task_for(user=user, pk=pk, today=today)
     _require_lead(tache.projet, user)
     return _tache_form(request, projet=tache.projet, tache=tache, today=today)
 

@@ -73,6 +73,29 @@ def test_health_fails_after_26_hours_without_success(db, capsys):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_run_for_a_future_day_does_not_make_health_pass(db, capsys):
+    # `check_task_deadlines --date 2027-01-01` run an hour ago: today was not checked.
+    run = succeeded(NOW - datetime.timedelta(hours=1))
+    JobRun.objects.filter(pk=run.pk).update(business_date=datetime.date(2027, 1, 1))
+    assert check_health() == 2
+    assert "jamais réussi" in capsys.readouterr().err
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_run_for_an_old_day_recorded_now_does_not_make_health_pass(db, capsys):
+    run = succeeded(NOW - datetime.timedelta(hours=1))
+    JobRun.objects.filter(pk=run.pk).update(business_date=datetime.date(2026, 11, 1))
+    assert check_health() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_yesterdays_run_caught_up_this_morning_counts(db):
+    run = succeeded(NOW - datetime.timedelta(hours=1))
+    JobRun.objects.filter(pk=run.pk).update(business_date=TODAY - datetime.timedelta(days=1))
+    assert check_health() == 0
+
+
+@time_machine.travel(NOW, tick=False)
 def test_job_status_shows_last_runs_and_next_planned_run(db):
     run = succeeded(NOW.replace(hour=8))
     status = health.job_status(jobs.CHECK_TASK_DEADLINES)

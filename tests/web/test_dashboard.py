@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -62,7 +63,7 @@ def test_tasks_of_a_project_i_left_are_not_mine_any_more(world):
 
 def test_a_member_has_no_project_health_section(world):
     response = client_for(world.bob).get(reverse("core:dashboard"))
-    assert response.context["led_projets"] == []
+    assert response.context["led_projects"] == []
     assert 'id="led-projets"' not in response.content.decode()
 
 
@@ -78,14 +79,33 @@ def test_lead_sees_health_figures_and_most_urgent_tasks(world):
 
     response = client_for(world.alice).get(reverse("core:dashboard"))
 
-    [projet] = response.context["led_projets"]
-    assert (projet.nom, projet.nb_open, projet.nb_late, projet.nb_done_week) == (
+    [projet] = response.context["led_projects"]
+    assert (projet.nom, projet.open_count, projet.late_count, projet.done_count) == (
         "Refonte du portail",
         4,
         2,
         1,
     )
-    urgent = [t.nom for t in response.context["urgent_taches"]]
+    urgent = [t.nom for t in response.context["urgent_tasks"]]
     assert urgent == ["Retard 1", "Retard 2", "Bloquée", "Ouverte"]
     content = response.content.decode()
     assert 'id="urgent-taches"' in content and "Archivé" not in content
+
+
+def test_done_this_week_is_the_same_on_the_dashboard_and_in_the_summary(world):
+    from core.models import OutboundEmail
+    from core.services.summary import send_daily_summary
+
+    p = world.projet
+    TacheFactory(projet=p, nom="Retard", date_echeance=TODAY - DAY)  # news: a summary is sent
+    TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 2 * DAY)
+    TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 9 * DAY)
+    TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=None)  # set in the admin
+
+    [projet] = client_for(world.alice).get(reverse("core:dashboard")).context["led_projects"]
+    send_daily_summary(today=TODAY)
+    email = OutboundEmail.objects.get(recipient=world.alice, kind=OutboundEmail.Kind.SUMMARY)
+
+    health = email.body_text.split("Refonte du portail ===")[1].splitlines()[1]
+    assert re.findall(r"\d+", health) == ["1", "1", "2"]  # open, late, done this week
+    assert (projet.open_count, projet.late_count, projet.done_count) == (1, 1, 2)

@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     _("  %(task)s (#%(id)d): %(reason)s")
                     % {
-                        "task": skipped.tache_nom,
+                        "task": skipped.task_name,
                         "id": skipped.tache_id,
                         "reason": SKIP_REASONS[skipped.reason],
                     }

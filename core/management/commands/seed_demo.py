@@ -269,10 +269,10 @@ def _etapes(projets: list[Projet], *, today: datetime.date) -> dict[int, list[Et
                     date_fin_prevue=start + datetime.timedelta(days=36 * ordre - 1),
                 )
             )
-    by_projet: dict[int, list[Etape]] = {}
+    by_project: dict[int, list[Etape]] = {}
     for etape in Etape.objects.bulk_create(rows):
-        by_projet.setdefault(etape.projet_id, []).append(etape)
-    return by_projet
+        by_project.setdefault(etape.projet_id, []).append(etape)
+    return by_project
 
 
 def _taches(
@@ -294,7 +294,7 @@ def _taches(
     for _index in range(total - len(showcase)):
         projet = rng.choices(projets, weights=weights)[0]
         rows.append(
-            _random_tache(
+            _random_task(
                 projet, etapes=etapes[projet.pk], owners=owners[projet.pk], rng=rng, today=today
             )
         )
@@ -334,7 +334,7 @@ def _showcase(projets: list[Projet], *, members: list[User], today: datetime.dat
     return rows
 
 
-def _random_tache(
+def _random_task(
     projet: Projet,
     *,
     etapes: list[Etape],
