@@ -106,14 +106,23 @@ def test_old_alerts_are_not_news(alerting_world):
     assert all("Ancienne alerte" not in e.body_text for e in _alert_emails())
 
 
-def test_email_failure_never_breaks_alert_creation(alerting_world, monkeypatch):
+def test_email_failure_keeps_the_alerts_fails_the_run_and_the_rerun_emails(
+    alerting_world, monkeypatch
+):
     def broken(**kwargs):
         raise RuntimeError("template missing")
 
     monkeypatch.setattr("core.services.daily_check.queue_alert_emails", broken)
-    result = run_deadline_check(today=TODAY)
-    assert result.total_created == 5
-    assert NotificationTache.objects.count() == 5
+    with pytest.raises(RuntimeError, match="template missing"):
+        run_deadline_check(today=TODAY)
+    assert NotificationTache.objects.count() == 5  # committed before the emails
+    assert not _alert_emails()
+
+    monkeypatch.undo()
+    rerun = run_deadline_check(today=TODAY)
+    assert rerun.total_created == 0
+    assert rerun.emails_queued == len(_alert_emails()) > 0
+    assert not NotificationTache.objects.filter(outbound_email__isnull=True).exists()
 
 
 @pytest.mark.postgres
