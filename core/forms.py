@@ -6,13 +6,16 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.models import NotificationTache, Projet, Tache, User
+from core.models import NotificationTache, OutboundEmail, Projet, Tache, User
 from core.selectors.notifications import ALL, UNREAD
+from core.services import outbox
 from core.services.access import active_membership
 
 
@@ -127,3 +130,33 @@ class NotificationFilterForm(forms.Form):
             "status": self.cleaned_data["statut"] or ALL,
             "type_notification": self.cleaned_data["type"],
         }
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Password-reset emails go through the outbox like every other email: stored
+    first, sent by the worker, retried when SMTP is down, visible in the admin."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        html = (
+            render_to_string(html_email_template_name, context) if html_email_template_name else ""
+        )
+        outbox.enqueue(
+            OutboundEmail(
+                kind=OutboundEmail.Kind.OTHER,
+                recipient=context["user"],
+                to_address=to_email,
+                subject=subject[:255],
+                body_text=render_to_string(email_template_name, context),
+                body_html=html,
+                headers={"Auto-Submitted": "auto-generated"},
+            )
+        )

@@ -1,8 +1,16 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from core.forms import OutboxPasswordResetForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "comptes/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path("comptes/", include("django.contrib.auth.urls")),
     path("", include("core.urls")),
 ]

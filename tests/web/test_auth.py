@@ -9,6 +9,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from core.models import OutboundEmail
+
 PASSWORD = "motdepasse-test"  # noqa: S105 (the factories' test password)
 
 
@@ -49,11 +51,15 @@ def test_wrong_password_is_refused_with_a_message(world):
     assert response.context["form"].errors
 
 
-def test_password_reset_by_email(world):
+def test_password_reset_by_email(world, django_capture_on_commit_callbacks):
     client = Client()
-    response = client.post(reverse("password_reset"), {"email": "bob@dsi.example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "bob@dsi.example.org"})
     assert response["Location"] == reverse("password_reset_done")
 
+    # Through the outbox, like every email: stored, then sent by the sender task.
+    [row] = OutboundEmail.objects.all()
+    assert (row.to_address, row.status) == ("bob@dsi.example.org", OutboundEmail.Status.SENT)
     [email] = mail.outbox
     assert email.to == ["bob@dsi.example.org"]
     assert "SI-Gouvernance" in email.subject
