@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from core.models import JobRun
 from core.services import jobs
+from core.services.catch_up import enqueue_missed_deadline_check
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
@@ -35,7 +36,7 @@ PERIODIC_JOB: dict[str, Any] = {
 
 @shared_task(name="core.tasks.check_task_deadlines", **PERIODIC_JOB)
 def check_task_deadlines(
-    self: Any, trigger: str = JobRun.Trigger.BEAT.value, today: str | None = None
+    self: Any, trigger: str = JobRun.Trigger.MANUAL.value, today: str | None = None
 ) -> dict[str, Any]:
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
     day = jobs.parse_day(today)
@@ -50,7 +51,7 @@ def check_task_deadlines(
 
 @shared_task(name="core.tasks.cleanup_old_notifications", **PERIODIC_JOB)
 def cleanup_old_notifications(
-    self: Any, days: int = 30, trigger: str = JobRun.Trigger.BEAT.value
+    self: Any, days: int = 30, trigger: str = JobRun.Trigger.MANUAL.value
 ) -> dict[str, Any]:
     """Service: core.services.cleanup.cleanup_old_notifications (batched deletes)."""
     days = validate_days(days)  # a bad value fails here, before any retry or record
@@ -64,7 +65,7 @@ def cleanup_old_notifications(
 
 @shared_task(name="core.tasks.send_daily_summary", **PERIODIC_JOB)
 def send_daily_summary(
-    self: Any, today: str | None = None, trigger: str = JobRun.Trigger.BEAT.value
+    self: Any, today: str | None = None, trigger: str = JobRun.Trigger.MANUAL.value
 ) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
     day = jobs.parse_day(today)
@@ -75,6 +76,12 @@ def send_daily_summary(
         business_date=day,
         task_id=self.request.id or "",
     )
+
+
+@shared_task(name="core.tasks.catch_up_missed_deadline_check", ignore_result=True)
+def catch_up_missed_deadline_check() -> str | None:
+    """Service: core.services.catch_up (today's check once, if its 08:00 run was missed)."""
+    return enqueue_missed_deadline_check()
 
 
 # --- Email delivery (issue 4) ------------------------------------------------------
@@ -95,10 +102,3 @@ EMAIL_TASK: dict[str, Any] = {
 def send_pending_emails() -> dict[str, Any]:
     """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
     return send_pending().as_dict()
-
-
-@shared_task(name="core.tasks.send_daily_summary_chunk", **EMAIL_TASK)
-def send_daily_summary_chunk(lead_ids: list[int], today: str) -> dict[str, Any]:
-    """Service: core.services.summary.send_daily_summary for one chunk of leads, so a
-    large run can be spread over workers (see summary.lead_id_chunks)."""
-    return summary_service(today=jobs.parse_day(today), lead_ids=lead_ids).as_dict()

@@ -42,8 +42,10 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
-    if env_bool("SECRET_KEY_REQUIRED", False):
-        raise ImproperlyConfigured("SECRET_KEY is required in production.")
+    # Behind HTTPS (production) every host must share one key: sessions and
+    # password-reset links would break between hosts with a key per machine.
+    if env_bool("SECRET_KEY_REQUIRED", env_bool("DJANGO_SECURE", False)):
+        raise ImproperlyConfigured("SECRET_KEY is required in production (DJANGO_SECURE=true).")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(get_random_secret_key(), encoding="utf-8")
@@ -219,11 +221,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # late, redelivered: the deadline engine's unique key makes the rerun harmless.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = env_int("CELERY_BROKER_CONNECTION_MAX_RETRIES", 100)
-# Must exceed the longest countdown/ETA (retries wait at most 5 minutes; a
-# redelivered task is picked up again after this delay when a worker is killed).
+# Redis redelivers a task whose worker died after this delay. It must exceed the
+# longest countdown (retries wait 5 minutes) and the hard time limit, or a live
+# task would be delivered twice; and stay below the daily check's "expires"
+# (3600 s), or the redelivered 08:00 check would arrive expired and be dropped.
 # Only for Redis (and SQS): the SQLAlchemy transport hands its options to
 # create_engine(), which rejects unknown keywords, so it gets none.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=1)
+DAILY_CHECK_EXPIRES = 3600
+if not CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT < DAILY_CHECK_EXPIRES:
+    raise ImproperlyConfigured(
+        "Need CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT < 3600 s (the daily "
+        f"check's expiry); got {CELERY_TASK_TIME_LIMIT} and {CELERY_VISIBILITY_TIMEOUT}."
+    )
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if CELERY_BROKER_URL.startswith("sqla+")
@@ -253,7 +263,9 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "default"},
         "file": {
-            "class": "logging.handlers.RotatingFileHandler",
+            # Web, worker and beat may share a file: rotation must be process-safe
+            # (and work on Windows, where a renamed open file is an error).
+            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
             "filename": str(LOG_DIR / "si_gouvernance.log"),
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
@@ -278,17 +290,26 @@ CELERY_BEAT_SCHEDULE = {
     "check-task-deadlines-daily": {
         "task": "core.tasks.check_task_deadlines",
         "schedule": crontab(hour=8, minute=0),
-        "options": {"expires": 3600},
+        "kwargs": {"trigger": "BEAT"},
+        "options": {"expires": DAILY_CHECK_EXPIRES},
     },
     "cleanup-old-notifications": {
         "task": "core.tasks.cleanup_old_notifications",
         "schedule": crontab(hour=2, minute=0, day_of_week=1),
-        "kwargs": {"days": NOTIFICATION_RETENTION_DAYS},
+        "kwargs": {"days": NOTIFICATION_RETENTION_DAYS, "trigger": "BEAT"},
     },
     "send-daily-summary": {
         "task": "core.tasks.send_daily_summary",
         "schedule": crontab(hour=8, minute=15),
+        "kwargs": {"trigger": "BEAT"},
         "options": {"expires": 3600},
+    },
+    # Runs today's check if its 08:00 run was missed (beat or broker down at 08:00);
+    # at worker start too. Off the hour, so it never races the 08:00 run itself.
+    "catch-up-missed-deadline-check": {
+        "task": "core.tasks.catch_up_missed_deadline_check",
+        "schedule": crontab(minute="20,50"),
+        "options": {"expires": 600},
     },
     # The outbox sweep: email retries whose backoff is over, and rows whose
     # after-commit dispatch was lost (broker down at that moment).

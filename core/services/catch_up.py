@@ -31,8 +31,13 @@ def catch_up_task_id(day: datetime.date) -> str:
     return f"catch-up:{jobs.CHECK_TASK_DEADLINES}:{day.isoformat()}"
 
 
+# Beat's own message may still wait in the queue just after the planned time.
+GRACE = datetime.timedelta(minutes=10)
+
+
 def missed_today(*, now: datetime.datetime) -> bool:
-    """Whether today's planned check time has passed (per the live beat entry)."""
+    """Whether today's planned check time has passed, by more than ``GRACE``
+    (per the live beat entry)."""
     today = timezone.localdate(now)
     midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
     # "After" is exclusive: start just before midnight so a 00:00 entry counts.
@@ -40,7 +45,7 @@ def missed_today(*, now: datetime.datetime) -> bool:
     planned = jobs.next_run(jobs.CHECK_TASK_DEADLINES, after=day_start)
     if planned is None:
         return False  # the administrator disabled the daily check
-    return timezone.localdate(planned) == today and planned <= now
+    return timezone.localdate(planned) == today and planned + GRACE <= now
 
 
 def needs_catch_up(*, now: datetime.datetime) -> bool:

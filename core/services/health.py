@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from celery.schedules import BaseSchedule, crontab, maybe_schedule
 from django.conf import settings
 from django.db.models import Window
 from django.db.models.functions import RowNumber
@@ -30,6 +28,7 @@ JOB_LABELS = {
     jobs.CLEANUP_OLD_NOTIFICATIONS: gettext_lazy("Cleanup of old notifications"),
     jobs.SEND_DAILY_SUMMARY: gettext_lazy("Daily summary to project leads"),
     "send_pending_emails": gettext_lazy("Sending of outgoing emails"),
+    "catch_up_missed_deadline_check": gettext_lazy("Catch-up of a missed deadline check"),
 }
 
 
@@ -85,25 +84,6 @@ def beat_entries() -> dict[str, str]:
     return entries
 
 
-def next_fire(schedule: Any, *, after: datetime.datetime) -> datetime.datetime | None:
-    """The first time strictly after ``after`` at which ``schedule`` fires."""
-    schedule = maybe_schedule(schedule)
-    if not isinstance(schedule, BaseSchedule):
-        return None
-    try:
-        if isinstance(schedule, crontab):
-            # The exact next minute: now + estimate would drift by the milliseconds
-            # between our clock read and the schedule's own.
-            start, delta, _now = schedule.remaining_delta(after)
-            fire: datetime.datetime = start + delta
-            return fire
-        # An interval (or solar, clocked) entry set in the admin: its own estimate.
-        return after + schedule.remaining_estimate(after)
-    except (AttributeError, TypeError, ValueError):
-        # A schedule kind without an estimate (e.g. a clocked task already run).
-        return None
-
-
 def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str, list[JobRun]]:
     """The last ``per_job`` runs of each job, newest first, in one windowed query."""
     names = list(jobs)
@@ -152,11 +132,11 @@ def _status(
     status = JobStatus(job=job, beat_name=beat_name, runs=runs)
     if row is None:
         schedule = settings.CELERY_BEAT_SCHEDULE[beat_name]["schedule"]
-        status.next_run = next_fire(schedule, after=now)
+        status.next_run = jobs.next_fire(schedule, after=now)
         return status
     status.from_database = True
     status.enabled = row.enabled
-    status.next_run = next_fire(row.schedule, after=now) if row.enabled else None
+    status.next_run = jobs.next_fire(row.schedule, after=now) if row.enabled else None
     return status
 
 

@@ -27,6 +27,9 @@ BEAT_ENTRIES = {
 }
 
 
+AUTOMATIC_TRIGGERS = (JobRun.Trigger.BEAT, JobRun.Trigger.CATCH_UP)
+
+
 class _Reportable(Protocol):
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -88,19 +91,25 @@ def succeeded_on(job: str, business_date: datetime.date) -> bool:
     ).exists()
 
 
-def running_since(job: str, business_date: datetime.date, *, now: datetime.datetime) -> bool:
+def running_since(
+    job: str, business_date: datetime.date, *, now: datetime.datetime, other_than: str = ""
+) -> bool:
     """Whether a run of ``job`` for that day started recently enough to be alive.
 
     A run older than the hard time limit was killed with its worker; it does not
-    count, so a catch-up may replace it.
+    count, so a catch-up may replace it. Nor does the run of task ``other_than``: a
+    redelivered task finding its own dead attempt must go on.
     """
     horizon = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    return JobRun.objects.filter(
+    alive = JobRun.objects.filter(
         job=job,
         business_date=business_date,
         status=JobRun.Status.RUNNING,
         started_at__gte=horizon,
-    ).exists()
+    )
+    if other_than:
+        alive = alive.exclude(task_id=other_than)
+    return alive.exists()
 
 
 def beat_schedule(job: str) -> BaseSchedule | None:
@@ -121,15 +130,26 @@ def beat_schedule(job: str) -> BaseSchedule | None:
 
 def next_run(job: str, *, after: datetime.datetime) -> datetime.datetime | None:
     """The first time strictly after ``after`` at which beat will trigger ``job``."""
-    schedule = beat_schedule(job)
-    if schedule is None:
+    return next_fire(beat_schedule(job), after=after)
+
+
+def next_fire(schedule: Any, *, after: datetime.datetime) -> datetime.datetime | None:
+    """The first time strictly after ``after`` at which ``schedule`` fires."""
+    schedule = maybe_schedule(schedule)
+    if not isinstance(schedule, BaseSchedule):
         return None
-    if isinstance(schedule, crontab):
-        start, delta, _now = schedule.remaining_delta(after)
-        fire: datetime.datetime = start + delta
-        return fire
-    # An interval (or solar, clocked) entry set in the admin: its own estimate.
-    return after + schedule.remaining_estimate(after)
+    try:
+        if isinstance(schedule, crontab):
+            # The exact next minute: now + estimate would drift by the milliseconds
+            # between our clock read and the schedule's own.
+            start, delta, _now = schedule.remaining_delta(after)
+            fire: datetime.datetime = start + delta
+            return fire
+        # An interval (or solar, clocked) entry set in the admin: its own estimate.
+        return after + schedule.remaining_estimate(after)
+    except (AttributeError, TypeError, ValueError):
+        # A schedule kind without an estimate (e.g. a clocked task already run).
+        return None
 
 
 def parse_trigger(value: str) -> str:
@@ -160,12 +180,16 @@ def run_job(
 ) -> dict[str, Any]:
     """Run a periodic job as a task does: recorded, reported as a JSON dict.
 
-    A catch-up finding the day already done (beat's run got there first) skips.
+    The automatic triggers (beat, catch-up) run a job once a day: one finding the
+    day already done, or being done by another live task, skips. An operator's
+    explicit run (manual, command) always runs; the services are idempotent.
     """
     day = business_date or timezone.localdate()
     report: dict[str, Any] = {"status": "success", "job": job, "trigger": trigger}
-    if trigger == JobRun.Trigger.CATCH_UP and succeeded_on(job, day):
-        return {**report, "skipped": True, "timestamp": timezone.now().isoformat()}
+    if trigger in AUTOMATIC_TRIGGERS and (
+        succeeded_on(job, day) or running_since(job, day, now=timezone.now(), other_than=task_id)
+    ):
+        return {**report, "already_done": True, "timestamp": timezone.now().isoformat()}
     result = run_recorded(job, service, trigger=trigger, business_date=day, task_id=task_id)
     counts = result if isinstance(result, dict) else result.as_dict()
     return {**counts, **report, "timestamp": timezone.now().isoformat()}

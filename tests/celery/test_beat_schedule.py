@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import subprocess
 import sys
@@ -64,7 +65,8 @@ def test_beat_start_stores_the_three_entries_as_declared(transactional_db):
     assert daily.expire_seconds == 3600  # the stock entry would drop "expires"
     cleanup = stored["cleanup-old-notifications"]
     assert (cleanup.crontab.day_of_week, cleanup.crontab.hour) == ("1", "2")
-    assert cleanup.kwargs == '{"days": 30}'
+    assert json.loads(cleanup.kwargs) == {"days": 30, "trigger": "BEAT"}
+    assert json.loads(daily.kwargs) == {"trigger": "BEAT"}
 
 
 def test_an_admin_edit_survives_a_beat_restart(transactional_db):

@@ -55,7 +55,7 @@ def test_a_second_worker_start_the_same_day_does_nothing(due_today):
 
 @time_machine.travel(at(9, 30), tick=False)
 def test_no_catch_up_when_beat_already_ran_today(due_today):
-    check_task_deadlines.apply().get()  # beat's 08:00 run
+    check_task_deadlines.apply(kwargs={"trigger": "BEAT"}).get()  # beat's 08:00 run
     assert catch_up.enqueue_missed_deadline_check() is None
     assert catch_up_runs() == []
 

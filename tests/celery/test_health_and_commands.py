@@ -128,26 +128,23 @@ def test_cleanup_command_deletes_and_records(world, capsys):
 
 
 def test_summary_command_rejects_a_bad_date(db):
-    pytest.importorskip("core.services.summary")
     with pytest.raises(CommandError, match="AAAA-MM-JJ"):
         call_command("send_daily_summary", "--date", "demain")
     assert not JobRun.objects.exists()
 
 
 def test_summary_command_records_its_run(world):
-    pytest.importorskip("core.services.summary")
     call_command("send_daily_summary", "--date", TODAY.isoformat())
     run = JobRun.objects.get(job=jobs.SEND_DAILY_SUMMARY)
     assert (run.trigger, run.status, run.business_date) == ("COMMAND", "SUCCESS", TODAY)
 
 
 def test_summary_task_reports_the_service_result(world):
-    pytest.importorskip("core.services.summary")
     from core.tasks import send_daily_summary
 
     result = send_daily_summary.apply(kwargs={"today": TODAY.isoformat()}).get()
     assert result["status"] == "success"
-    assert JobRun.objects.get(job=jobs.SEND_DAILY_SUMMARY).trigger == "BEAT"
+    assert JobRun.objects.get(job=jobs.SEND_DAILY_SUMMARY).trigger == "MANUAL"
 
 
 def run_flower_env(tmp_path: Path, **extra: str) -> dict[str, str]:

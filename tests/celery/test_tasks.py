@@ -126,5 +126,5 @@ def test_a_catch_up_skips_a_day_that_already_succeeded(world):
     result = check_task_deadlines.apply(
         kwargs={"today": TODAY.isoformat(), "trigger": "CATCH_UP"}
     ).get()
-    assert result["skipped"] is True
+    assert result["already_done"] is True
     assert JobRun.objects.count() == 1

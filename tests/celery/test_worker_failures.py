@@ -68,7 +68,13 @@ def test_worker_killed_mid_check_is_redelivered_without_duplicates(
 ):
     expected = make_tasks(world)
     use_broker(redis_broker)
-    env = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S)}
+    # Production's relation scaled down: time limit < visibility timeout < expires
+    # (the solo pool does not enforce time limits, so 2 s cannot cut the run short).
+    env = {
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
+        "CELERY_TASK_SOFT_TIME_LIMIT": "1",
+        "CELERY_TASK_TIME_LIMIT": "2",
+    }
     first = start_worker(redis_broker, **env)
 
     # Hold the notifications table (reads allowed, inserts wait) so the check is
@@ -76,7 +82,10 @@ def test_worker_killed_mid_check_is_redelivered_without_duplicates(
     holder = psycopg.connect(worker_database.replace("postgres://", "postgresql://"))
     holder.execute("LOCK TABLE core_notificationtache IN EXCLUSIVE MODE")
     try:
-        pending = check_task_deadlines.delay()
+        # Expiring after an hour, as beat sends it. (Manual trigger: the worker
+        # fixture marks today's beat run as done; a redelivered beat run finding
+        # its own dead attempt is covered in test_once_a_day.)
+        pending = check_task_deadlines.apply_async(expires=3600)
         wait_for(
             lambda: insert_blocked(worker_database),
             timeout=60,
@@ -145,7 +154,7 @@ def test_worker_reconnects_after_a_broker_restart(world, own_redis, use_broker, 
     # Sent while the broker is down: the caller gets an error, nothing vanishes.
     with pytest.raises(BrokerError, match="onnect"):
         check_task_deadlines.delay()
-    assert not JobRun.objects.filter(job="check_task_deadlines", trigger="BEAT").exists()
+    assert not JobRun.objects.filter(job="check_task_deadlines", trigger="MANUAL").exists()
 
     start_redis()
     result = check_task_deadlines.delay().get(timeout=120)
