@@ -80,7 +80,12 @@ def run() -> None:
         ],
         "beat": [*celery, "beat", "--loglevel=INFO"],
     }
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
+    flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
+    processes = {
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
+        for name, cmd in commands.items()
+    }
     print("\nSI-Gouvernance : http://127.0.0.1:8000/  (Ctrl+C pour arrêter)\n", flush=True)
     try:
         while all(p.poll() is None for p in processes.values()):

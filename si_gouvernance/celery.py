@@ -42,7 +42,7 @@ def celery_logging_config(loglevel: int | str | None = None) -> dict[str, Any]:
     handlers: dict[str, Any] = config.setdefault("handlers", {})
     handlers.setdefault("console", {"class": "logging.StreamHandler", "formatter": "celery"})
     handlers["celery_file"] = {
-        "class": "logging.handlers.RotatingFileHandler",
+        "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
         "filename": str(settings.LOG_DIR / "celery.log"),
         "maxBytes": CELERY_LOG_MAX_BYTES,
         "backupCount": CELERY_LOG_BACKUP_COUNT,

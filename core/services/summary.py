@@ -176,17 +176,6 @@ def summary_key(lead_id: int, today: datetime.date) -> str:
     return f"summary:{lead_id}:{today.isoformat()}"
 
 
-def lead_id_chunks(*, chunk_size: int = 200) -> list[list[int]]:
-    """The leads of active projects in chunks, to spread one run over workers."""
-    ids = list(
-        Projet.objects.filter(statut__in=Projet.ACTIVE_STATUTS)
-        .order_by("chef_de_projet_id")
-        .values_list("chef_de_projet_id", flat=True)
-        .distinct()
-    )
-    return [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
-
-
 def _eligible_leads(*, lead_ids: Iterable[int] | None, result: SummaryResult) -> dict[int, User]:
     leads = User.objects.filter(
         is_active=True, projets_diriges__statut__in=Projet.ACTIVE_STATUTS
