@@ -62,7 +62,7 @@ class Projet(models.Model):
         return f"{self.code} – {self.nom}"
 
     def get_absolute_url(self) -> str:
-        return reverse("core:projet_detail", args=[self.pk])
+        return reverse("core:project_detail", args=[self.pk])
 
     @property
     def is_active(self) -> bool:

@@ -82,7 +82,7 @@ class Tache(models.Model):
         return self.nom
 
     def get_absolute_url(self) -> str:
-        return reverse("core:tache_detail", args=[self.pk])
+        return reverse("core:task_detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

@@ -120,7 +120,7 @@ def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date
             "tache": alert.tache.nom,
             "projet": alert.tache.projet.nom,
             "date_echeance": alert.date_echeance,
-            "url": object_url("core:tache_detail", alert.tache_id),
+            "url": object_url("core:task_detail", alert.tache_id),
         }
         for alert in ordered
     ]

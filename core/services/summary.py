@@ -212,7 +212,7 @@ def _project_summaries(
                 id=row["id"],
                 nom=row["nom"],
                 code=row["code"],
-                url=object_url("core:projet_detail", row["id"]),
+                url=object_url("core:project_detail", row["id"]),
             ),
         )
         for row in Projet.objects.filter(
@@ -265,7 +265,7 @@ def _task_lines(
         line = TaskLine(
             id=row["id"],
             nom=row["nom"],
-            url=object_url("core:tache_detail", row["id"]),
+            url=object_url("core:task_detail", row["id"]),
             date_echeance=due,
             days=days,
             responsable=_display_name(row),

@@ -30,17 +30,17 @@ def _require_lead(projet: Projet, user: User) -> None:
 
 @login_required
 @require_GET
-def projet_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
     paginator = Paginator(projects.project_list(user=user, today=today), PROJECTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page", 1))
-    return render(request, "core/projet_list.html", {"page": page, "today": today})
+    return render(request, "core/project_list.html", {"page": page, "today": today})
 
 
 @login_required
 @require_GET
-def projet_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
     projet = projects.get_project_for(user=user, pk=pk, today=today)
@@ -51,12 +51,12 @@ def projet_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "can_edit": projet.chef_de_projet_id == user.pk,
     }
-    return render(request, "core/projet_detail.html", context)
+    return render(request, "core/project_detail.html", context)
 
 
 @login_required
 @require_GET
-def tache_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     tache = projects.get_task_for(user=user, pk=pk, today=timezone.localdate())
     context = {
@@ -65,12 +65,12 @@ def tache_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": timezone.localdate(),
         "can_edit": tache.projet.chef_de_projet_id == user.pk,
     }
-    return render(request, "core/tache_detail.html", context)
+    return render(request, "core/task_detail.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tache_create(request: HttpRequest, pk: int) -> HttpResponse:
+def task_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
     projet = projects.get_project_for(user=user, pk=pk, today=today)
@@ -80,7 +80,7 @@ def tache_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tache_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     today = timezone.localdate()
     tache = projects.get_task_for(user=user, pk=pk, today=today)
@@ -100,4 +100,4 @@ def _tache_form(
             messages.success(request, _("Task “%(nom)s” saved.") % {"nom": saved.nom})
         return redirect(saved)
     context = {"form": form, "projet": projet, "tache": tache}
-    return render(request, "core/tache_form.html", context)
+    return render(request, "core/task_form.html", context)

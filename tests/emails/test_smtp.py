@@ -22,7 +22,7 @@ pytestmark = pytest.mark.smtp
 
 DAY = datetime.timedelta(days=1)
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 25, 8, 20))
-VIEWS = {"taches": "core:tache_detail", "projets": "core:projet_detail"}
+VIEWS = {"taches": "core:task_detail", "projets": "core:project_detail"}
 
 
 @pytest.fixture

@@ -82,8 +82,8 @@ def test_summary_links_are_absolute_and_served_by_the_application(busy_world, se
             link,
             site_url=settings.SITE_URL,
             view_name={
-                "taches": "core:tache_detail",
-                "projets": "core:projet_detail",
+                "taches": "core:task_detail",
+                "projets": "core:project_detail",
                 "preferences": "core:preferences",
             }[link.split("/")[3]],
         )

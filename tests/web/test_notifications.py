@@ -38,7 +38,7 @@ def test_lists_only_my_notifications_newest_first(world, tache):
     assert "Alerte d'Alice" not in content
     assert content.index("Deuxième alerte") < content.index("Première alerte")
     # Each notification links to its task.
-    assert reverse("core:tache_detail", args=[tache.pk]) in content
+    assert reverse("core:task_detail", args=[tache.pk]) in content
 
 
 def test_paginates_25_per_page(world, tache):
@@ -205,7 +205,7 @@ def test_badge_is_on_every_page(world, tache):
     notify(world.bob, tache)
     client = client_for(world.bob)
 
-    for url in [reverse("core:dashboard"), reverse("core:projet_list"), LIST]:
+    for url in [reverse("core:dashboard"), reverse("core:project_list"), LIST]:
         content = client.get(url).content.decode()
         assert 'id="notif-badge"' in content
         assert 'data-count="2"' in content

@@ -42,10 +42,10 @@ def form_data(**overrides):
 def test_project_list_shows_led_and_member_projects_only(world):
     ProjetFactory(nom="Projet secret", chef_de_projet=world.charlie)
     for user in (world.alice, world.bob):
-        names = [p.nom for p in client_for(user).get(reverse("core:projet_list")).context["page"]]
+        names = [p.nom for p in client_for(user).get(reverse("core:project_list")).context["page"]]
         assert names == ["Refonte du portail"]
     charlie_names = [
-        p.nom for p in client_for(world.charlie).get(reverse("core:projet_list")).context["page"]
+        p.nom for p in client_for(world.charlie).get(reverse("core:project_list")).context["page"]
     ]
     assert charlie_names == ["Projet secret"]
 
@@ -54,7 +54,7 @@ def test_a_member_who_left_no_longer_sees_the_project(world):
     dora = MembreProjetFactory(
         projet=world.projet, date_fin=TODAY - datetime.timedelta(days=1)
     ).utilisateur
-    response = client_for(dora).get(reverse("core:projet_detail", args=[world.projet.pk]))
+    response = client_for(dora).get(reverse("core:project_detail", args=[world.projet.pk]))
     assert response.status_code == 404
 
 
@@ -62,7 +62,7 @@ def test_project_detail_shows_phases_members_and_tasks(world, tache):
     EtapeFactory(projet=world.projet, nom="Cadrage", ordre=1)
     TacheFactory(projet=world.projet, nom="Tâche terminée", statut=Tache.Statut.TERMINEE)
 
-    response = client_for(world.bob).get(reverse("core:projet_detail", args=[world.projet.pk]))
+    response = client_for(world.bob).get(reverse("core:project_detail", args=[world.projet.pk]))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -71,24 +71,24 @@ def test_project_detail_shows_phases_members_and_tasks(world, tache):
     assert "Migrer l&#x27;annuaire" in content and "Tâche terminée" in content
     assert "pill late" in content  # the late task is shown as late
     # A member reads; no button to create a task.
-    assert reverse("core:tache_create", args=[world.projet.pk]) not in content
+    assert reverse("core:task_create", args=[world.projet.pk]) not in content
 
 
 def test_lead_sees_the_create_button(world):
-    response = client_for(world.alice).get(reverse("core:projet_detail", args=[world.projet.pk]))
-    assert reverse("core:tache_create", args=[world.projet.pk]) in response.content.decode()
+    response = client_for(world.alice).get(reverse("core:project_detail", args=[world.projet.pk]))
+    assert reverse("core:task_create", args=[world.projet.pk]) in response.content.decode()
 
 
 @pytest.mark.parametrize(
     "url_name",
-    ["core:projet_detail", "core:tache_create"],
+    ["core:project_detail", "core:task_create"],
 )
 def test_outsider_gets_404_for_the_project(world, url_name):
     response = client_for(world.charlie).get(reverse(url_name, args=[world.projet.pk]))
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("url_name", ["core:tache_detail", "core:tache_edit"])
+@pytest.mark.parametrize("url_name", ["core:task_detail", "core:task_edit"])
 def test_outsider_gets_404_for_a_task(world, tache, url_name):
     response = client_for(world.charlie).get(reverse(url_name, args=[tache.pk]))
     assert response.status_code == 404
@@ -96,7 +96,7 @@ def test_outsider_gets_404_for_a_task(world, tache, url_name):
 
 def test_outsider_cannot_post_an_edit(world, tache):
     response = client_for(world.charlie).post(
-        reverse("core:tache_edit", args=[tache.pk]), form_data(nom="Piraté")
+        reverse("core:task_edit", args=[tache.pk]), form_data(nom="Piraté")
     )
     assert response.status_code == 404
     tache.refresh_from_db()
@@ -105,15 +105,15 @@ def test_outsider_cannot_post_an_edit(world, tache):
 
 def test_member_reads_a_task_but_may_not_change_it(world, tache):
     client = client_for(world.bob)
-    detail = client.get(reverse("core:tache_detail", args=[tache.pk]))
+    detail = client.get(reverse("core:task_detail", args=[tache.pk]))
     assert detail.status_code == 200
-    assert reverse("core:tache_edit", args=[tache.pk]) not in detail.content.decode()
+    assert reverse("core:task_edit", args=[tache.pk]) not in detail.content.decode()
 
-    assert client.get(reverse("core:tache_edit", args=[tache.pk])).status_code == 403
-    post = client.post(reverse("core:tache_edit", args=[tache.pk]), form_data(nom="Changé"))
+    assert client.get(reverse("core:task_edit", args=[tache.pk])).status_code == 403
+    post = client.post(reverse("core:task_edit", args=[tache.pk]), form_data(nom="Changé"))
     assert post.status_code == 403
     assert (
-        client.post(reverse("core:tache_create", args=[world.projet.pk]), form_data()).status_code
+        client.post(reverse("core:task_create", args=[world.projet.pk]), form_data()).status_code
         == 403
     )
     tache.refresh_from_db()
@@ -123,13 +123,13 @@ def test_member_reads_a_task_but_may_not_change_it(world, tache):
 
 def test_lead_creates_a_task(world):
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(responsable=world.bob.pk, priorite=Tache.Priorite.HAUTE),
     )
 
     tache = Tache.objects.get(nom="Recetter le portail")
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:tache_detail", args=[tache.pk])
+    assert response["Location"] == reverse("core:task_detail", args=[tache.pk])
     assert tache.projet == world.projet
     assert tache.responsable == world.bob
     assert tache.date_echeance == datetime.date(2026, 12, 15)
@@ -138,7 +138,7 @@ def test_lead_creates_a_task(world):
 
 def test_lead_edits_a_task_and_done_sets_the_completion_date(world, tache):
     response = client_for(world.alice).post(
-        reverse("core:tache_edit", args=[tache.pk]),
+        reverse("core:task_edit", args=[tache.pk]),
         form_data(nom="Migrer l'annuaire LDAP", statut=Tache.Statut.TERMINEE),
     )
 
@@ -151,7 +151,7 @@ def test_lead_edits_a_task_and_done_sets_the_completion_date(world, tache):
 
 def test_owner_must_be_a_member_or_the_lead(world):
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(responsable=world.charlie.pk),
     )
 
@@ -167,7 +167,7 @@ def test_due_date_cannot_be_before_the_project_start(world):
     world.projet.save()
 
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(date_echeance="2026-11-30"),
     )
 
@@ -182,7 +182,7 @@ def test_due_date_cannot_be_before_the_project_start(world):
 def test_due_date_cannot_be_after_the_end_of_its_phase(world):
     etape = EtapeFactory(projet=world.projet, ordre=1, date_fin_prevue=datetime.date(2026, 12, 10))
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(etape=etape.pk, date_echeance="2026-12-11"),
     )
     assert "postérieure à la fin de l'étape" in response.context["form"].errors["date_echeance"][0]
@@ -191,14 +191,14 @@ def test_due_date_cannot_be_after_the_end_of_its_phase(world):
 def test_phase_of_another_project_is_refused(world):
     other = EtapeFactory(projet=ProjetFactory(chef_de_projet=world.alice), ordre=1)
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]), form_data(etape=other.pk)
+        reverse("core:task_create", args=[world.projet.pk]), form_data(etape=other.pk)
     )
     assert response.context["form"].errors["etape"] == ["Cette étape n'appartient pas au projet."]
 
 
 def test_critical_task_needs_a_due_date(world):
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(priorite=Tache.Priorite.CRITIQUE, date_echeance=""),
     )
     assert response.context["form"].errors["date_echeance"] == [
@@ -208,7 +208,7 @@ def test_critical_task_needs_a_due_date(world):
 
 def test_bad_date_keeps_what_was_typed(world):
     response = client_for(world.alice).post(
-        reverse("core:tache_create", args=[world.projet.pk]),
+        reverse("core:task_create", args=[world.projet.pk]),
         form_data(date_echeance="32/13/2026", nom="Ne pas perdre ce nom"),
     )
     assert response.status_code == 200
@@ -218,7 +218,7 @@ def test_bad_date_keeps_what_was_typed(world):
 
 def test_task_form_post_needs_csrf(world, tache):
     client = client_for(world.alice, enforce_csrf_checks=True)
-    response = client.post(reverse("core:tache_edit", args=[tache.pk]), form_data(nom="X"))
+    response = client.post(reverse("core:task_edit", args=[tache.pk]), form_data(nom="X"))
     assert response.status_code == 403
     tache.refresh_from_db()
     assert tache.nom == "Migrer l'annuaire"

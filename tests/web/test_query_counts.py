@@ -75,11 +75,11 @@ def pages(world) -> list[tuple[str, object, str]]:
         ("alice", world.alice, reverse("core:dashboard")),
         ("bob", world.bob, reverse("core:notification_list")),
         ("bob", world.bob, reverse("core:notification_list") + "?statut=unread&page=2"),
-        ("bob", world.bob, reverse("core:projet_list")),
-        ("bob", world.bob, reverse("core:projet_detail", args=[world.projet.pk])),
-        ("bob", world.bob, reverse("core:tache_detail", args=[tache.pk])),
-        ("alice", world.alice, reverse("core:tache_edit", args=[tache.pk])),
-        ("alice", world.alice, reverse("core:tache_create", args=[world.projet.pk])),
+        ("bob", world.bob, reverse("core:project_list")),
+        ("bob", world.bob, reverse("core:project_detail", args=[world.projet.pk])),
+        ("bob", world.bob, reverse("core:task_detail", args=[tache.pk])),
+        ("alice", world.alice, reverse("core:task_edit", args=[tache.pk])),
+        ("alice", world.alice, reverse("core:task_create", args=[world.projet.pk])),
     ]
 
 
