@@ -18,6 +18,7 @@ from core.models import (
     Etape,
     JobRun,
     MembreProjet,
+    NotificationDefaults,
     NotificationTache,
     OutboundEmail,
     Projet,
@@ -212,3 +213,16 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "sent_at", "attempts", "last_error", "dedup_key")
     actions = [resend_emails]
+
+
+@admin.register(NotificationDefaults)
+class NotificationDefaultsAdmin(admin.ModelAdmin):
+    """One row: the defaults for users who left their email preferences empty."""
+
+    list_display = ("__str__", "alert_emails", "summary_emails")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not NotificationDefaults.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

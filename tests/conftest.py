@@ -32,6 +32,14 @@ def _celery_join_allowed() -> None:
     _set_task_join_will_block(False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The cache outlives each test's rolled-back transaction: start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class World:
     alice: User

@@ -1,6 +1,7 @@
 from core.models.jobs import JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
+from core.models.preferences import NotificationDefaults
 from core.models.projects import Etape, MembreProjet, Projet
 from core.models.tasks import Tache
 from core.models.users import User
@@ -9,6 +10,7 @@ __all__ = [
     "Etape",
     "JobRun",
     "MembreProjet",
+    "NotificationDefaults",
     "NotificationTache",
     "OutboundEmail",
     "Projet",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.models.preferences import NotificationDefaults
 
 
 class User(AbstractUser):
@@ -36,11 +37,11 @@ class User(AbstractUser):
     @property
     def wants_alert_emails(self) -> bool:
         if self.email_alerts is None:
-            return bool(settings.NOTIFICATION_DEFAULT_ALERT_EMAILS)
+            return NotificationDefaults.current().alert_emails
         return self.email_alerts
 
     @property
     def wants_summary_emails(self) -> bool:
         if self.email_summary is None:
-            return bool(settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS)
+            return NotificationDefaults.current().summary_emails
         return self.email_summary

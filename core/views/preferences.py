@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.models import User
+from core.models import NotificationDefaults, User
 from core.views._common import current_user
 
 DEFAULT, ON, OFF = "default", "on", "off"
@@ -49,8 +48,9 @@ class EmailPreferencesForm(forms.Form):
         alerts = self.fields["email_alerts"]
         summary = self.fields["email_summary"]
         assert isinstance(alerts, forms.ChoiceField) and isinstance(summary, forms.ChoiceField)
-        alerts.choices = _choices(bool(settings.NOTIFICATION_DEFAULT_ALERT_EMAILS))
-        summary.choices = _choices(bool(settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS))
+        defaults = NotificationDefaults.current()
+        alerts.choices = _choices(defaults.alert_emails)
+        summary.choices = _choices(defaults.summary_emails)
 
     @classmethod
     def for_user(cls, user: User, data: Any = None) -> EmailPreferencesForm:

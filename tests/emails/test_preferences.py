@@ -69,3 +69,32 @@ def test_page_shows_the_administrators_default(world, client, settings):
     html = client.get(URL).content.decode()
     assert 'value="default"' in html
     assert "csrfmiddlewaretoken" in html
+
+
+def test_administrators_change_the_default_in_the_admin(world, admin_client):
+    from core.models import NotificationDefaults, OutboundEmail
+    from core.services.daily_check import run_deadline_check
+    from tests.conftest import TODAY
+    from tests.factories import TacheFactory
+
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
+    world.alice.email_alerts = True  # alice chose; bob left the default
+    world.alice.save()
+
+    add = reverse("admin:core_notificationdefaults_add")
+    response = admin_client.post(add, {"summary_emails": "on"})  # alert emails unticked
+    assert response.status_code == 302
+    assert admin_client.get(add).status_code == 403  # one row only
+
+    run_deadline_check(today=TODAY)
+    emailed = set(OutboundEmail.objects.values_list("to_address", flat=True))
+    assert emailed == {world.alice.email}
+    assert NotificationDefaults.current().summary_emails is True
+    # bob's preferences page tells him what "default" now means.
+    page = Client()
+    page.force_login(world.bob)
+    form = page.get(URL).context["form"]
+    assert (
+        dict(form.fields["email_alerts"].choices)["default"]
+        == "Par défaut (actuellement désactivé)"
+    )

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CACHE_KEY = "core:notification-defaults"
+# Other processes (workers) see an administrator's change within this delay.
+CACHE_SECONDS = 60
+
+
+class NotificationDefaults(models.Model):
+    """The administrators' defaults for users who have not chosen (one row).
+
+    Until an administrator saves it, the defaults come from the settings
+    (NOTIFICATION_DEFAULT_ALERT_EMAILS / NOTIFICATION_DEFAULT_SUMMARY_EMAILS).
+    """
+
+    alert_emails = models.BooleanField(_("alert emails by default"), default=True)
+    summary_emails = models.BooleanField(_("daily summary by default"), default=True)
+
+    class Meta:
+        verbose_name = _("email defaults")
+        verbose_name_plural = _("email defaults")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="notification_defaults_single")
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Email defaults"))
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> NotificationDefaults:
+        """The saved row, else the settings' values (unsaved); cached briefly."""
+        defaults: NotificationDefaults | None = cache.get(CACHE_KEY)
+        if defaults is None:
+            defaults = cls.objects.filter(pk=1).first() or cls(
+                pk=1,
+                alert_emails=settings.NOTIFICATION_DEFAULT_ALERT_EMAILS,
+                summary_emails=settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS,
+            )
+            cache.set(CACHE_KEY, defaults, CACHE_SECONDS)
+        return defaults
