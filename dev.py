@@ -69,6 +69,7 @@ def run() -> None:
             str(PYTHON),
             "manage.py",
             "runserver",
+            "--noreload",  # one process: stopping it stops the web server
             os.environ.get("RUN_ADDR", "127.0.0.1:8000"),
         ],
         "worker": [
@@ -86,7 +87,8 @@ def run() -> None:
         name: subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
         for name, cmd in commands.items()
     }
-    print("\nSI-Gouvernance : http://127.0.0.1:8000/  (Ctrl+C pour arrêter)\n", flush=True)
+    address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
+    print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)

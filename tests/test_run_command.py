@@ -1,0 +1,118 @@
+"""The README's run command, for real: web + worker + beat on the embedded defaults
+(SQLite, SQLAlchemy broker on SQLite, console emails), no external service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.celery.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.worker
+
+SEED_CHECKS = """
+import django
+django.setup()
+from core.models import NotificationTache
+from core.tasks import check_task_deadlines
+from si_gouvernance.celery import app, debug_task
+
+print("debug", debug_task.delay().get(timeout=90)["status"])
+result = check_task_deadlines.delay().get(timeout=90)
+print("check", result["status"], result["trigger"])
+print("alerts", NotificationTache.objects.count())
+print("beat", sorted(app.conf.beat_schedule))
+"""
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (localhost)
+            return response.status, response.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "CELERY_", "EMAIL_", "DEBUG"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+        RUN_ADDR=f"127.0.0.1:{port}",
+        DEMO_PASSWORD="Demo-Mot-de-passe-2026",
+    )
+    return env
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl+C in the operator's terminal
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
+    port = free_port()
+    env = _embedded_env(tmp_path, port)
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "dev.py", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
+            assert process.poll() is None, log.read_text(errors="replace")[-4000:]
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+            time.sleep(0.5)
+
+        status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
+        assert "Se connecter" in page
+        assert _get(f"http://127.0.0.1:{port}/static/core/app.css")[0] == 200  # DEBUG off
+        output = log.read_text(errors="replace")
+        assert "Données de démonstration créées" in output
+        assert "Alertes créées" in output  # the first check ran on the demo data
+
+        checks = subprocess.run(
+            [sys.executable, "-c", SEED_CHECKS],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert checks.returncode == 0, (
+            checks.stderr[-3000:] + log.read_text(errors="replace")[-3000:]
+        )
+        lines = dict(line.split(" ", 1) for line in checks.stdout.splitlines())
+        assert lines["debug"] == "success"
+        assert lines["check"] == "success MANUAL"
+        assert int(lines["alerts"]) > 0
+        assert "check-task-deadlines-daily" in lines["beat"]
+        assert (tmp_path / "var" / "db.sqlite3").exists()
+        assert (tmp_path / "var" / "celery-broker.sqlite3").exists()
+    finally:
+        _stop(process)
+    assert _get(f"http://127.0.0.1:{port}/comptes/login/")[0] == 0  # everything stopped
