@@ -75,7 +75,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     projet = projects.get_project_for(user=user, pk=pk, today=today)
     _require_lead(projet, user)
-    return _tache_form(request, projet=projet, tache=None, today=today)
+    return _task_form(request, projet=projet, tache=None, today=today)
 
 
 @login_required
@@ -85,10 +85,10 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     tache = projects.get_task_for(user=user, pk=pk, today=today)
     _require_lead(tache.projet, user)
-    return _tache_form(request, projet=tache.projet, tache=tache, today=today)
+    return _task_form(request, projet=tache.projet, tache=tache, today=today)
 
 
-def _tache_form(
+def _task_form(
     request: HttpRequest, *, projet: Projet, tache: Tache | None, today: datetime.date
 ) -> HttpResponse:
     form = TacheForm(request.POST or None, instance=tache, projet=projet, today=today)
