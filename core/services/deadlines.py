@@ -1,36 +1,34 @@
 """The deadline engine: which alerts are due today, created once and only once.
 
 ``create_deadline_alerts(today=...)`` is the one place the rules live; the
-``check_task_deadlines`` command and Celery task only call it. It runs a fixed
-number of queries whatever the number of tasks (one read of the candidate tasks,
-one read of today's existing alerts, one insert per alert type) and relies on the
-unique key
-``notification_alerte_unique_par_jour`` with insert-or-ignore, so reruns,
-concurrent runs and redelivered tasks never duplicate an alert.
+``check_task_deadlines`` command and Celery task only call it. The rules depend on
+the number of days left only, so they are applied in Python to the handful of due
+dates in the horizon (``_rule``), and the database applies them to every task in one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: a fixed number of queries whatever
+the number of tasks, no task row travelling to Python and back. The unique key
+``notification_alerte_unique_par_jour`` makes reruns, concurrent runs and
+redelivered tasks harmless.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-import json
 import time
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef
+from django.db.models import Count
 from django.utils import formats, timezone
 from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
 
-from core.models import NotificationTache, Projet, Tache
-from core.services.access import member_exists
+from core.models import MembreProjet, NotificationTache, Projet, Tache
 
 Type = NotificationTache.Type
-AlertKey = tuple[int, int, str]  # (tache_id, destinataire_id, type_notification)
 
 
 @dataclass(frozen=True)
@@ -73,19 +71,19 @@ class DeadlineRunResult:
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """One open task near or past its due date, as read by the single scan query."""
+class _DayRule:
+    """What the tasks due on ``due`` raise today, with their texts as templates."""
 
-    id: int
-    nom: str
-    project_name: str
-    date_echeance: datetime.date
-    responsable_id: int | None
-    chef_id: int
-    responsable_has_access: bool
+    due: datetime.date
+    alert_type: str
+    to_lead: bool
+    titre: str  # TASK and PROJECT stand for the names, filled in by the database
+    message: str
 
-    def days_left(self, today: datetime.date) -> int:
-        return (self.date_echeance - today).days
+
+# Stand-ins for the task and project names inside the rendered templates: control
+# characters that no name typed in a form can contain.
+TASK, PROJECT = "\x01", "\x02"
 
 
 def create_deadline_alerts(
@@ -95,218 +93,199 @@ def create_deadline_alerts(
     started = time.monotonic()
     today = today or timezone.localdate()
     result = DeadlineRunResult(today=today, dry_run=dry_run)
-    candidates = _scan(today=today)
-    result.tasks_scanned = len(candidates)
-    wanted: dict[AlertKey, _Candidate] = {}
-    for candidate in candidates:
-        for key in _alerts_for(candidate, today=today, skipped=result.skipped):
-            wanted.setdefault(key, candidate)
-    existing = _existing_keys(today=today)
-    new_keys = [key for key in wanted if key not in existing]
-    if dry_run:
-        for _tache_id, _user_id, type_notification in new_keys:
-            result.created[type_notification] += 1
-    else:
-        # What this run really inserted: a concurrent run may have won some rows.
-        result.created.update(_insert(new_keys, wanted=wanted, today=today))
+    due_dates = _due_dates(today=today)
+    result.tasks_scanned = sum(due_dates.values())
+    rules = [rule for due in sorted(due_dates) if (rule := _day_rule(due, today=today))]
+    if rules:
+        sql = _AlertSql(rules, today=today)
+        counts = sql.count_new() if dry_run else sql.insert()
+        result.created.update(counts)
+        result.skipped = sql.skipped()
     result.duration_s = time.monotonic() - started
     return result
 
 
-def _scan(*, today: datetime.date) -> list[_Candidate]:
-    """Open tasks of active projects due within the alert horizon (one query)."""
+def _rule(days_left: int) -> tuple[str, bool] | None:
+    """The rules table: the alert a task raises ``days_left`` days before its due
+    date (negative: late), and whether its chef de projet gets it too."""
+    if days_left > 0:
+        if days_left in settings.DEADLINE_ALERT_DAYS:
+            return Type.ALERTE_ECHEANCE.value, False
+        return None
+    if days_left == 0:
+        return Type.ALERTE_CRITIQUE.value, True
+    if -days_left % settings.DEADLINE_LATE_REPEAT_DAYS == 0:
+        return Type.ALERTE_RETARD.value, True
+    return None
+
+
+def _due_dates(*, today: datetime.date) -> dict[datetime.date, int]:
+    """Open tasks of active projects within the horizon, counted by due date."""
     horizon = today + datetime.timedelta(days=max(settings.DEADLINE_ALERT_DAYS))
     rows = (
-        Tache.objects.filter(
-            statut__in=Tache.OPEN_STATUTS,
-            projet__statut__in=Projet.ACTIVE_STATUTS,
-            date_echeance__isnull=False,
-            date_echeance__lte=horizon,
-        )
-        .annotate(
-            owner_is_member=member_exists(
-                user_ref=OuterRef("responsable_id"), project_ref=OuterRef("projet_id"), today=today
-            )
-        )
-        .values_list(
-            "id",
-            "nom",
-            "projet__nom",
-            "date_echeance",
-            "responsable_id",
-            "projet__chef_de_projet_id",
-            "owner_is_member",
-        )
-        .order_by("id")
+        _open_tasks()
+        .filter(date_echeance__isnull=False, date_echeance__lte=horizon)
+        .values_list("date_echeance")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    return [
-        _Candidate(
-            id=id_,
-            nom=nom,
-            project_name=project_name,
-            date_echeance=due,  # type: ignore[arg-type]  # filtered: never NULL
-            responsable_id=owner,
-            chef_id=chef,
-            responsable_has_access=bool(is_member) or owner == chef,
-        )
-        for id_, nom, project_name, due, owner, chef, is_member in rows
-    ]
+    return {due: n for due, n in rows if due is not None}
 
 
-def _alerts_for(
-    candidate: _Candidate, *, today: datetime.date, skipped: list[SkippedRecipient]
-) -> Iterator[AlertKey]:
-    """The (task, recipient, type) keys the rules call for on ``today``."""
-    days_left = candidate.days_left(today)
-    if days_left > 0:
-        if days_left not in settings.DEADLINE_ALERT_DAYS:
-            return
-        alert_type, recipients = Type.ALERTE_ECHEANCE, [candidate.responsable_id]
-    elif days_left == 0:
-        alert_type = Type.ALERTE_CRITIQUE
-        recipients = [candidate.responsable_id, candidate.chef_id]
-    else:
-        if -days_left % settings.DEADLINE_LATE_REPEAT_DAYS:
-            return
-        alert_type = Type.ALERTE_RETARD
-        recipients = [candidate.responsable_id, candidate.chef_id]
-    for user_id in dict.fromkeys(recipients):
-        if _can_receive(candidate, user_id=user_id, skipped=skipped):
-            assert user_id is not None
-            yield (candidate.id, user_id, alert_type.value)
-
-
-def _can_receive(
-    candidate: _Candidate, *, user_id: int | None, skipped: list[SkippedRecipient]
-) -> bool:
-    if user_id == candidate.chef_id:
-        return True
-    if user_id is None:
-        skipped.append(SkippedRecipient(candidate.id, candidate.nom, None, "no_owner"))
-        return False
-    if not candidate.responsable_has_access:
-        skipped.append(
-            SkippedRecipient(candidate.id, candidate.nom, user_id, "owner_without_access")
-        )
-        return False
-    return True
-
-
-def _existing_keys(*, today: datetime.date) -> set[AlertKey]:
-    """Today's alerts already in the database (for reporting, not for dedup)."""
-    return set(
-        NotificationTache.objects.filter(date_alerte=today).values_list(
-            "tache_id", "destinataire_id", "type_notification"
-        )
+def _open_tasks() -> Any:
+    return Tache.objects.filter(
+        statut__in=Tache.OPEN_STATUTS, projet__statut__in=Projet.ACTIVE_STATUTS
     )
 
 
-def _insert(
-    keys: list[AlertKey], *, wanted: dict[AlertKey, _Candidate], today: datetime.date
-) -> dict[str, int]:
-    """Insert-or-ignore against the unique key; return the rows really added, per type.
-
-    One ``INSERT ... ON CONFLICT DO NOTHING`` per alert type for all its rows: no
-    per-row model instance, and the driver's ``rowcount`` counts only the rows this
-    run added, even when another run inserts the same alerts at the same moment
-    (the loser waits on the unique index, then skips).
-    """
+def _day_rule(due: datetime.date, *, today: datetime.date) -> _DayRule | None:
+    days_left = (due - today).days
+    rule = _rule(days_left)
+    if rule is None:
+        return None
+    alert_type, to_lead = rule
     with override(settings.LANGUAGE_CODE):
-        rows_by_type = _rows_by_type(keys, wanted=wanted, today=today)
-    inserted: dict[str, int] = {}
-    if not rows_by_type:
-        return inserted
-    with transaction.atomic(), connection.cursor() as cursor:
-        for alert_type, rows in rows_by_type.items():
-            _execute_insert(cursor, rows)
-            inserted[alert_type] = cursor.rowcount
-    return inserted
+        titre, message = render_alert_text(
+            alert_type,
+            task_name=TASK,
+            project_name=PROJECT,
+            date_echeance=due,
+            days_left=days_left,
+        )
+    return _DayRule(due, alert_type, to_lead, titre, message)
 
 
-def _execute_insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    """One statement for all rows of a type; the driver's rowcount is what it added.
+def _literals(values: tuple[str, ...]) -> str:
+    """An SQL list of code constants such as ``('A_FAIRE', 'EN_COURS')``."""
+    assert all(value.isidentifier() for value in values)  # [A-Za-z_]: nothing to escape
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
-    PostgreSQL gets one ``INSERT ... SELECT FROM json_to_recordset(%s)``: one round
-    trip and one JSON parameter whatever the number of rows (serialised in C, where
-    per-column arrays cost more in the driver than the insert itself). SQLite,
-    in-process, runs one prepared statement per row with ``executemany``, which has
-    no 999-parameter limit to batch around.
+
+class _AlertSql:
+    """The alerts of the day as one SELECT, inserted, counted or explained.
+
+    Recipients: the task's owner when they have access (current member, or the
+    chef de projet), and the chef de projet for the rules that say so. Identifiers
+    come from the models; every value is a bound parameter.
     """
-    if connection.vendor == "postgresql":
-        _tache, _user, _kind, _titre, _message, lue, created, day, _due = rows[0]
-        varying = [
-            {"t": r[0], "u": r[1], "k": r[2], "ti": r[3], "m": r[4], "d": str(r[8])} for r in rows
+
+    def __init__(self, rules: list[_DayRule], *, today: datetime.date) -> None:
+        # Raw SQL: adapt dates as the ORM would (ISO text on SQLite).
+        adapt_date = connection.ops.adapt_datefield_value
+        self.today = adapt_date(today)
+        q = connection.ops.quote_name
+        self.t, self.p = q(Tache._meta.db_table), q(Projet._meta.db_table)
+        self.m, self.n = q(MembreProjet._meta.db_table), q(NotificationTache._meta.db_table)
+        cast = "%s::date" if connection.vendor == "postgresql" else "%s"
+        row = f"({cast}, %s, %s, %s, %s)"
+        self.rules_cte = (
+            "WITH rules (due, kind, to_lead, titre, message) AS (VALUES "
+            + ", ".join([row] * len(rules))
+            + ")"
+        )
+        self.rules_params: list[Any] = [
+            value
+            for r in rules
+            for value in (adapt_date(r.due), r.alert_type, r.to_lead, r.titre, r.message)
         ]
-        cursor.execute(_insert_sql(_RECORDSET), [lue, created, day, json.dumps(varying)])
-    else:
-        row_placeholder = "VALUES (" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
-        cursor.executemany(_insert_sql(row_placeholder), rows)
 
+    def _from(self) -> tuple[str, list[Any]]:
+        # The statuses are written as literals (code constants, never input), so
+        # the planner can use the partial index tache_open_due_idx, whose
+        # condition names them.
+        sql = (
+            f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
+            "JOIN rules r ON r.due = t.date_echeance "
+            f"WHERE t.statut IN {_literals(Tache.OPEN_STATUTS)} "
+            "AND t.date_echeance IS NOT NULL "
+            f"AND p.statut IN {_literals(Projet.ACTIVE_STATUTS)}"
+        )
+        return sql, []
 
-# The varying columns as one JSON array of records, constants once.
-_RECORDSET = (
-    "SELECT r.t, r.u, r.k, r.ti, r.m, %s, %s, %s, r.d FROM json_to_recordset(%s::json) "
-    "AS r (t bigint, u bigint, k varchar, ti varchar, m text, d date)"
-)
-_INSERT_FIELDS = (
-    "tache",
-    "destinataire",
-    "type_notification",
-    "titre",
-    "message",
-    "lue",
-    "date_creation",
-    "date_alerte",
-    "date_echeance",
-)
+    def _owner_has_access(self) -> tuple[str, list[Any]]:
+        sql = (
+            "(t.responsable_id = p.chef_de_projet_id OR EXISTS (SELECT 1 "
+            f"FROM {self.m} m WHERE m.projet_id = t.projet_id "
+            "AND m.utilisateur_id = t.responsable_id AND m.date_debut <= %s "
+            "AND (m.date_fin IS NULL OR m.date_fin >= %s)))"
+        )
+        return sql, [self.today, self.today]
 
+    def _alerts(self) -> tuple[str, list[Any]]:
+        """SELECT tache, recipient, type, titre, message, due of every alert due."""
+        base, base_params = self._from()
+        access, access_params = self._owner_has_access()
+        columns = (
+            "SELECT t.id AS tache_id, {user} AS user_id, r.kind AS kind, "
+            "substr(replace(replace(r.titre, %s, t.nom), %s, p.nom), 1, 255) AS titre, "
+            "replace(replace(r.message, %s, t.nom), %s, p.nom) AS message, "
+            "t.date_echeance AS due "
+        )
+        names = [TASK, PROJECT, TASK, PROJECT]
+        owners = (
+            columns.format(user="t.responsable_id")
+            + base
+            + f" AND t.responsable_id IS NOT NULL AND {access}"
+        )
+        leads = (
+            columns.format(user="p.chef_de_projet_id")
+            + base
+            + " AND r.to_lead AND (t.responsable_id IS NULL"
+            " OR t.responsable_id <> p.chef_de_projet_id)"
+        )
+        sql = f"{owners} UNION ALL {leads}"
+        params = [*names, *base_params, *access_params, *names, *base_params]
+        return sql, params
 
-def _insert_sql(values: str) -> str:
-    quote = connection.ops.quote_name
-    meta = NotificationTache._meta
-    column_of = {f.name: str(f.column) for f in meta.concrete_fields}
-    columns = ", ".join(quote(column_of[name]) for name in _INSERT_FIELDS)
-    # No conflict target: the unique key notification_alerte_unique_par_jour
-    # is the only one these rows can hit (PostgreSQL and SQLite >= 3.24).
-    return (
-        # Identifiers come from the model, values are bound parameters.
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) {values} "  # noqa: S608
-        "ON CONFLICT DO NOTHING"
-    )
+    def insert(self) -> dict[str, int]:
+        """Insert-or-ignore; per type, the rows this run really added (a concurrent
+        run that inserted the same alert first wins it: it is not counted twice)."""
+        alerts, params = self._alerts()
+        sql = (
+            f"{self.rules_cte} INSERT INTO {self.n} (tache_id, destinataire_id, "
+            "type_notification, titre, message, lue, date_creation, date_alerte, "
+            f"date_echeance) SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, "
+            f"%s, %s, %s, a.due FROM ({alerts}) a WHERE true "
+            "ON CONFLICT DO NOTHING RETURNING type_notification"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        values: list[Any] = [False, now, self.today]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [*self.rules_params, *values, *params])
+            return dict(Counter(kind for (kind,) in cursor.fetchall()))
 
+    def count_new(self) -> dict[str, int]:
+        """Per type, the alerts an insert would add now (dry run)."""
+        alerts, params = self._alerts()
+        sql = (
+            f"{self.rules_cte} SELECT a.kind, COUNT(*) FROM ({alerts}) a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {self.n} n WHERE n.date_alerte = %s "
+            "AND n.tache_id = a.tache_id AND n.destinataire_id = a.user_id "
+            "AND n.type_notification = a.kind) GROUP BY a.kind"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.rules_params, *params, self.today])
+            return {kind: count for kind, count in cursor.fetchall()}
 
-def _rows_by_type(
-    keys: list[AlertKey], *, wanted: dict[AlertKey, _Candidate], today: datetime.date
-) -> dict[str, list[tuple[Any, ...]]]:
-    """Column values in ``_INSERT_FIELDS`` order, adapted for the database, per type."""
-    adapt_date = connection.ops.adapt_datefield_value
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    day = adapt_date(today)
-    # The owner and the lead of a task get the same text: render it once.
-    texts: dict[tuple[int, str], tuple[str, str]] = {}
-    rows_by_type: dict[str, list[tuple[Any, ...]]] = {}
-    for key in keys:
-        tache_id, user_id, alert_type = key
-        candidate = wanted[key]
-        text = texts.get((tache_id, alert_type))
-        if text is None:
-            text = texts[(tache_id, alert_type)] = _text(candidate, alert_type, today=today)
-        titre, message = text
-        due = adapt_date(candidate.date_echeance)
-        row = (tache_id, user_id, alert_type, titre, message, False, now, day, due)
-        rows_by_type.setdefault(alert_type, []).append(row)
-    return rows_by_type
-
-
-def _text(candidate: _Candidate, alert_type: str, *, today: datetime.date) -> tuple[str, str]:
-    titre, message = render_alert_text(
-        alert_type,
-        task_name=candidate.nom,
-        project_name=candidate.project_name,
-        date_echeance=candidate.date_echeance,
-        days_left=candidate.days_left(today),
-    )
-    return titre[:255], message
+    def skipped(self) -> list[SkippedRecipient]:
+        """Tasks alerting today whose owner gets nothing: none, or no access."""
+        base, base_params = self._from()
+        access, access_params = self._owner_has_access()
+        sql = (
+            f"{self.rules_cte} SELECT t.id, t.nom, t.responsable_id {base} "
+            f"AND (t.responsable_id IS NULL OR NOT {access}) ORDER BY t.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.rules_params, *base_params, *access_params])
+            return [
+                SkippedRecipient(
+                    tache_id=tache_id,
+                    task_name=nom,
+                    user_id=owner,
+                    reason="no_owner" if owner is None else "owner_without_access",
+                )
+                for tache_id, nom, owner in cursor.fetchall()
+            ]
 
 
 def render_alert_text(

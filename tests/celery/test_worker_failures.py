@@ -58,7 +58,7 @@ def insert_blocked(database_url: str) -> bool:
     with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE 'INSERT INTO %%core_notificationtache%%'"
+            "AND query ILIKE '%%INSERT INTO %%core_notificationtache%%'"
         ).fetchone()
     return bool(row and row[0])
 

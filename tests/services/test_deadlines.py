@@ -251,3 +251,26 @@ def test_an_alert_is_per_recipient_task_type_and_day(world: World) -> None:
         NotificationFactory(
             tache=tache, destinataire=world.bob, type_notification=CRITIQUE, date_alerte=TODAY
         )
+
+
+def test_alerts_are_unread_and_stamped_with_their_moment_and_day(world: World) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    moment = timezone.make_aware(datetime.datetime(2026, 11, 25, 8, 0, 3))
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY, nom="Recette")
+    with time_machine.travel(moment, tick=False):
+        create_deadline_alerts(today=TODAY)
+    for alert in NotificationTache.objects.all():
+        assert (alert.lue, alert.date_lecture) == (False, None)
+        assert alert.date_creation == moment
+        assert (alert.date_alerte, alert.date_echeance) == (TODAY, TODAY)
+    assert NotificationTache.objects.filter(date_creation__gte=moment).count() == 2
+
+
+def test_a_long_task_name_gives_a_title_cut_to_its_column(world: World) -> None:
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY, nom="x" * 200)
+    create_deadline_alerts(today=TODAY)
+    alert = NotificationTache.objects.filter(destinataire=world.bob).get()
+    assert len(alert.titre) <= 255 and alert.titre.startswith("Échéance aujourd'hui")
+    assert "x" * 200 in alert.message
