@@ -1,10 +1,12 @@
 """Alert emails: one email per user listing their new alerts of the day.
 
-Called by ``core.services.daily_check`` once the alerts are committed. For each
-user, the outbox row and the marking of its notifications (``outbound_email``)
-are one transaction, and the marking is a conditional UPDATE on
-``outbound_email IS NULL``: a concurrent run that already claimed an alert makes
-this run leave it out, so no alert is ever emailed twice.
+Called by ``core.services.daily_check`` once the alerts are committed. One
+transaction claims the day's un-emailed alerts (``SELECT ... FOR UPDATE SKIP
+LOCKED`` on PostgreSQL; SQLite takes its write lock at the start of the
+transaction), writes every user's outbox row in one insert and marks the alerts
+(``outbound_email``) in one update per thousand: a concurrent run skips the alerts
+this one holds, so no alert is ever emailed twice, and the number of queries does
+not grow with the number of users.
 
 Only alerts of ``today`` are emailed: an older alert is no longer news (the
 next day brings its own, more accurate alert for a task still late or due).
@@ -41,23 +43,38 @@ TYPE_ORDER: dict[str, int] = {
 def queue_alert_emails(*, today: datetime.date | None = None) -> int:
     """Queue one outbox email per user with un-emailed alerts of ``today``."""
     today = today or timezone.localdate()
-    by_user = _pending_alerts(today=today)
-    users = User.objects.in_bulk(list(by_user))
-    queued = 0
-    for user_id, alerts in by_user.items():
-        user = users[user_id]
-        if _can_email(user):
-            queued += _queue_for_user(user, alerts, today=today)
-    if queued:
+    with transaction.atomic():
+        by_user = _claim_pending_alerts(today=today)
+        users = User.objects.in_bulk(list(by_user))
+        batches = [
+            (user, alerts)
+            for user_id, alerts in by_user.items()
+            if _can_email(user := users[user_id])
+        ]
+        rows = OutboundEmail.objects.bulk_create(
+            outbox.new_row(
+                _render(user, alerts, today=today), recipient=user, kind=OutboundEmail.Kind.ALERTS
+            )
+            for user, alerts in batches
+        )
+        marked = []
+        for row, (_user, alerts) in zip(rows, batches, strict=True):
+            for alert in alerts:
+                alert.outbound_email = row
+                marked.append(alert)
+        NotificationTache.objects.bulk_update(marked, ["outbound_email"], batch_size=1000)
+    if rows:
         # One dispatch for the whole run, not one sender task per user.
-        outbox.dispatch_sender(expected=queued)
-    return queued
+        outbox.dispatch_sender(expected=len(rows))
+    return len(rows)
 
 
-def _pending_alerts(*, today: datetime.date) -> dict[int, list[NotificationTache]]:
+def _claim_pending_alerts(*, today: datetime.date) -> dict[int, list[NotificationTache]]:
+    """Today's un-emailed alerts by recipient, locked until the caller commits."""
     alerts = (
         NotificationTache.objects.filter(outbound_email__isnull=True, date_alerte=today)
         .select_related("tache__projet")
+        .select_for_update(skip_locked=True, of=("self",))
         .order_by("destinataire_id", "id")
     )
     by_user: dict[int, list[NotificationTache]] = defaultdict(list)
@@ -77,36 +94,6 @@ def _can_email(user: User) -> bool:
         return True
     logger.info("Alert email for %s (id %s) not queued: %s", user.username, user.id, reason)
     return False
-
-
-def _queue_for_user(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> int:
-    """Write the email and claim its alerts atomically; 0 if another run has them."""
-    with transaction.atomic():
-        row = outbox.new_row(
-            _render(user, alerts, today=today), recipient=user, kind=OutboundEmail.Kind.ALERTS
-        )
-        row.save()
-        ids = [alert.id for alert in alerts]
-        claimed = NotificationTache.objects.filter(id__in=ids, outbound_email__isnull=True).update(
-            outbound_email=row
-        )
-        if claimed == 0:
-            transaction.set_rollback(True)
-            return 0
-        if claimed < len(ids):
-            # A concurrent run took some: this email lists only what it claimed.
-            mine = [a for a in alerts if a.id in _claimed_ids(row)]
-            _rewrite(row, _render(user, mine, today=today))
-    return 1
-
-
-def _claimed_ids(row: OutboundEmail) -> set[int]:
-    return set(NotificationTache.objects.filter(outbound_email=row).values_list("id", flat=True))
-
-
-def _rewrite(row: OutboundEmail, email: RenderedEmail) -> None:
-    row.subject, row.body_text, row.body_html = email.subject, email.body_text, email.body_html
-    row.save(update_fields=["subject", "body_text", "body_html"])
 
 
 def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> RenderedEmail:

@@ -153,3 +153,37 @@ def test_concurrent_runs_email_each_alert_once(postgres_db, alerting_world):
     for notification in NotificationTache.objects.all():
         assert notification.outbound_email is not None
         assert notification.tache.nom in notification.outbound_email.body_text
+
+
+def _owners_with_a_task_due_today(world, numbers: range) -> None:
+    from tests.factories import MembreProjetFactory, UserFactory
+
+    for i in numbers:
+        owner = UserFactory(username=f"owner{i}")
+        MembreProjetFactory(projet=world.projet, utilisateur=owner)
+        TacheFactory(projet=world.projet, responsable=owner, date_echeance=TODAY)
+
+
+def _queue_queries() -> int:
+    """Queries of one queueing of today's alert emails, from a clean slate."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    OutboundEmail.objects.all().delete()
+    NotificationTache.objects.all().delete()
+    create_deadline_alerts(today=TODAY)
+    cache.clear()  # the administrators' email defaults are read once per run
+    with CaptureQueriesContext(connection) as ctx:
+        queue_alert_emails(today=TODAY)
+    return len(ctx.captured_queries)
+
+
+def test_queueing_queries_do_not_grow_with_recipients(world):
+    _owners_with_a_task_due_today(world, range(3))
+    few = _queue_queries()
+    assert OutboundEmail.objects.count() == 4  # 3 owners + alice, the lead
+    _owners_with_a_task_due_today(world, range(3, 30))
+    many = _queue_queries()
+    assert OutboundEmail.objects.count() == 31  # one email per recipient
+    assert few == many
