@@ -52,8 +52,7 @@ def needs_catch_up(*, now: datetime.datetime) -> bool:
     today = timezone.localdate(now)
     if not missed_today(now=now):
         return False
-    job = jobs.CHECK_TASK_DEADLINES
-    return not (jobs.succeeded_on(job, today) or jobs.running_since(job, today, now=now))
+    return not jobs.day_taken(jobs.CHECK_TASK_DEADLINES, today, now=now)
 
 
 def claim(task_id: str) -> bool:

@@ -8,7 +8,6 @@ standard headers that tell mail servers and clients it is automated. The outbox
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +15,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,13 +68,8 @@ def preferences_url() -> str:
 
 
 def object_url(url_name: str, pk: int) -> str:
-    """Absolute link to a detail page; the dashboard if that page does not exist."""
-    try:
-        path = reverse(url_name, args=[pk])
-    except NoReverseMatch:
-        logger.warning("URL %s is not defined; linking to the dashboard", url_name)
-        path = reverse("core:dashboard")
-    return absolute_url(path)
+    """Absolute link to a detail page."""
+    return absolute_url(reverse(url_name, args=[pk]))
 
 
 def build_message(

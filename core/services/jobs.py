@@ -78,12 +78,6 @@ def _finish(
     run.save(update_fields=["status", "finished_at", "counts", "error"])
 
 
-def last_success(job: str) -> JobRun | None:
-    return (
-        JobRun.objects.filter(job=job, status=JobRun.Status.SUCCESS).order_by("-started_at").first()
-    )
-
-
 def succeeded_on(job: str, business_date: datetime.date) -> bool:
     """Whether ``job`` already succeeded for ``business_date`` (any trigger)."""
     return JobRun.objects.filter(
@@ -110,6 +104,16 @@ def running_since(
     if other_than:
         alive = alive.exclude(task_id=other_than)
     return alive.exists()
+
+
+def day_taken(
+    job: str, business_date: datetime.date, *, now: datetime.datetime, other_than: str = ""
+) -> bool:
+    """Whether ``job``'s run for that day is done, or under way in a live task
+    other than ``other_than``: an automatic trigger then has nothing to do."""
+    return succeeded_on(job, business_date) or running_since(
+        job, business_date, now=now, other_than=other_than
+    )
 
 
 def beat_schedule(job: str) -> BaseSchedule | None:
@@ -186,8 +190,8 @@ def run_job(
     """
     day = business_date or timezone.localdate()
     report: dict[str, Any] = {"status": "success", "job": job, "trigger": trigger}
-    if trigger in AUTOMATIC_TRIGGERS and (
-        succeeded_on(job, day) or running_since(job, day, now=timezone.now(), other_than=task_id)
+    if trigger in AUTOMATIC_TRIGGERS and day_taken(
+        job, day, now=timezone.now(), other_than=task_id
     ):
         return {**report, "already_done": True, "timestamp": timezone.now().isoformat()}
     result = run_recorded(job, service, trigger=trigger, business_date=day, task_id=task_id)

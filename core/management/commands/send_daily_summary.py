@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.management.commands.check_task_deadlines import iso_date
 from core.models import JobRun
 from core.services import jobs
+from core.services.summary import send_daily_summary
 
 
 class Command(BaseCommand):
@@ -25,22 +25,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Imported here: the summary service is its own module (the email issue).
-        from core.services.summary import send_daily_summary
-
         today = iso_date(options["date"]) if options["date"] else None
-        kwargs: dict[str, Any] = {"today": today}
-        if options["dry_run"]:
-            if "dry_run" not in inspect.signature(send_daily_summary).parameters:
-                raise CommandError(_("--dry-run is not supported by the summary service."))
-            kwargs["dry_run"] = True
         try:
             if options["dry_run"]:
-                result = send_daily_summary(**kwargs)
+                result = send_daily_summary(today=today, dry_run=True)
             else:
                 result = jobs.run_recorded(
                     jobs.SEND_DAILY_SUMMARY,
-                    lambda: send_daily_summary(**kwargs),
+                    lambda: send_daily_summary(today=today),
                     trigger=JobRun.Trigger.COMMAND,
                     business_date=today,
                 )
