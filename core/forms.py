@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import NotificationTache, OutboundEmail, Projet, Tache, User
+from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.services import outbox
-from core.services.access import active_membership
 
 
 def assignable_users(*, projet: Projet, today: datetime.date) -> QuerySet[User]:

@@ -10,9 +10,9 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 from kombu.exceptions import OperationalError as BrokerError
 
+from core.jobs import runs as jobs
+from core.jobs.catch_up import enqueue_missed_deadline_check
 from core.models import JobRun
-from core.services import jobs
-from core.services.catch_up import enqueue_missed_deadline_check
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
@@ -80,7 +80,7 @@ def send_daily_summary(
 
 @shared_task(name="core.tasks.catch_up_missed_deadline_check", ignore_result=True)
 def catch_up_missed_deadline_check() -> str | None:
-    """Service: core.services.catch_up (today's check once, if its 08:00 run was missed)."""
+    """Service: core.jobs.catch_up (today's check once, if its 08:00 run was missed)."""
     return enqueue_missed_deadline_check()
 
 

@@ -65,7 +65,7 @@ def _setup_logging(loglevel: int | str | None = None, **_kwargs: Any) -> None:
 
 @worker_ready.connect
 def _catch_up_missed_check(**_kwargs: Any) -> None:
-    from core.services.catch_up import enqueue_missed_deadline_check
+    from core.jobs.catch_up import enqueue_missed_deadline_check
 
     try:
         enqueue_missed_deadline_check()

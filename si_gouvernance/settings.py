@@ -241,7 +241,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = env_str(
-    "CELERY_BEAT_SCHEDULER", "core.scheduler:PreservingDatabaseScheduler"
+    "CELERY_BEAT_SCHEDULER", "core.jobs.scheduler:PreservingDatabaseScheduler"
 )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -283,7 +283,7 @@ LOGGING = {
 
 # --- Periodic jobs (beat) -----------------------------------------------------
 # Declared here; stored in django-celery-beat's tables, where an administrator may
-# change them in the admin (core.scheduler keeps those edits across restarts).
+# change them in the admin (core.jobs.scheduler keeps those edits across restarts).
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {

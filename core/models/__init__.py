@@ -2,8 +2,7 @@ from core.models.jobs import JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
 from core.models.preferences import NotificationDefaults
-from core.models.projects import Etape, MembreProjet, Projet
-from core.models.tasks import Tache
+from core.models.projects import Etape, MembreProjet, Projet, Tache
 from core.models.users import User
 
 __all__ = [

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models.tasks import Tache
+from core.models.projects import Tache
 
 
 class NotificationTache(models.Model):

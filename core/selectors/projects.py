@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import MembreProjet, Projet, Tache, User
-from core.services.access import active_membership
+from core.selectors.access import active_membership
 
 OPEN = Q(statut__in=Tache.OPEN_STATUTS)
 

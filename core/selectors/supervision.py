@@ -11,7 +11,7 @@ from celery import Celery
 from django.db.models import Count, Q
 
 from core.models import OutboundEmail
-from core.services import health
+from core.selectors import health
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,12 @@ from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
 from core.services import outbox
-from core.services.emails import RenderedEmail, object_url, recipient_language, render_email
+from core.services.email_rendering import (
+    RenderedEmail,
+    object_url,
+    recipient_language,
+    render_email,
+)
 
 logger = logging.getLogger(__name__)
 

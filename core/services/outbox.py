@@ -31,7 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import OutboundEmail, User
-from core.services.emails import RenderedEmail, build_message
+from core.services.email_rendering import RenderedEmail, build_message
 
 logger = logging.getLogger(__name__)
 

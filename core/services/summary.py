@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from core.models import OutboundEmail, Projet, Tache, User
 from core.selectors.projects import done_this_week
 from core.services import outbox
-from core.services.emails import object_url, recipient_language, render_email
+from core.services.email_rendering import object_url, recipient_language, render_email
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.selectors import projects, tasks
-from core.views._common import current_user
+from core.selectors import dashboard as tasks
+from core.selectors import projects
+from core.views.http import current_user
 
 GROUP_LABELS = {
     tasks.LATE: _("Late"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.forms import NotificationFilterForm
 from core.models import NotificationTache
 from core.selectors.notifications import notification_page, unread_count
-from core.views._common import current_user, is_htmx, safe_next
+from core.views.http import current_user, is_htmx, safe_next
 
 URGENCY = {
     NotificationTache.Type.ALERTE_RETARD: "late",

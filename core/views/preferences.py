@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import NotificationDefaults, User
-from core.views._common import current_user
+from core.views.http import current_user
 
 DEFAULT, ON, OFF = "default", "on", "off"
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.forms import TacheForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
-from core.views._common import current_user
+from core.views.http import current_user
 
 PROJECTS_PER_PAGE = 30
 

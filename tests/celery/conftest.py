@@ -24,8 +24,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.jobs import runs as jobs
 from core.models import JobRun
-from core.services import jobs
 from si_gouvernance.celery import app
 from tests.conftest import require_service
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from core.scheduler import PreservingDatabaseScheduler, install_entries
+from core.jobs.scheduler import PreservingDatabaseScheduler, install_entries
 from si_gouvernance.celery import app
 from tests.celery.conftest import ROOT, wait_for, worker_env
 
@@ -79,7 +79,7 @@ def test_an_admin_edit_survives_a_beat_restart(transactional_db):
 
 
 def test_the_stock_scheduler_would_have_undone_it(transactional_db):
-    """Why core.scheduler exists: django-celery-beat's own scheduler overwrites."""
+    """Why core.jobs.scheduler exists: django-celery-beat's own scheduler overwrites."""
     start_beat()
     admin_moves_daily_check_to(7, 30)
     start_beat(DatabaseScheduler)

@@ -12,9 +12,9 @@ from django.db import connection
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
+from core.jobs import catch_up
+from core.jobs.scheduler import install_entries
 from core.models import JobRun, NotificationTache
-from core.scheduler import install_entries
-from core.services import catch_up
 from core.tasks import check_task_deadlines
 from si_gouvernance.celery import app
 from tests.celery.conftest import wait_for

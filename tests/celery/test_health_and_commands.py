@@ -17,8 +17,9 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.jobs import runs as jobs
 from core.models import JobRun, NotificationTache
-from core.services import health, jobs
+from core.selectors import health
 from tests.celery.conftest import ROOT, free_port, wait_for
 from tests.conftest import TODAY
 from tests.factories import NotificationFactory

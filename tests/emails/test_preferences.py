@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from core.services.emails import preferences_url
+from core.services.email_rendering import preferences_url
 
 URL = "/preferences/"
 

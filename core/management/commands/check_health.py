@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from core.services.health import daily_check_health
+from core.selectors.health import daily_check_health
 
 # Nagios/Icinga convention, understood by most supervision tools.
 EXIT_CRITICAL = 2

@@ -10,8 +10,8 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.jobs import runs as jobs
 from core.models import JobRun
-from core.services import jobs
 from core.services.daily_check import run_deadline_check
 from core.services.deadlines import DeadlineRunResult
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
+from core.jobs import runs as jobs
 from core.models import JobRun
-from core.services import jobs
 from core.services.cleanup import cleanup_old_notifications, validate_days
 
 

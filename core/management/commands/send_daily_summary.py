@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
+from core.jobs import runs as jobs
 from core.management.commands.check_task_deadlines import iso_date
 from core.models import JobRun
-from core.services import jobs
 from core.services.summary import send_daily_summary
 
 

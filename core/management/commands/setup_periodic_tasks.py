@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from core.scheduler import install_entries
+from core.jobs.scheduler import install_entries
 from si_gouvernance.celery import app
 
 

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from core.jobs import runs as jobs
 from core.models import JobRun
-from core.services import jobs
 
 logger = logging.getLogger(__name__)
 

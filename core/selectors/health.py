@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_celery_beat.models import PeriodicTask
 
+from core.jobs import runs as jobs
 from core.models import JobRun
-from core.services import jobs
 
 RECENT_RUNS = 10
 
