@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,7 @@ def sh(*args: str | Path, env: dict[str, str] | None = None, check: bool = True)
 def ensure_venv() -> None:
     """Create .venv and install the project with its dev extras, once per pyproject."""
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    ensure_secret_key(Path(os.environ.get("VAR_DIR") or ROOT / "var"))
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     if not PYTHON.exists():
@@ -48,6 +50,17 @@ def ensure_venv() -> None:
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     sh(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
     STAMP.write_text(digest)
+
+
+def ensure_secret_key(var_dir: Path) -> None:
+    """``var/secret_key``: the embedded setup's SECRET_KEY, generated once per machine
+    (git-ignored; production sets SECRET_KEY). Settings only read it."""
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+    key_file.chmod(0o600)
 
 
 def manage(*args: str, env: dict[str, str] | None = None) -> None:

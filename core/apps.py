@@ -6,3 +6,7 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("IT project governance")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The job machinery listens to the services' events and to the worker.
+        from core.jobs import dispatch, worker_signals  # noqa: F401

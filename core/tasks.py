@@ -1,5 +1,8 @@
 """Celery tasks: a table of contents. Each task names its service, its retry
 policy and its time limits, takes JSON arguments, and holds no business logic.
+
+The schedule of each periodic job is declared in ``core.jobs.registry``; running
+it once a day, recording it and catching it up is ``core.jobs``.
 """
 
 from __future__ import annotations
@@ -7,98 +10,110 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from core.jobs import runs as jobs
-from core.jobs.catch_up import enqueue_missed_deadline_check
+from core.jobs import arguments, catch_up, registry
+from core.jobs.runs import run_job
 from core.models import JobRun
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
-from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
 from core.services.outbox import send_pending
 from core.services.summary import send_daily_summary as summary_service
 
-# --- Periodic jobs (issue 3) ----------------------------------------------------
-# Retried 3 times, 5 minutes apart, on database or broker errors (a restart, a
-# failover); anything else (bad arguments, a bug) fails at once and visibly.
+MANUAL = JobRun.Trigger.MANUAL.value
+
+# --- Periodic jobs ----------------------------------------------------------------
+# Retried 3 times, JOB_RETRY_DELAY_S (5 minutes) apart, on database or broker errors
+# (a restart, a failover); anything else (bad arguments, a bug) fails at once and
+# visibly. Beyond the retries, the catch-up runs a daily job again the same day.
 # Time limits: CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT (settings).
-RETRY_DELAY_S = 300
 PERIODIC_JOB: dict[str, Any] = {
     "bind": True,
     "autoretry_for": (DatabaseError, InterfaceError, BrokerError),
     "max_retries": 3,
-    "default_retry_delay": RETRY_DELAY_S,
+    "default_retry_delay": settings.JOB_RETRY_DELAY_S,
     "retry_backoff": False,
     "retry_jitter": False,
 }
 
 
-@shared_task(name="core.tasks.check_task_deadlines", **PERIODIC_JOB)
-def check_task_deadlines(
-    self: Any, trigger: str = JobRun.Trigger.MANUAL.value, today: str | None = None
-) -> dict[str, Any]:
+@shared_task(name=registry.CHECK_TASK_DEADLINES.task, **PERIODIC_JOB)
+def check_task_deadlines(self: Any, trigger: str = MANUAL, today: str | None = None) -> dict:
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
-    day = jobs.parse_day(today)
-    return jobs.run_job(
-        jobs.CHECK_TASK_DEADLINES,
-        lambda: run_deadline_check(today=day),
-        trigger=jobs.parse_trigger(trigger),
+    day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES)
+    return run_job(
+        registry.CHECK_TASK_DEADLINES,
+        # Today's alerts are emailed; a past day's (a catch-up run after midnight)
+        # are history.
+        lambda: run_deadline_check(today=day, send_emails=day == timezone.localdate()),
+        trigger=arguments.trigger(trigger),
         business_date=day,
         task_id=self.request.id or "",
-    )
+    ).as_dict()
 
 
-@shared_task(name="core.tasks.cleanup_old_notifications", **PERIODIC_JOB)
+@shared_task(name=registry.CLEANUP_OLD_NOTIFICATIONS.task, **PERIODIC_JOB)
 def cleanup_old_notifications(
-    self: Any, days: int = 30, trigger: str = JobRun.Trigger.MANUAL.value
+    self: Any, days: int | None = None, trigger: str = MANUAL
 ) -> dict[str, Any]:
-    """Service: core.services.cleanup.cleanup_old_notifications (batched deletes)."""
-    days = validate_days(days)  # a bad value fails here, before any retry or record
-    return jobs.run_job(
-        jobs.CLEANUP_OLD_NOTIFICATIONS,
-        lambda: cleanup_service(days=days),
-        trigger=jobs.parse_trigger(trigger),
+    """Service: core.services.cleanup.cleanup_old_notifications (batched deletes).
+
+    ``days`` defaults to NOTIFICATION_RETENTION_DAYS, read when the job runs."""
+    retention = arguments.days(days)  # a bad value fails here, before any retry or record
+    return run_job(
+        registry.CLEANUP_OLD_NOTIFICATIONS,
+        lambda: cleanup_service(days=retention),
+        trigger=arguments.trigger(trigger),
         task_id=self.request.id or "",
-    )
+    ).as_dict()
 
 
-@shared_task(name="core.tasks.send_daily_summary", **PERIODIC_JOB)
-def send_daily_summary(
-    self: Any, today: str | None = None, trigger: str = JobRun.Trigger.MANUAL.value
-) -> dict[str, Any]:
+@shared_task(name=registry.SEND_DAILY_SUMMARY.task, **PERIODIC_JOB)
+def send_daily_summary(self: Any, today: str | None = None, trigger: str = MANUAL) -> dict:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
-    day = jobs.parse_day(today)
-    return jobs.run_job(
-        jobs.SEND_DAILY_SUMMARY,
+    day = arguments.run_day(today, job=registry.SEND_DAILY_SUMMARY)
+    return run_job(
+        registry.SEND_DAILY_SUMMARY,
         lambda: summary_service(today=day),
-        trigger=jobs.parse_trigger(trigger),
+        trigger=arguments.trigger(trigger),
         business_date=day,
         task_id=self.request.id or "",
-    )
+    ).as_dict()
 
 
-@shared_task(name="core.tasks.catch_up_missed_deadline_check", ignore_result=True)
-def catch_up_missed_deadline_check() -> str | None:
-    """Service: core.jobs.catch_up (today's check once, if its 08:00 run was missed)."""
-    return enqueue_missed_deadline_check()
+# The daily jobs' tasks, for the catch-up to queue.
+DAILY_JOB_TASKS = {
+    registry.CHECK_TASK_DEADLINES.key: check_task_deadlines,
+    registry.SEND_DAILY_SUMMARY.key: send_daily_summary,
+}
 
 
-# --- Email delivery (issue 4) ------------------------------------------------------
+@shared_task(name=registry.CATCH_UP_MISSED_JOBS.task, ignore_result=True)
+def catch_up_missed_jobs() -> list[str]:
+    """core.jobs.catch_up: each daily job missed today is queued once."""
+    return catch_up.enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
+
+
+# --- Email delivery ------------------------------------------------------------------
 # SMTP errors are the outbox's business, per email (backoff in next_attempt_at,
-# FAILED after EMAIL_MAX_ATTEMPTS): these tasks only retry when the database
-# itself is unavailable. The beat entry "send-pending-emails" sweeps every minute
-# for retries that are due and for rows whose after-commit dispatch was lost.
+# FAILED after EMAIL_MAX_ATTEMPTS): this task only retries when the database
+# itself is unavailable. Beat sweeps every minute ("send-pending-emails") for
+# retries that are due and rows whose dispatch after commit was lost.
 EMAIL_TASK: dict[str, Any] = {
     "autoretry_for": (DatabaseError, InterfaceError),
     "max_retries": 3,
     "retry_backoff": 30,
-    "retry_backoff_max": RETRY_DELAY_S,
+    "retry_backoff_max": settings.JOB_RETRY_DELAY_S,
     "retry_jitter": True,
 }
 
 
-@shared_task(name="core.tasks.send_pending_emails", **EMAIL_TASK)
-def send_pending_emails() -> dict[str, Any]:
+@shared_task(name=registry.SEND_PENDING_EMAILS.task, **EMAIL_TASK)
+def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
     """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
-    return send_pending().as_dict()
+    return run_job(
+        registry.SEND_PENDING_EMAILS, send_pending, trigger=arguments.trigger(trigger)
+    ).as_dict()

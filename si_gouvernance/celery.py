@@ -1,8 +1,9 @@
 """The Celery application, configured from Django settings (namespace ``CELERY``).
 
-Every value comes from ``si_gouvernance/settings.py`` (which reads the environment);
-docs/operations.md lists them. This module also wires two worker/beat signals:
-logging (console + ``logs/celery.log``) and the catch-up of a missed daily check.
+Every value comes from ``si_gouvernance/settings_celery.py`` (which reads the
+environment; docs/operations.md lists them); the periodic jobs from
+``core.jobs.registry``. This module also sends the worker's and beat's logs to the
+console and ``logs/celery.log``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_ready
+from celery.signals import setup_logging
+
+from core.jobs.registry import beat_schedule
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "si_gouvernance.settings")
 
 CELERY_LOG_MAX_BYTES = 10 * 1024 * 1024
 CELERY_LOG_BACKUP_COUNT = 5
-logger = logging.getLogger(__name__)
-
 app = Celery("si_gouvernance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = beat_schedule()
 app.autodiscover_tasks()
 
 
@@ -42,7 +44,7 @@ def celery_logging_config(loglevel: int | str | None = None) -> dict[str, Any]:
     handlers: dict[str, Any] = config.setdefault("handlers", {})
     handlers.setdefault("console", {"class": "logging.StreamHandler", "formatter": "celery"})
     handlers["celery_file"] = {
-        "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+        "class": "si_gouvernance.logging.RotatingFileHandler",
         "filename": str(settings.LOG_DIR / "celery.log"),
         "maxBytes": CELERY_LOG_MAX_BYTES,
         "backupCount": CELERY_LOG_BACKUP_COUNT,
@@ -61,15 +63,3 @@ def celery_logging_config(loglevel: int | str | None = None) -> dict[str, Any]:
 def _setup_logging(loglevel: int | str | None = None, **_kwargs: Any) -> None:
     # Connecting this signal stops Celery from installing its own handlers.
     logging.config.dictConfig(celery_logging_config(loglevel))
-
-
-@worker_ready.connect
-def _catch_up_missed_check(**_kwargs: Any) -> None:
-    from core.jobs.catch_up import enqueue_missed_deadline_check
-
-    try:
-        enqueue_missed_deadline_check()
-    except Exception:
-        # A worker must start even when the database is briefly unreachable;
-        # the health check reports a daily check that never ran.
-        logger.exception("Catch-up of the daily deadline check failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import subprocess
@@ -82,7 +83,8 @@ def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: P
 
 
 def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """manage.py in a clean environment: only what the test sets."""
+    """manage.py in a clean environment: only what the test sets, and the secret
+    key ``python dev.py`` generates in ``var/``."""
     base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     base.update(
         DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
@@ -90,6 +92,7 @@ def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.Complete
         VAR_DIR=str(tmp_path / "var"),
         LOG_DIR=str(tmp_path / "logs"),
     )
+    _dev_py().ensure_secret_key(tmp_path / "var")
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -98,6 +101,13 @@ def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.Complete
         text=True,
         timeout=120,
     )
+
+
+def _dev_py():
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
@@ -124,7 +134,10 @@ def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None
     done = _django(tmp_path, "check", DEBUG="ouii")
 
     assert done.returncode != 0
-    assert "ImproperlyConfigured" in done.stderr and "DEBUG='ouii'" in done.stderr
+    assert done.stderr.splitlines() == [
+        "Configuration invalide : DEBUG='ouii' : booléen attendu "
+        "(true/false, 1/0, yes/no, on/off, oui/non)"
+    ]
 
 
 def test_database_url_selects_postgresql(tmp_path: Path) -> None:

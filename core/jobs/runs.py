@@ -1,71 +1,128 @@
-"""Records of the periodic jobs' runs (supervision page, health check, catch-up)."""
+"""Running a periodic job: the once-a-day claim, the run record, the JSON report.
+
+``run_job`` is the one entry point, for the Celery tasks and the management
+commands alike. Automatic triggers (beat, catch-up) of a daily job first claim the
+business day (``JobDay``, a conditional UPDATE): a day done, or held by another
+live task, is skipped. An operator's explicit run (command, "run now", a bare
+``.delay()``) always runs: the services are idempotent. A successful run for
+today marks the day done, whatever triggered it.
+"""
 
 from __future__ import annotations
 
 import datetime
+import logging
 import socket
+import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
-from celery.schedules import BaseSchedule, crontab, maybe_schedule
 from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Q
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
 
-from core.models import JobRun
+from core.jobs.registry import PeriodicJob
+from core.models import JobDay, JobRun
 
-CHECK_TASK_DEADLINES = "check_task_deadlines"
-CLEANUP_OLD_NOTIFICATIONS = "cleanup_old_notifications"
-SEND_DAILY_SUMMARY = "send_daily_summary"
-
-# The beat entry (settings.CELERY_BEAT_SCHEDULE, then django-celery-beat's table)
-# that triggers each job.
-BEAT_ENTRIES = {
-    CHECK_TASK_DEADLINES: "check-task-deadlines-daily",
-    CLEANUP_OLD_NOTIFICATIONS: "cleanup-old-notifications",
-    SEND_DAILY_SUMMARY: "send-daily-summary",
-}
-
+logger = logging.getLogger(__name__)
 
 AUTOMATIC_TRIGGERS = (JobRun.Trigger.BEAT, JobRun.Trigger.CATCH_UP)
+# The holder of a day keeps it this long after the hard time limit: past that,
+# its worker is dead (the limit would have killed the task) and the day is free.
+LEASE_MARGIN = datetime.timedelta(seconds=60)
 
 
-class _Reportable(Protocol):
+class Reportable(Protocol):
     def as_dict(self) -> dict[str, Any]: ...
 
 
-R = TypeVar("R", bound=_Reportable | dict[str, Any])
+R = TypeVar("R", bound=Reportable | dict[str, Any])
 
 
-def run_recorded(
-    job: str,
+@dataclass
+class JobOutcome(Generic[R]):
+    """What a run of a job gave: the service's result, or nothing when skipped."""
+
+    job: PeriodicJob
+    trigger: str
+    result: R | None = None
+
+    @property
+    def already_done(self) -> bool:
+        return self.result is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON a Celery task returns: the figures, status, job, trigger, time."""
+        counts: dict[str, Any] = (
+            {"already_done": True} if self.result is None else _counts(self.result)
+        )
+        report = {"status": "success", "job": self.job.key, "trigger": self.trigger}
+        return {**counts, **report, "timestamp": timezone.now().isoformat()}
+
+
+def run_job(
+    job: PeriodicJob,
     service: Callable[[], R],
     *,
     trigger: str,
     business_date: datetime.date | None = None,
     task_id: str = "",
+) -> JobOutcome[R]:
+    """Run ``service`` as ``job``: claimed if need be, recorded."""
+    day = business_date or timezone.localdate()
+    claimed = job.daily and trigger in AUTOMATIC_TRIGGERS
+    holder = task_id or uuid.uuid4().hex
+    if claimed and not claim_day(job, day, task_id=holder):
+        return JobOutcome(job, trigger)
+    try:
+        result = _recorded(job, service, trigger=trigger, day=day, task_id=task_id)
+    except BaseException:
+        if claimed:
+            release_day(job, day, task_id=holder)
+        raise
+    if job.daily and day == timezone.localdate():
+        mark_done(job, day)
+    return JobOutcome(job, trigger, result)
+
+
+def _counts(result: Reportable | dict[str, Any]) -> dict[str, Any]:
+    return result if isinstance(result, dict) else result.as_dict()
+
+
+def _recorded(
+    job: PeriodicJob, service: Callable[[], R], *, trigger: str, day: datetime.date, task_id: str
 ) -> R:
-    """Run ``service`` and record when, how long, the outcome and its counts.
+    """Run and record (``JobRun``): when, how long, the outcome, its figures.
 
     The record is written outside the service's transaction, so a failure is
-    recorded too (then re-raised for the caller's retry policy).
+    recorded too, then re-raised for the caller's retry policy. Unrecorded jobs
+    (the per-minute sender) are recorded only when they did something.
     """
-    run = JobRun.objects.create(
-        job=job,
+    run = JobRun(
+        job=job.key,
         trigger=trigger,
-        business_date=business_date or timezone.localdate(),
+        business_date=day,
         started_at=timezone.now(),
-        task_id=task_id or "",
+        task_id=task_id,
         hostname=socket.gethostname(),
     )
+    if job.recorded:
+        run.save()
     try:
         result = service()
     except BaseException as exc:
         _finish(run, status=JobRun.Status.FAILURE, error=f"{type(exc).__name__}: {exc}")
         raise
-    counts = result if isinstance(result, dict) else result.as_dict()
-    _finish(run, status=JobRun.Status.SUCCESS, counts=counts)
+    counts = _counts(result)
+    if job.recorded or _did_something(counts):
+        _finish(run, status=JobRun.Status.SUCCESS, counts=counts)
     return result
+
+
+def _did_something(counts: dict[str, Any]) -> bool:
+    return any(isinstance(v, int) and not isinstance(v, bool) and v for v in counts.values())
 
 
 def _finish(
@@ -74,126 +131,64 @@ def _finish(
     run.status = status
     run.finished_at = timezone.now()
     run.counts = counts or {}
-    run.error = error
-    run.save(update_fields=["status", "finished_at", "counts", "error"])
+    run.error = error[:4000]
+    if run.pk is None:
+        run.save()
+    else:
+        run.save(update_fields=["status", "finished_at", "counts", "error"])
 
 
-def succeeded_on(job: str, business_date: datetime.date) -> bool:
-    """Whether ``job`` already succeeded for ``business_date`` (any trigger)."""
-    return JobRun.objects.filter(
-        job=job, business_date=business_date, status=JobRun.Status.SUCCESS
-    ).exists()
+# --- The day claim --------------------------------------------------------------
 
 
-def running_since(
-    job: str, business_date: datetime.date, *, now: datetime.datetime, other_than: str = ""
+def lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
+
+
+def day_row(job: PeriodicJob, day: datetime.date) -> Any:
+    """The day's row, created if missing (insert-or-ignore on the unique key)."""
+    JobDay.objects.bulk_create([JobDay(job=job.key, business_date=day)], ignore_conflicts=True)
+    return JobDay.objects.filter(job=job.key, business_date=day)
+
+
+def free(*, now: datetime.datetime) -> Q:
+    """Not done, and nobody alive holds it."""
+    return Q(done_at__isnull=True) & (Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+
+
+def claim_day(
+    job: PeriodicJob, day: datetime.date, *, task_id: str, now: datetime.datetime | None = None
 ) -> bool:
-    """Whether a run of ``job`` for that day started recently enough to be alive.
+    """Take the day for ``task_id``: True for exactly one of concurrent claimants.
 
-    A run older than the hard time limit was killed with its worker; it does not
-    count, so a catch-up may replace it. Nor does the run of task ``other_than``: a
-    redelivered task finding its own dead attempt must go on.
+    A task redelivered after its worker died finds the day still held under its
+    own id, and goes on.
     """
-    horizon = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    alive = JobRun.objects.filter(
-        job=job,
-        business_date=business_date,
-        status=JobRun.Status.RUNNING,
-        started_at__gte=horizon,
+    now = now or timezone.now()
+    own = Q(done_at__isnull=True, task_id=task_id)
+    taken = (
+        day_row(job, day)
+        .filter(free(now=now) | own)
+        .update(task_id=task_id, lease_until=now + lease())
     )
-    if other_than:
-        alive = alive.exclude(task_id=other_than)
-    return alive.exists()
+    return taken == 1
 
 
-def day_taken(
-    job: str, business_date: datetime.date, *, now: datetime.datetime, other_than: str = ""
-) -> bool:
-    """Whether ``job``'s run for that day is done, or under way in a live task
-    other than ``other_than``: an automatic trigger then has nothing to do."""
-    return succeeded_on(job, business_date) or running_since(
-        job, business_date, now=now, other_than=other_than
-    )
-
-
-def beat_schedule(job: str) -> BaseSchedule | None:
-    """The schedule beat follows for ``job``: the admin's row, else the code's entry.
-
-    ``None`` when an administrator disabled the entry (the job is not planned).
-    """
-    name = BEAT_ENTRIES[job]
-    row = PeriodicTask.objects.filter(name=name).first()
-    if row is not None:
-        return row.schedule if row.enabled else None
-    entry: dict[str, Any] | None = settings.CELERY_BEAT_SCHEDULE.get(name)
-    if entry is None:
-        return None
-    declared = maybe_schedule(entry["schedule"])
-    return declared if isinstance(declared, BaseSchedule) else None
-
-
-def next_run(job: str, *, after: datetime.datetime) -> datetime.datetime | None:
-    """The first time strictly after ``after`` at which beat will trigger ``job``."""
-    return next_fire(beat_schedule(job), after=after)
-
-
-def next_fire(schedule: Any, *, after: datetime.datetime) -> datetime.datetime | None:
-    """The first time strictly after ``after`` at which ``schedule`` fires."""
-    schedule = maybe_schedule(schedule)
-    if not isinstance(schedule, BaseSchedule):
-        return None
+def release_day(job: PeriodicJob, day: datetime.date, *, task_id: str) -> None:
+    """Give the day back after a failure, so a retry or the catch-up retakes it
+    at once. With the database down the release fails too: the lease then ends
+    on its own."""
     try:
-        if isinstance(schedule, crontab):
-            # The exact next minute: now + estimate would drift by the milliseconds
-            # between our clock read and the schedule's own.
-            start, delta, _now = schedule.remaining_delta(after)
-            fire: datetime.datetime = start + delta
-            return fire
-        # An interval (or solar, clocked) entry set in the admin: its own estimate.
-        return after + schedule.remaining_estimate(after)
-    except (AttributeError, TypeError, ValueError):
-        # A schedule kind without an estimate (e.g. a clocked task already run).
-        return None
+        JobDay.objects.filter(
+            job=job.key, business_date=day, task_id=task_id, done_at__isnull=True
+        ).update(lease_until=None)
+    except DatabaseError:
+        logger.warning("Could not release %s for %s; its lease will expire.", job.key, day)
 
 
-def parse_trigger(value: str) -> str:
-    """A JobRun trigger from a task argument, or ``ValueError`` naming the choices."""
-    if value not in JobRun.Trigger.values:
-        choices = ", ".join(JobRun.Trigger.values)
-        raise ValueError(f"trigger must be one of {choices}, got {value!r}")
-    return value
+def mark_done(job: PeriodicJob, day: datetime.date) -> None:
+    day_row(job, day).update(done_at=timezone.now(), lease_until=None)
 
 
-def parse_day(value: str | None) -> datetime.date | None:
-    """An ISO date from a task argument (JSON carries dates as strings)."""
-    if value is None:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-
-
-def run_job(
-    job: str,
-    service: Callable[[], _Reportable | dict[str, Any]],
-    *,
-    trigger: str,
-    business_date: datetime.date | None = None,
-    task_id: str = "",
-) -> dict[str, Any]:
-    """Run a periodic job as a task does: recorded, reported as a JSON dict.
-
-    The automatic triggers (beat, catch-up) run a job once a day: one finding the
-    day already done, or being done by another live task, skips. An operator's
-    explicit run (manual, command) always runs; the services are idempotent.
-    """
-    day = business_date or timezone.localdate()
-    report: dict[str, Any] = {"status": "success", "job": job, "trigger": trigger}
-    if trigger in AUTOMATIC_TRIGGERS and day_taken(
-        job, day, now=timezone.now(), other_than=task_id
-    ):
-        return {**report, "already_done": True, "timestamp": timezone.now().isoformat()}
-    result = run_recorded(job, service, trigger=trigger, business_date=day, task_id=task_id)
-    counts = result if isinstance(result, dict) else result.as_dict()
-    return {**counts, **report, "timestamp": timezone.now().isoformat()}
+def day_is_done(job: PeriodicJob, day: datetime.date) -> bool:
+    return JobDay.objects.filter(job=job.key, business_date=day, done_at__isnull=False).exists()

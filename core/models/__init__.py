@@ -1,4 +1,4 @@
-from core.models.jobs import JobRun
+from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
 from core.models.preferences import NotificationDefaults
@@ -6,7 +6,9 @@ from core.models.projects import Etape, MembreProjet, Projet, Tache
 from core.models.users import User
 
 __all__ = [
+    "BeatEntryDefault",
     "Etape",
+    "JobDay",
     "JobRun",
     "MembreProjet",
     "NotificationDefaults",

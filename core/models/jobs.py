@@ -20,6 +20,7 @@ class JobRun(models.Model):
         COMMAND = "COMMAND", _("Command")
         CATCH_UP = "CATCH_UP", _("Catch-up")
         MANUAL = "MANUAL", _("Manual")
+        EVENT = "EVENT", _("Event")  # e.g. emails queued: the sender starts
 
     job = models.CharField(_("job"), max_length=100)
     trigger = models.CharField(
@@ -60,3 +61,51 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class JobDay(models.Model):
+    """A daily job's business day: who holds it now, and whether it is done.
+
+    The claim behind "an automatic trigger runs a daily job once a day": a run
+    takes the day with a conditional UPDATE that must change exactly one row
+    (not done, and no live holder), so of two beats, a beat and a catch-up, or a
+    retry and a catch-up, one runs and the others skip. The holder's lease ends
+    after the hard time limit: a worker killed mid-run never leaves the day stuck.
+    """
+
+    job = models.CharField(_("job"), max_length=100)
+    business_date = models.DateField(_("business day"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    task_id = models.CharField(_("holder task id"), max_length=255, blank=True)
+    lease_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    # The last catch-up that queued this day's run: several workers starting
+    # together queue it once, and a message lost in the broker is queued again.
+    queued_at = models.DateTimeField(_("catch-up queued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job day")
+        verbose_name_plural = _("job days")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "business_date"], name="jobday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.business_date}"
+
+
+class BeatEntryDefault(models.Model):
+    """The code's default last written into a beat row, as a fingerprint.
+
+    A row whose fingerprint still matches was not edited by an administrator: it
+    follows the code's default at the next start. One that differs is theirs.
+    """
+
+    name = models.CharField(_("beat entry"), max_length=200, unique=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+
+    class Meta:
+        verbose_name = _("beat entry default")
+        verbose_name_plural = _("beat entry defaults")
+
+    def __str__(self) -> str:
+        return self.name

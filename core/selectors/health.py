@@ -1,7 +1,8 @@
 """Health of the periodic jobs: what the supervision page and ``check_health`` show.
 
-The one place that knows which beat entry triggers which job, when each runs next
-and which successes count; the supervision selector and the command build on it.
+Reads only: each declared job (``core.jobs.registry``) with its recent runs, its
+next planned run from the live beat row, and whether an administrator changed
+that row; and whether the daily check succeeded recently enough.
 """
 
 from __future__ import annotations
@@ -15,52 +16,40 @@ from django.db.models import Window
 from django.db.models.functions import RowNumber
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_celery_beat.models import PeriodicTask
 
-from core.jobs import runs as jobs
+from core.jobs import registry, schedules
+from core.jobs.registry import PeriodicJob
+from core.jobs.scheduler import is_modified, stored_fingerprints
 from core.models import JobRun
 
 RECENT_RUNS = 10
 
-JOB_LABELS = {
-    jobs.CHECK_TASK_DEADLINES: gettext_lazy("Daily deadline check"),
-    jobs.CLEANUP_OLD_NOTIFICATIONS: gettext_lazy("Cleanup of old notifications"),
-    jobs.SEND_DAILY_SUMMARY: gettext_lazy("Daily summary to project leads"),
-    "send_pending_emails": gettext_lazy("Sending of outgoing emails"),
-    "catch_up_missed_deadline_check": gettext_lazy("Catch-up of a missed deadline check"),
-}
-
 
 @dataclass
 class JobStatus:
-    job: str  # JobRun.job, e.g. "check_task_deadlines"
-    beat_name: str  # the beat entry, e.g. "check-task-deadlines-daily"
+    job: PeriodicJob
     runs: list[JobRun] = field(default_factory=list)  # newest first
     next_run: datetime.datetime | None = None
     enabled: bool = True
-    from_database: bool = False  # False: read from settings, beat has not stored it yet
+    from_database: bool = False  # False: beat has not stored its row yet
+    modified: bool = False  # an administrator changed the row: the code's default no longer applies
+
+    @property
+    def key(self) -> str:
+        return self.job.key
+
+    @property
+    def beat_name(self) -> str:
+        return self.job.beat_name
 
     @property
     def label(self) -> str:
-        return str(JOB_LABELS.get(self.job, self.job))
+        return str(self.job.label)
 
     @property
     def last_run(self) -> JobRun | None:
         return self.runs[0] if self.runs else None
-
-    @property
-    def last_success(self) -> JobRun | None:
-        """The newest recent success for its own day (a run for a future date is not)."""
-        return next(
-            (
-                run
-                for run in self.runs
-                if run.status == JobRun.Status.SUCCESS
-                and run.business_date <= timezone.localdate(run.started_at)
-            ),
-            None,
-        )
 
 
 @dataclass(frozen=True)
@@ -68,20 +57,6 @@ class HealthReport:
     ok: bool
     message: str
     last_success_at: datetime.datetime | None
-
-
-def beat_entries() -> dict[str, str]:
-    """Beat entry name per job, for every entry of ``CELERY_BEAT_SCHEDULE``.
-
-    The recorded jobs keep the entries ``jobs.BEAT_ENTRIES`` names; any other
-    declared entry (the outbox sweep) is keyed by its task's name, as JobRun is.
-    """
-    entries = dict(jobs.BEAT_ENTRIES)
-    named = set(entries.values())
-    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        if name not in named:
-            entries[str(entry["task"]).rsplit(".", 1)[-1]] = name
-    return entries
 
 
 def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str, list[JobRun]]:
@@ -100,57 +75,56 @@ def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str,
 
 
 def job_statuses(
-    *, now: datetime.datetime | None = None, only: Iterable[str] | None = None
+    *, now: datetime.datetime | None = None, only: Iterable[PeriodicJob] | None = None
 ) -> list[JobStatus]:
     """Each periodic job (or those in ``only``) with its recent runs and next planned
-    run, from the administrator's beat row, else the declared entry: two queries."""
+    run, from the administrator's beat row, else the code's default: three queries."""
     now = now or timezone.now()
-    entries = beat_entries()
-    if only is not None:
-        entries = {job: entries[job] for job in only}
-    runs = recent_runs(jobs=entries)
-    stored = {
-        task.name: task
-        for task in PeriodicTask.objects.filter(name__in=entries.values()).select_related(
+    jobs = list(registry.JOBS if only is None else only)
+    runs = recent_runs(jobs=[job.key for job in jobs])
+    names = [job.beat_name for job in jobs]
+    rows = {
+        row.name: row
+        for row in PeriodicTask.objects.filter(name__in=names).select_related(
             "crontab", "interval", "solar", "clocked"
         )
     }
+    fingerprints = stored_fingerprints(names)
     return [
-        _status(job, beat_name, runs=runs[job], row=stored.get(beat_name), now=now)
-        for job, beat_name in entries.items()
+        _status(job, runs=runs[job.key], row=rows.get(job.beat_name), now=now, stored=fingerprints)
+        for job in jobs
     ]
 
 
 def _status(
-    job: str,
-    beat_name: str,
+    job: PeriodicJob,
     *,
     runs: list[JobRun],
     row: PeriodicTask | None,
     now: datetime.datetime,
+    stored: dict[str, str],
 ) -> JobStatus:
-    status = JobStatus(job=job, beat_name=beat_name, runs=runs)
-    if row is None:
-        schedule = settings.CELERY_BEAT_SCHEDULE[beat_name]["schedule"]
-        status.next_run = jobs.next_fire(schedule, after=now)
-        return status
-    status.from_database = True
-    status.enabled = row.enabled
-    status.next_run = jobs.next_fire(row.schedule, after=now) if row.enabled else None
+    status = JobStatus(job=job, runs=runs)
+    if row is not None:
+        status.from_database = True
+        status.enabled = row.enabled
+        status.modified = is_modified(row, stored)
+    status.next_run = schedules.next_fire(schedules.schedule_of(job, row=row), after=now)
     return status
 
 
-def job_status(job: str, *, now: datetime.datetime | None = None) -> JobStatus:
+def job_status(job: PeriodicJob, *, now: datetime.datetime | None = None) -> JobStatus:
     """One job's recent runs and next planned run."""
     return job_statuses(now=now, only=[job])[0]
 
 
-def last_success(job: str, *, today: datetime.date) -> JobRun | None:
-    """The newest success for ``today`` or before: a run recorded now for a future
-    business day (``--date 2027-01-01``) says nothing about today's check."""
+def last_success(job: PeriodicJob, *, today: datetime.date) -> JobRun | None:
+    """The success for the latest business day up to ``today`` (the latest run
+    among several for that day). A run started now for another day, a backfill
+    of last week (``--date``), says nothing about today's check."""
     return (
-        JobRun.objects.filter(job=job, status=JobRun.Status.SUCCESS, business_date__lte=today)
-        .order_by("-started_at")
+        JobRun.objects.filter(job=job.key, status=JobRun.Status.SUCCESS, business_date__lte=today)
+        .order_by("-business_date", "-started_at")
         .first()
     )
 
@@ -161,9 +135,9 @@ def daily_check_health(
     """Healthy when the deadline check succeeded within ``HEALTH_MAX_AGE_HOURS``,
     for today or yesterday (Europe/Paris)."""
     now = now or timezone.now()
-    max_age = max_age_hours or settings.HEALTH_MAX_AGE_HOURS
+    max_age = settings.HEALTH_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
     today = timezone.localdate(now)
-    last = last_success(jobs.CHECK_TASK_DEADLINES, today=today)
+    last = last_success(registry.CHECK_TASK_DEADLINES, today=today)
     if last is None:
         return HealthReport(False, _("The daily deadline check has never succeeded."), None)
     finished = last.finished_at or last.started_at

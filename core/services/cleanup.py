@@ -9,22 +9,29 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import NotificationTache, OutboundEmail
 
 DEFAULT_BATCH_SIZE = 5000
+# A century: beyond it the cutoff date would overflow.
+MAX_DAYS = 36500
 
 
 def validate_days(days: object) -> int:
-    """``days`` as a positive int, or ``ValueError`` with a clear message."""
+    """``days`` as a whole number from 1 to ``MAX_DAYS``, or ``ValueError`` saying so."""
+    error = ValueError(
+        _("Invalid number of days %(value)r: expected a whole number from 1 to %(max)d.")
+        % {"value": days, "max": MAX_DAYS}
+    )
     if isinstance(days, bool) or not isinstance(days, int | str):
-        raise ValueError(f"days must be a positive integer, got {days!r}")
+        raise error
     try:
         value = int(days)
     except ValueError:
-        raise ValueError(f"days must be a positive integer, got {days!r}") from None
-    if value < 1:
-        raise ValueError(f"days must be a positive integer, got {days!r}")
+        raise error from None
+    if not 1 <= value <= MAX_DAYS:
+        raise error
     return value
 
 

@@ -16,9 +16,11 @@ from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
 
 
 def run_deadline_check(
-    *, today: datetime.date | None = None, dry_run: bool = False
+    *, today: datetime.date | None = None, dry_run: bool = False, send_emails: bool = True
 ) -> DeadlineRunResult:
+    """Alerts of ``today``, then their emails (``send_emails=False``: a backfill of
+    a past day, whose alerts are history, not news)."""
     result = create_deadline_alerts(today=today, dry_run=dry_run)
-    if not dry_run:
+    if send_emails and not dry_run:
         result.emails_queued = queue_alert_emails(today=result.today)
     return result

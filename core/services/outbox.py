@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail, User
 from core.services.email_rendering import RenderedEmail, build_message
+from core.signals import emails_queued
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,6 @@ DEFAULT_BATCH_SIZE = 100
 SENDING_LEASE = datetime.timedelta(minutes=15)
 RETRY_BASE_DELAY = datetime.timedelta(minutes=1)
 RETRY_MAX_DELAY = datetime.timedelta(hours=1)
-# At most this many sender tasks are started for one burst of queued emails.
-MAX_PARALLEL_SENDERS = 8
 
 
 @dataclass
@@ -108,18 +106,9 @@ def enqueue_many(rows: list[OutboundEmail], *, batch_size: int = 500) -> None:
 
 
 def dispatch_sender(*, expected: int = 1) -> None:
-    """Start sender tasks once the current transaction commits (never before: the
-    worker would not see the rows). A broker outage is logged, not raised: the rows
-    stay PENDING and the periodic sender picks them up."""
-    senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(expected / DEFAULT_BATCH_SIZE)))
-    transaction.on_commit(lambda: _start_senders(senders), robust=True)
-
-
-def _start_senders(count: int) -> None:
-    from core.tasks import send_pending_emails  # tasks import services, not the reverse
-
-    for _ in range(count):
-        send_pending_emails.delay()
+    """Announce rows written in this transaction; ``core.jobs.dispatch`` starts the
+    sender once it commits (a lost start is swept up every minute)."""
+    emails_queued.send(sender=OutboundEmail, count=expected)
 
 
 # --- Sending -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import tasks
+from core.jobs import dispatch
 from core.models import JobRun
 from core.selectors import supervision
 from si_gouvernance.celery import app as celery_app
@@ -25,7 +26,6 @@ from si_gouvernance.celery import app as celery_app
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
-BROKER_TIMEOUT_S = 2
 
 
 def staff_required(view: View) -> View:
@@ -55,7 +55,9 @@ def supervision_page(request: HttpRequest) -> HttpResponse:
 def run_deadline_check(request: HttpRequest) -> HttpResponse:
     """Queue the daily check now; safe to press twice, the engine never duplicates."""
     try:
-        task_id = _queue_deadline_check()
+        task_id = dispatch.publish_now(
+            tasks.check_task_deadlines, kwargs={"trigger": JobRun.Trigger.MANUAL.value}
+        )
     except Exception as exc:  # broker down: say so, do not pretend it was queued
         logger.warning("Could not queue the deadline check: %s", exc)
         messages.error(
@@ -65,20 +67,3 @@ def run_deadline_check(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Deadline check queued (task %(id)s).") % {"id": task_id})
     return redirect("core:supervision")
-
-
-def _queue_deadline_check() -> str:
-    """Publish on a fresh connection tried once, so a dead broker fails fast.
-
-    The default publish retry policy would keep the administrator's request
-    waiting; here the error is shown instead and nothing is lost.
-    """
-    kwargs = {"trigger": JobRun.Trigger.MANUAL.value}
-    if celery_app.conf.task_always_eager:  # in-process (tests): no broker to reach
-        return str(tasks.check_task_deadlines.apply_async(kwargs=kwargs).id)
-    with celery_app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_S)
-        result = tasks.check_task_deadlines.apply_async(
-            kwargs=kwargs, connection=connection, retry=False
-        )
-    return str(result.id)

@@ -24,7 +24,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.jobs import runs as jobs
+from core.jobs import registry, runs
 from core.models import JobRun
 from si_gouvernance.celery import app
 from tests.conftest import require_service
@@ -161,13 +161,16 @@ def start_worker(worker_database: str, tmp_path: Path) -> Iterator[Callable[...,
 
 
 def record_todays_check() -> None:
+    """Today's daily jobs "already ran": nothing for a starting worker to catch up."""
     now = timezone.now()
-    JobRun.objects.get_or_create(
-        job=jobs.CHECK_TASK_DEADLINES,
-        trigger=JobRun.Trigger.COMMAND,
-        business_date=timezone.localdate(now),
-        defaults={"status": JobRun.Status.SUCCESS, "started_at": now, "finished_at": now},
-    )
+    for job in registry.DAILY_JOBS:
+        JobRun.objects.get_or_create(
+            job=job.key,
+            trigger=JobRun.Trigger.COMMAND,
+            business_date=timezone.localdate(now),
+            defaults={"status": JobRun.Status.SUCCESS, "started_at": now, "finished_at": now},
+        )
+        runs.mark_done(job, timezone.localdate(now))
 
 
 def worker_env(database_url: str, broker_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:

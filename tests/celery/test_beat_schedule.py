@@ -1,4 +1,5 @@
-"""Beat: the entries declared in code, stored in the database, edits kept, DST-proof."""
+"""Beat: the entries declared in code, stored in the database; code defaults flow,
+administrators' edits stay; DST-proof."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from core.jobs.scheduler import PreservingDatabaseScheduler, install_entries
+from core.jobs import registry, scheduler
+from core.jobs.scheduler import SyncingDatabaseScheduler, sync_entries
+from core.models import BeatEntryDefault
 from si_gouvernance.celery import app
 from tests.celery.conftest import ROOT, wait_for, worker_env
 
@@ -23,7 +26,7 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 DAILY = "check-task-deadlines-daily"
 
 
-def start_beat(scheduler_class=PreservingDatabaseScheduler):
+def start_beat(scheduler_class=SyncingDatabaseScheduler):
     """What ``celery beat`` does at start: build the scheduler, which installs entries.
 
     (transactional_db: the scheduler closes connections left in a transaction.)
@@ -65,7 +68,8 @@ def test_beat_start_stores_the_three_entries_as_declared(transactional_db):
     assert daily.expire_seconds == 3600  # the stock entry would drop "expires"
     cleanup = stored["cleanup-old-notifications"]
     assert (cleanup.crontab.day_of_week, cleanup.crontab.hour) == ("1", "2")
-    assert json.loads(cleanup.kwargs) == {"days": 30, "trigger": "BEAT"}
+    # "days" is read from NOTIFICATION_RETENTION_DAYS when the job runs, not frozen.
+    assert json.loads(cleanup.kwargs) == {"trigger": "BEAT"}
     assert json.loads(daily.kwargs) == {"trigger": "BEAT"}
 
 
@@ -96,7 +100,7 @@ def test_a_disabled_entry_stays_disabled_across_restarts(transactional_db):
 
 def test_setup_command_creates_then_keeps_then_resets(transactional_db, capsys):
     call_command("setup_periodic_tasks")
-    assert f"{DAILY}: " in capsys.readouterr().out
+    assert f"{DAILY} : créé" in capsys.readouterr().out
     admin_moves_daily_check_to(7, 30)
     PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
 
@@ -142,7 +146,7 @@ def test_daily_check_fires_once_a_day_at_8_paris_across_both_dst_changes(transac
 def test_a_real_beat_process_keeps_the_admins_edit_and_logs_to_celery_log(
     worker_database, tmp_path
 ):
-    install_entries(app)
+    sync_entries()
     admin_moves_daily_check_to(7, 30)
     last_entry = list(app.conf.beat_schedule)[-1]
     PeriodicTask.objects.filter(name=last_entry).delete()
@@ -169,3 +173,146 @@ def test_a_real_beat_process_keeps_the_admins_edit_and_logs_to_celery_log(
     assert re.match(
         r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO/MainProcess\] celery\.beat: ", line
     )
+
+
+# --- Code defaults flow, administrators' edits stay -------------------------------
+
+
+def code_moves_daily_check_to(monkeypatch, hour: int, minute: int, expires: int = 1800) -> None:
+    """A new release changes the code's default (time and expiry)."""
+    from celery.schedules import crontab
+
+    changed = registry.CHECK_TASK_DEADLINES.__class__(
+        **{
+            **registry.CHECK_TASK_DEADLINES.__dict__,
+            "schedule": crontab(hour=hour, minute=minute),
+            "expires_s": expires,
+        }
+    )
+    jobs = tuple(changed if j.key == changed.key else j for j in registry.JOBS)
+    monkeypatch.setattr(scheduler, "JOBS", jobs)
+    monkeypatch.setattr(scheduler, "BY_BEAT_NAME", {j.beat_name: j for j in jobs})
+
+
+def test_an_unedited_row_follows_a_new_code_default(transactional_db, monkeypatch):
+    start_beat()
+    code_moves_daily_check_to(monkeypatch, 7, 45, expires=1800)
+
+    assert sync_entries()[DAILY] == "updated"
+
+    assert daily_crontab() == ("7", "45")
+    assert PeriodicTask.objects.get(name=DAILY).expire_seconds == 1800
+    assert sync_entries()[DAILY] == "unchanged"
+
+
+def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
+    transactional_db, monkeypatch
+):
+    from core.selectors.health import job_status
+
+    start_beat()
+    admin_moves_daily_check_to(7, 30)
+    code_moves_daily_check_to(monkeypatch, 9, 0)
+
+    assert sync_entries()[DAILY] == "modified"
+    assert daily_crontab() == ("7", "30")
+    assert job_status(registry.CHECK_TASK_DEADLINES).modified
+    assert not job_status(registry.SEND_DAILY_SUMMARY).modified
+
+    assert scheduler.reset_entry(DAILY)
+    assert daily_crontab() == ("9", "0")
+    assert not job_status(registry.CHECK_TASK_DEADLINES).modified
+    # From now on the row follows the code again.
+    code_moves_daily_check_to(monkeypatch, 9, 30)
+    assert sync_entries()[DAILY] == "updated"
+    assert daily_crontab() == ("9", "30")
+
+
+def test_a_disabled_entry_counts_as_an_edit(transactional_db):
+    start_beat()
+    PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
+    assert sync_entries()[DAILY] == "modified"
+    assert not PeriodicTask.objects.get(name=DAILY).enabled
+
+
+def test_an_entry_the_code_no_longer_declares_is_removed_unless_edited(transactional_db):
+    start_beat()
+    row = PeriodicTask.objects.get(name="send-daily-summary")
+    BeatEntryDefault.objects.create(name="old-entry", fingerprint=scheduler.fingerprint(row))
+    PeriodicTask.objects.filter(pk=row.pk).update(name="old-entry")  # as an old release left it
+    assert sync_entries()["old-entry"] == "removed"
+    assert not PeriodicTask.objects.filter(name="old-entry").exists()
+
+    edited = PeriodicTask.objects.get(name="send-daily-summary")
+    BeatEntryDefault.objects.create(name="edited-old", fingerprint="not-its-fingerprint")
+    PeriodicTask.objects.filter(pk=edited.pk).update(name="edited-old")
+    assert sync_entries()["edited-old"] == "modified"
+    assert PeriodicTask.objects.filter(name="edited-old").exists()
+
+
+def test_rows_of_the_first_releases_are_adopted_when_unedited(transactional_db):
+    """Migration 0004: the frozen ``days`` goes, the old catch-up entry is removed,
+    and an administrator's edit of those days stays."""
+    import importlib
+
+    from django.apps import apps
+
+    adopt = importlib.import_module("core.migrations.0004_adopt_unedited_beat_rows").adopt
+    legacy = {
+        DAILY: ({"hour": "8", "minute": "0"}, '{"trigger": "BEAT"}', 3600),
+        "cleanup-old-notifications": (
+            {"hour": "2", "minute": "0", "day_of_week": "1"},
+            '{"days": 30, "trigger": "BEAT"}',
+            None,
+        ),
+        "catch-up-missed-deadline-check": ({"minute": "20,50"}, "{}", 600),
+        "send-daily-summary": ({"hour": "9", "minute": "0"}, '{"trigger": "BEAT"}', 3600),
+    }
+    for name, (cron, kwargs, expire) in legacy.items():
+        crontab, _ = CrontabSchedule.objects.get_or_create(**cron, timezone=PARIS)
+        task = f"core.tasks.{name.replace('-', '_').removesuffix('_daily')}"
+        PeriodicTask.objects.create(
+            name=name, task=task, crontab=crontab, kwargs=kwargs, expire_seconds=expire
+        )
+    adopt(apps, None)
+
+    outcome = sync_entries()
+
+    assert outcome[DAILY] == "unchanged"
+    assert outcome["cleanup-old-notifications"] == "updated"
+    cleanup = PeriodicTask.objects.get(name="cleanup-old-notifications")
+    assert json.loads(cleanup.kwargs) == {"trigger": "BEAT"}
+    assert outcome["catch-up-missed-deadline-check"] == "removed"
+    assert outcome["send-daily-summary"] == "modified"  # 09:00 was an administrator's choice
+    assert daily_crontab() == ("8", "0")
+
+
+def test_the_admin_shows_modified_rows_and_puts_one_back(transactional_db, admin_client):
+    start_beat()
+    admin_moves_daily_check_to(7, 30)
+    url = "/admin/django_celery_beat/periodictask/"
+
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert "icon-yes.svg" in page.content.decode()  # the "modified" column of that row
+
+    daily = PeriodicTask.objects.get(name=DAILY)
+    done = admin_client.post(
+        url, {"action": "reset_to_default", "_selected_action": [daily.pk]}, follow=True
+    )
+    assert done.status_code == 200
+    assert daily_crontab() == ("8", "0")
+    assert "1 entrée remise au réglage par défaut du code" in done.content.decode()
+
+
+@pytest.mark.parametrize("retention", [12, 45])
+def test_the_weekly_cleanup_reads_the_retention_setting_when_it_runs(
+    transactional_db, settings, retention
+):
+    from core.tasks import cleanup_old_notifications
+
+    start_beat()
+    settings.NOTIFICATION_RETENTION_DAYS = retention  # changed after beat stored its row
+    row = PeriodicTask.objects.get(name="cleanup-old-notifications")
+    result = cleanup_old_notifications.apply(kwargs=json.loads(row.kwargs)).get()
+    assert result["days"] == retention

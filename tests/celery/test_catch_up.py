@@ -1,4 +1,4 @@
-"""Catch-up at worker start: today's missed 08:00 check runs once, never twice."""
+"""Catch-up: a daily job missed today runs once the same day, never twice."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ import pytest
 import time_machine
 from django.db import connection
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
-from django_celery_results.models import TaskResult
 
-from core.jobs import catch_up
-from core.jobs.scheduler import install_entries
-from core.models import JobRun, NotificationTache
-from core.tasks import check_task_deadlines
-from si_gouvernance.celery import app
+from core.jobs import catch_up, registry, runs
+from core.jobs.scheduler import sync_entries
+from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
+from core.tasks import DAILY_JOB_TASKS, check_task_deadlines, send_daily_summary
 from tests.celery.conftest import wait_for
 from tests.conftest import TODAY
 from tests.factories import TacheFactory
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+CHECK = registry.CHECK_TASK_DEADLINES
+SUMMARY = registry.SEND_DAILY_SUMMARY
 
 
 def at(hour: int, minute: int = 0) -> datetime.datetime:
@@ -33,42 +33,54 @@ def due_today(world):
     return TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
 
 
-def catch_up_runs() -> list[JobRun]:
-    return list(JobRun.objects.filter(trigger=JobRun.Trigger.CATCH_UP))
+def catch_up_runs(job=CHECK) -> list[JobRun]:
+    return list(JobRun.objects.filter(job=job.key, trigger=JobRun.Trigger.CATCH_UP))
+
+
+def enqueue() -> list[str]:
+    return catch_up.enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
 
 
 @time_machine.travel(at(9, 30), tick=False)
-def test_worker_starting_after_a_missed_8_oclock_runs_todays_check(due_today):
-    task_id = catch_up.enqueue_missed_deadline_check()
-    assert task_id == "catch-up:check_task_deadlines:2026-11-25"
+def test_worker_starting_after_a_missed_8_oclock_runs_todays_jobs(due_today):
+    assert enqueue() == ["check_task_deadlines", "send_daily_summary"]
     [run] = catch_up_runs()
     assert (run.status, run.business_date) == ("SUCCESS", TODAY)
     assert NotificationTache.objects.filter(tache=due_today).count() == 2
+    assert [r.status for r in catch_up_runs(SUMMARY)] == ["SUCCESS"]
+    assert OutboundEmail.objects.filter(kind="SUMMARY").count() == 1
+    assert JobDay.objects.filter(done_at__isnull=False).count() == 2
 
 
 @time_machine.travel(at(9, 30), tick=False)
 def test_a_second_worker_start_the_same_day_does_nothing(due_today):
-    assert catch_up.enqueue_missed_deadline_check() is not None
-    assert catch_up.enqueue_missed_deadline_check() is None
+    assert enqueue()
+    assert enqueue() == []
     assert len(catch_up_runs()) == 1
 
 
 @time_machine.travel(at(9, 30), tick=False)
 def test_no_catch_up_when_beat_already_ran_today(due_today):
     check_task_deadlines.apply(kwargs={"trigger": "BEAT"}).get()  # beat's 08:00 run
-    assert catch_up.enqueue_missed_deadline_check() is None
+    send_daily_summary.apply(kwargs={"trigger": "BEAT"}).get()  # and 08:15
+    assert enqueue() == []
     assert catch_up_runs() == []
+
+
+@time_machine.travel(at(8, 20), tick=False)
+def test_the_summary_is_not_caught_up_before_its_own_time_and_grace(due_today):
+    assert enqueue() == ["check_task_deadlines"]  # planned 08:00; the summary 08:15
 
 
 @time_machine.travel(at(7, 59), tick=False)
 def test_no_catch_up_before_the_planned_time(due_today):
-    assert catch_up.enqueue_missed_deadline_check() is None
+    assert enqueue() == []
     assert not JobRun.objects.exists()
 
 
 @time_machine.travel(at(9, 30), tick=False)
 def test_the_admins_time_and_switch_are_honoured(transactional_db, due_today):
-    install_entries(app)
+    sync_entries()
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute="0",
         hour="10",
@@ -77,38 +89,54 @@ def test_the_admins_time_and_switch_are_honoured(transactional_db, due_today):
         month_of_year="*",
         timezone=PARIS,
     )
-    PeriodicTask.objects.filter(name="check-task-deadlines-daily").update(crontab=crontab)
-    assert catch_up.enqueue_missed_deadline_check() is None  # planned at 10:00 now
+    daily = PeriodicTask.objects.filter(name="check-task-deadlines-daily")
+    daily.update(crontab=crontab)
+    PeriodicTask.objects.filter(name="send-daily-summary").update(enabled=False)
+    assert enqueue() == []  # the check is planned at 10:00 now, the summary disabled
 
-    PeriodicTask.objects.filter(name="check-task-deadlines-daily").update(
-        crontab=CrontabSchedule.objects.get(hour="8", minute="0"), enabled=False
-    )
-    assert catch_up.enqueue_missed_deadline_check() is None  # disabled by the admin
+    daily.update(crontab=CrontabSchedule.objects.get(hour="8", minute="0"), enabled=False)
+    assert enqueue() == []  # disabled by the administrator
 
 
 @time_machine.travel(at(9, 30), tick=False)
-def test_a_failed_catch_up_can_be_claimed_again(due_today):
-    task_id = catch_up.catch_up_task_id(TODAY)
-    assert catch_up.claim(task_id)
-    assert not catch_up.claim(task_id)
-    TaskResult.objects.filter(task_id=task_id).update(status="FAILURE")
-    assert catch_up.claim(task_id)
+def test_a_day_claim_never_stays_stuck(world):
+    """A run that failed gives the day back at once; one whose worker died keeps
+    it only until its lease (the hard time limit) ends."""
+    assert runs.claim_day(CHECK, TODAY, task_id="first")
+    assert not runs.claim_day(CHECK, TODAY, task_id="second")  # first is alive
+    assert runs.claim_day(CHECK, TODAY, task_id="first")  # first, redelivered, goes on
+
+    runs.release_day(CHECK, TODAY, task_id="first")  # it failed
+    assert runs.claim_day(CHECK, TODAY, task_id="second")
+
+    after_lease = at(9, 30) + runs.lease() + datetime.timedelta(seconds=1)
+    assert runs.claim_day(CHECK, TODAY, task_id="third", now=after_lease)  # second died
+
+    runs.mark_done(CHECK, TODAY)
+    assert not runs.claim_day(CHECK, TODAY, task_id="fourth", now=after_lease)
+
+
+def test_a_queued_catch_up_lost_with_the_broker_is_queued_again(world):
+    with time_machine.travel(at(9, 30), tick=False):
+        assert catch_up.claim_queueing(CHECK, now=at(9, 30))
+        assert not catch_up.claim_queueing(CHECK, now=at(9, 35))  # already on its way
+    # Ten minutes on, nobody took the day: the message was lost (broker restarted).
+    assert catch_up.claim_queueing(CHECK, now=at(9, 40))
 
 
 @pytest.mark.postgres
 def test_workers_starting_together_claim_once(transactional_db, postgres_db):
-    task_id = catch_up.catch_up_task_id(TODAY)
     barrier = threading.Barrier(8)
     won: list[bool] = []
 
-    def start_worker() -> None:
+    def start_worker(index: int) -> None:
         try:
             barrier.wait()
-            won.append(catch_up.claim(task_id))
+            won.append(runs.claim_day(CHECK, TODAY, task_id=f"worker-{index}"))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=start_worker) for _ in range(8)]
+    threads = [threading.Thread(target=start_worker, args=(i,)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -122,7 +150,7 @@ def test_real_workers_started_late_catch_up_once(world, use_broker, start_worker
     """Two real workers start after the planned time: one catch-up run, alerts once."""
     from django.utils import timezone
 
-    install_entries(app)
+    sync_entries()
     # The admin set the check at 00:00, so "the planned time has passed" holds
     # whenever the test runs; no run has happened today.
     midnight, _ = CrontabSchedule.objects.get_or_create(

@@ -10,10 +10,10 @@ import zoneinfo
 from pathlib import Path
 
 import time_machine
-from django.utils import timezone
 
+from core.jobs import registry, runs
 from core.models import JobRun, NotificationTache
-from core.tasks import catch_up_missed_deadline_check, check_task_deadlines
+from core.tasks import catch_up_missed_jobs, check_task_deadlines
 from si_gouvernance.celery import app
 from tests.conftest import TODAY
 from tests.factories import TacheFactory
@@ -26,7 +26,7 @@ def at(hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(TODAY, datetime.time(hour, minute), tzinfo=PARIS)
 
 
-def runs(trigger: str) -> list[JobRun]:
+def check_runs(trigger: str) -> list[JobRun]:
     return list(JobRun.objects.filter(job="check_task_deadlines", trigger=trigger))
 
 
@@ -40,19 +40,13 @@ def test_beat_skips_a_day_already_done_but_a_manual_run_runs(world):
     assert first["total_created"] == 2 and "already_done" not in first
     assert again["already_done"] is True
     assert manual["trigger"] == "MANUAL" and "already_done" not in manual
-    assert len(runs("BEAT")) == 1 and len(runs("MANUAL")) == 1
+    assert len(check_runs("BEAT")) == 1 and len(check_runs("MANUAL")) == 1
     assert NotificationTache.objects.count() == 2
 
 
 @time_machine.travel(at(8, 0), tick=False)
 def test_beat_skips_while_another_live_task_runs_the_day(world):
-    JobRun.objects.create(
-        job="check_task_deadlines",
-        trigger="CATCH_UP",
-        business_date=TODAY,
-        started_at=timezone.now(),
-        task_id="another-task",
-    )
+    runs.claim_day(registry.CHECK_TASK_DEADLINES, TODAY, task_id="another-task")  # alive
     result = check_task_deadlines.apply(kwargs={"trigger": "BEAT"}).get()
     assert result["already_done"] is True
 
@@ -60,37 +54,31 @@ def test_beat_skips_while_another_live_task_runs_the_day(world):
 @time_machine.travel(at(8, 0), tick=False)
 def test_a_redelivered_task_finding_its_own_dead_attempt_runs(world):
     TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
-    # The same task id's first attempt died with its worker, its record RUNNING.
-    JobRun.objects.create(
-        job="check_task_deadlines",
-        trigger="BEAT",
-        business_date=TODAY,
-        started_at=timezone.now(),
-        task_id="redelivered",
-    )
+    # The same task id's first attempt died with its worker, still holding the day.
+    runs.claim_day(registry.CHECK_TASK_DEADLINES, TODAY, task_id="redelivered")
     result = check_task_deadlines.apply(kwargs={"trigger": "BEAT"}, task_id="redelivered").get()
     assert "already_done" not in result and result["total_created"] == 2
 
 
 def test_the_periodic_catch_up_is_scheduled_off_the_hour():
-    entry = app.conf.beat_schedule["catch-up-missed-deadline-check"]
-    assert entry["task"] == "core.tasks.catch_up_missed_deadline_check"
+    entry = app.conf.beat_schedule["catch-up-missed-jobs"]
+    assert entry["task"] == "core.tasks.catch_up_missed_jobs"
     assert 0 not in entry["schedule"].minute  # never races the 08:00 run
 
 
 @time_machine.travel(at(8, 5), tick=False)
 def test_no_catch_up_within_the_grace_after_8(world):
     # Beat's message may still be queued at 08:05: no second run is sent.
-    assert catch_up_missed_deadline_check.apply().get() is None
-    assert runs("CATCH_UP") == []
+    assert catch_up_missed_jobs.apply().get() == []
+    assert check_runs("CATCH_UP") == []
 
 
 @time_machine.travel(at(10, 20), tick=False)
 def test_the_periodic_catch_up_runs_a_missed_day_once(world):
     TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
-    assert catch_up_missed_deadline_check.apply().get() is not None
-    assert catch_up_missed_deadline_check.apply().get() is None
-    assert len(runs("CATCH_UP")) == 1
+    assert catch_up_missed_jobs.apply().get() == ["check_task_deadlines", "send_daily_summary"]
+    assert catch_up_missed_jobs.apply().get() == []
+    assert len(check_runs("CATCH_UP")) == 1
     assert NotificationTache.objects.count() == 2
 
 
@@ -103,6 +91,7 @@ def test_a_visibility_timeout_beyond_the_daily_expiry_is_refused(tmp_path):
         VAR_DIR=str(tmp_path),
         LOG_DIR=str(tmp_path),
         CELERY_VISIBILITY_TIMEOUT="7200",
+        SECRET_KEY="test-secret",
     )
     env.pop("DATABASE_URL", None)
     done = subprocess.run(

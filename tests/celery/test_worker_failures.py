@@ -68,12 +68,14 @@ def test_worker_killed_mid_check_is_redelivered_without_duplicates(
 ):
     expected = make_tasks(world)
     use_broker(redis_broker)
-    # Production's relation scaled down: time limit < visibility timeout < expires
+    # Production's relations scaled down: time limit and retry delay < visibility
+    # timeout < expires
     # (the solo pool does not enforce time limits, so 2 s cannot cut the run short).
     env = {
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
         "CELERY_TASK_SOFT_TIME_LIMIT": "1",
         "CELERY_TASK_TIME_LIMIT": "2",
+        "JOB_RETRY_DELAY_S": "2",
     }
     first = start_worker(redis_broker, **env)
 

@@ -120,7 +120,7 @@ def test_cleanup_deletes_only_old_sent_rows(db, settings):
 
 @pytest.mark.parametrize("days", [0, -3, "trente", True])
 def test_cleanup_rejects_a_bad_days(db, days):
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="Nombre de jours invalide"):
         cleanup_sent_emails(now=NOW, days=days)
 
 

@@ -4,25 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
+from core.management.operator_command import OperatorCommand, argument_type
 from core.selectors.health import daily_check_health
 
 # Nagios/Icinga convention, understood by most supervision tools.
 EXIT_CRITICAL = 2
+MAX_AGE_HOURS = 24 * 366
 
 
-class Command(BaseCommand):
+def max_age_hours(value: str) -> int:
+    try:
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= MAX_AGE_HOURS:
+        raise ValueError(
+            _("Invalid --max-age-hours %(value)r: expected a whole number from 1 to %(max)d.")
+            % {"value": value, "max": MAX_AGE_HOURS}
+        )
+    return hours
+
+
+class Command(OperatorCommand):
     help = _(
         "Check that the daily deadline check succeeded within HEALTH_MAX_AGE_HOURS "
         "(exit code 0) or not (exit code 2)."
     )
+    # The database down is a critical state for supervision, not a usage error.
+    database_error_exit = EXIT_CRITICAL
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--max-age-hours",
-            type=int,
+            type=argument_type(max_age_hours),
             help=_("Override HEALTH_MAX_AGE_HOURS for this check."),
         )
 

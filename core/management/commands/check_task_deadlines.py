@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
+from django.core.management.base import CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from core.jobs import runs as jobs
+from core.jobs import arguments
+from core.jobs.registry import CHECK_TASK_DEADLINES
+from core.jobs.runs import run_job
+from core.management.operator_command import OperatorCommand, argument_type
 from core.models import JobRun
 from core.services.daily_check import run_deadline_check
 from core.services.deadlines import DeadlineRunResult
-
-
-def iso_date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            _("Invalid date %(value)r: expected YYYY-MM-DD.") % {"value": value}
-        ) from None
-
 
 TYPE_LABELS = {
     "ALERTE_ECHEANCE": _lazy("due soon"),
@@ -36,33 +28,45 @@ SKIP_REASONS = {
 }
 
 
-class Command(BaseCommand):
-    help = _lazy("Create the deadline alerts due today (or on --date).")
+class Command(OperatorCommand):
+    help = _lazy(
+        "Create the deadline alerts due today. --date YYYY-MM-DD: a past day writes that "
+        "day's alerts (backfill) without emails unless --emails; a future day needs --dry-run."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", type=str, help=_("Simulate another day (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--date",
+            type=argument_type(arguments.iso_day),
+            help=_("Another day (YYYY-MM-DD): past for a backfill, future with --dry-run."),
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help=_("Report what would be created; write nothing.")
         )
+        parser.add_argument(
+            "--emails",
+            action="store_true",
+            help=_("With a past --date, also queue that day's alert emails."),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = iso_date(options["date"]) if options["date"] else None
         dry_run: bool = options["dry_run"]
-        try:
-            if dry_run:
-                result = run_deadline_check(today=today, dry_run=True)
-            else:
-                result = jobs.run_recorded(
-                    jobs.CHECK_TASK_DEADLINES,
-                    lambda: run_deadline_check(today=today),
-                    trigger=JobRun.Trigger.COMMAND,
-                    business_date=today,
-                )
-        except DatabaseError as exc:
-            raise CommandError(_("Database error: %(error)s") % {"error": exc}) from exc
-        self._report(result)
+        day = arguments.run_day(options["date"], job=CHECK_TASK_DEADLINES, dry_run=dry_run)
+        send_emails = day == timezone.localdate() or options["emails"]
+        if dry_run:
+            result = run_deadline_check(today=day, dry_run=True)
+        else:
+            outcome = run_job(
+                CHECK_TASK_DEADLINES,
+                lambda: run_deadline_check(today=day, send_emails=send_emails),
+                trigger=JobRun.Trigger.COMMAND,
+                business_date=day,
+            )
+            assert outcome.result is not None  # an explicit run is never skipped
+            result = outcome.result
+        self._report(result, emails=send_emails)
 
-    def _report(self, result: DeadlineRunResult) -> None:
+    def _report(self, result: DeadlineRunResult, *, emails: bool) -> None:
         heading = _("Dry run for %(date)s") if result.dry_run else _("Deadline check for %(date)s")
         self.stdout.write(heading % {"date": result.today.isoformat()})
         for alert_type, count in result.created.items():
@@ -80,9 +84,13 @@ class Command(BaseCommand):
                 "duration": result.duration_s,
             }
         )
-        if not result.dry_run:
+        if not result.dry_run and emails:
             self.stdout.write(
                 _("%(emails)d alert email(s) queued.") % {"emails": result.emails_queued}
+            )
+        elif not result.dry_run:
+            self.stdout.write(
+                _("Backfill of a past day: no email queued (--emails to queue them).")
             )
         self._report_skipped(result)
 

@@ -5,39 +5,47 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
-from core.jobs import runs as jobs
-from core.management.commands.check_task_deadlines import iso_date
+from core.jobs import arguments
+from core.jobs.registry import SEND_DAILY_SUMMARY
+from core.jobs.runs import run_job
+from core.management.operator_command import OperatorCommand, argument_type
 from core.models import JobRun
 from core.services.summary import send_daily_summary
 
 
-class Command(BaseCommand):
-    help = _("Send the daily summary to each project lead (at most once per lead per day).")
+class Command(OperatorCommand):
+    help = _(
+        "Send today's summary to each project lead (at most once per lead per day); "
+        "--dry-run previews it, for another --date too."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", type=str, help=_("Simulate another day (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--date",
+            type=argument_type(arguments.iso_day),
+            help=_("Preview another day (YYYY-MM-DD), with --dry-run only."),
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help=_("Report what would be sent; send nothing.")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = iso_date(options["date"]) if options["date"] else None
-        try:
-            if options["dry_run"]:
-                result = send_daily_summary(today=today, dry_run=True)
-            else:
-                result = jobs.run_recorded(
-                    jobs.SEND_DAILY_SUMMARY,
-                    lambda: send_daily_summary(today=today),
-                    trigger=JobRun.Trigger.COMMAND,
-                    business_date=today,
-                )
-        except DatabaseError as exc:
-            raise CommandError(_("Database error: %(error)s") % {"error": exc}) from exc
-        heading = _("Daily summary (dry run)") if options["dry_run"] else _("Daily summary")
+        dry_run: bool = options["dry_run"]
+        day = arguments.run_day(options["date"], job=SEND_DAILY_SUMMARY, dry_run=dry_run)
+        if dry_run:
+            result = send_daily_summary(today=day, dry_run=True)
+        else:
+            outcome = run_job(
+                SEND_DAILY_SUMMARY,
+                lambda: send_daily_summary(today=day),
+                trigger=JobRun.Trigger.COMMAND,
+                business_date=day,
+            )
+            assert outcome.result is not None  # an explicit run is never skipped
+            result = outcome.result
+        heading = _("Daily summary (dry run)") if dry_run else _("Daily summary")
         self.stdout.write(heading)
         self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))

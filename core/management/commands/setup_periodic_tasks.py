@@ -1,20 +1,30 @@
-"""Store the beat schedule declared in code in django-celery-beat's tables."""
+"""Store the periodic jobs declared in code in django-celery-beat's tables."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.jobs.scheduler import install_entries
-from si_gouvernance.celery import app
+from core.jobs import scheduler
+from core.management.operator_command import OperatorCommand
+
+OUTCOMES = {
+    scheduler.CREATED: gettext_lazy("created"),
+    scheduler.UPDATED: gettext_lazy("updated to the code's default"),
+    scheduler.UNCHANGED: gettext_lazy("up to date"),
+    scheduler.MODIFIED: gettext_lazy("changed by an administrator: kept"),
+    scheduler.RESET: gettext_lazy("reset to the code's default"),
+    scheduler.REMOVED: gettext_lazy("no longer declared: removed"),
+}
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = _(
-        "Create the periodic jobs missing from the database; "
-        "--reset puts every one back to the code's definition."
+        "Store the periodic jobs: rows an administrator has not changed follow the "
+        "code's defaults, changed ones are kept; --reset puts every one back to the code's."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,6 +35,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        labels = {"created": _("created"), "kept": _("kept as is"), "reset": _("reset")}
-        for name, outcome in install_entries(app, reset=options["reset"]).items():
-            self.stdout.write(f"{name}: {labels[outcome]}")
+        outcome = scheduler.reset_all() if options["reset"] else scheduler.sync_entries()
+        for name, what in outcome.items():
+            self.stdout.write(f"{name} : {OUTCOMES[what]}")

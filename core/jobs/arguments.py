@@ -1,0 +1,90 @@
+"""Arguments of the periodic jobs, checked alike for a Celery task and a command.
+
+A bad value is an ``InvalidArgument`` (a ``ValueError``) with one French sentence,
+raised before anything runs or is recorded: a task fails at once, unretried; a
+command prints the sentence and exits non-zero.
+
+Which day a job may run for:
+- today, always;
+- a past day (up to ``MAX_DAYS_AWAY``): the deadline check only, as a backfill that
+  writes that day's alerts but queues no email unless asked explicitly;
+- a future day: a dry run only (nothing written, nothing sent);
+- the daily summary is sent for today only (other days: dry run).
+None of these runs for another day counts as today's run.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from core.jobs.registry import CHECK_TASK_DEADLINES, PeriodicJob
+from core.models import JobRun
+from core.services.cleanup import validate_days
+
+MAX_DAYS_AWAY = 366
+
+
+class InvalidArgument(ValueError):
+    """A job argument that cannot be used; its message is for the operator."""
+
+
+def trigger(value: object) -> str:
+    if value not in JobRun.Trigger.values:
+        raise InvalidArgument(
+            _("Unknown trigger %(value)r: expected one of %(choices)s.")
+            % {"value": value, "choices": ", ".join(JobRun.Trigger.values)}
+        )
+    return str(value)
+
+
+def iso_day(value: object) -> datetime.date | None:
+    """``None`` (today), or a date from a ``YYYY-MM-DD`` string."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidArgument(
+            _("Invalid date %(value)r: expected YYYY-MM-DD.") % {"value": value}
+        ) from None
+
+
+def run_day(
+    value: object,
+    *,
+    job: PeriodicJob,
+    dry_run: bool = False,
+    today: datetime.date | None = None,
+) -> datetime.date:
+    """The business day a run of ``job`` is for, per the rules above."""
+    today = today or timezone.localdate()
+    day = iso_day(value) or today
+    label = formats.date_format(day, "SHORT_DATE_FORMAT")
+    if abs((day - today).days) > MAX_DAYS_AWAY:
+        raise InvalidArgument(
+            _("%(date)s is more than %(days)d days away from today.")
+            % {"date": label, "days": MAX_DAYS_AWAY}
+        )
+    if day > today and not dry_run:
+        raise InvalidArgument(
+            _("%(date)s is in the future: only a dry run (--dry-run) can look ahead.")
+            % {"date": label}
+        )
+    if day < today and job != CHECK_TASK_DEADLINES and not dry_run:
+        raise InvalidArgument(
+            _("%(job)s runs for today only; use --dry-run to preview %(date)s.")
+            % {"job": job.label, "date": label}
+        )
+    return day
+
+
+def days(value: object) -> int:
+    """Retention in days: ``None`` reads NOTIFICATION_RETENTION_DAYS now."""
+    try:
+        return validate_days(settings.NOTIFICATION_RETENTION_DAYS if value is None else value)
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None

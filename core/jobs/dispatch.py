@@ -1,0 +1,49 @@
+"""Celery work started by the services' domain events, after their transaction commits.
+
+Never before the commit: the worker would not see the rows. A broker outage at
+that moment is logged, not raised (``robust``): the rows are already committed and
+the periodic sweep (``send-pending-emails``) picks them up.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from core.models import JobRun
+from core.services.outbox import DEFAULT_BATCH_SIZE
+from core.signals import emails_queued
+from core.tasks import send_pending_emails
+
+# At most this many sender tasks are started for one burst of queued emails.
+MAX_PARALLEL_SENDERS = 8
+
+
+@receiver(emails_queued, dispatch_uid="core.jobs.dispatch.start_senders")
+def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
+    senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(count / DEFAULT_BATCH_SIZE)))
+
+    def start() -> None:
+        for _ in range(senders):
+            send_pending_emails.delay(trigger=JobRun.Trigger.EVENT.value)
+
+    transaction.on_commit(start, robust=True)
+
+
+def publish_now(task: Any, *, kwargs: dict[str, Any], timeout_s: float = 2.0) -> str:
+    """Queue ``task`` on a fresh broker connection tried once; return its id.
+
+    For a person waiting on a page ("run now"): the default publish retry policy
+    would keep them waiting for minutes when the broker is down; here the error
+    comes at once, to be shown, and nothing was queued.
+    """
+    app = task.app
+    if app.conf.task_always_eager:  # in-process (tests): no broker to reach
+        return str(task.apply_async(kwargs=kwargs).id)
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=timeout_s)
+        result = task.apply_async(kwargs=kwargs, connection=connection, retry=False)
+    return str(result.id)

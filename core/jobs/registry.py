@@ -1,0 +1,120 @@
+"""The periodic jobs, declared once: what runs, when, for how long it stays valid.
+
+This table is the only place a periodic job is declared. Celery's beat schedule
+(``app.conf.beat_schedule``), the rows of django-celery-beat's table, the catch-up,
+the supervision page and the health check are all built from it. It imports no
+model, so the Celery settings can read it before Django is set up.
+
+A *daily* job runs once per business day (Europe/Paris) when triggered
+automatically (beat, catch-up): the second trigger of the day finds the day
+claimed or done and skips. A daily job whose planned time passed without a
+success is caught up the same day (``core.jobs.catch_up``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery.schedules import crontab
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# A daily job's message waits at most this long in the queue: a 08:00 check
+# delivered after 09:00 is dropped, and the catch-up sends a fresh one.
+DAILY_EXPIRES_S = 3600
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    key: str  # JobRun.job and JobDay.job, e.g. "check_task_deadlines"
+    beat_name: str  # the beat entry (fixed name, see shared/product.md)
+    task: str  # the registered Celery task name
+    schedule: crontab  # the code's default; an administrator may change it
+    label: Promise
+    expires_s: int | None = None
+    daily: bool = False
+    recorded: bool = True  # each run is a JobRun (the per-minute sender is not)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def beat_entry(self) -> dict[str, Any]:
+        """The entry for ``app.conf.beat_schedule``."""
+        entry: dict[str, Any] = {"task": self.task, "schedule": self.schedule}
+        if self.kwargs:
+            entry["kwargs"] = dict(self.kwargs)
+        if self.expires_s is not None:
+            entry["options"] = {"expires": self.expires_s}
+        return entry
+
+
+BEAT = {"trigger": "BEAT"}
+
+CHECK_TASK_DEADLINES = PeriodicJob(
+    key="check_task_deadlines",
+    beat_name="check-task-deadlines-daily",
+    task="core.tasks.check_task_deadlines",
+    schedule=crontab(hour=8, minute=0),
+    label=_("Daily deadline check"),
+    expires_s=DAILY_EXPIRES_S,
+    daily=True,
+    kwargs=BEAT,
+)
+SEND_DAILY_SUMMARY = PeriodicJob(
+    key="send_daily_summary",
+    beat_name="send-daily-summary",
+    task="core.tasks.send_daily_summary",
+    schedule=crontab(hour=8, minute=15),
+    label=_("Daily summary to project leads"),
+    expires_s=DAILY_EXPIRES_S,
+    daily=True,
+    kwargs=BEAT,
+)
+# Weekly; "days" is read from NOTIFICATION_RETENTION_DAYS when the job runs,
+# never frozen into the beat row.
+CLEANUP_OLD_NOTIFICATIONS = PeriodicJob(
+    key="cleanup_old_notifications",
+    beat_name="cleanup-old-notifications",
+    task="core.tasks.cleanup_old_notifications",
+    schedule=crontab(hour=2, minute=0, day_of_week=1),
+    label=_("Cleanup of old notifications"),
+    kwargs=BEAT,
+)
+# Every ten minutes: a daily job missed at its time (beat or broker down, message
+# lost in a restarted broker, run failed beyond its retries) runs the same day.
+CATCH_UP_MISSED_JOBS = PeriodicJob(
+    key="catch_up_missed_jobs",
+    beat_name="catch-up-missed-jobs",
+    task="core.tasks.catch_up_missed_jobs",
+    schedule=crontab(minute="5,15,25,35,45,55"),
+    label=_("Catch-up of missed daily jobs"),
+    expires_s=540,
+    recorded=False,
+)
+# Every minute: email retries whose backoff is over, and emails whose dispatch
+# after commit was lost (broker down at that moment).
+SEND_PENDING_EMAILS = PeriodicJob(
+    key="send_pending_emails",
+    beat_name="send-pending-emails",
+    task="core.tasks.send_pending_emails",
+    schedule=crontab(),
+    label=_("Sending of outgoing emails"),
+    expires_s=55,
+    recorded=False,
+    kwargs=BEAT,
+)
+
+JOBS: tuple[PeriodicJob, ...] = (
+    CHECK_TASK_DEADLINES,
+    CLEANUP_OLD_NOTIFICATIONS,
+    SEND_DAILY_SUMMARY,
+    CATCH_UP_MISSED_JOBS,
+    SEND_PENDING_EMAILS,
+)
+DAILY_JOBS = tuple(job for job in JOBS if job.daily)
+BY_KEY = {job.key: job for job in JOBS}
+BY_BEAT_NAME = {job.beat_name: job for job in JOBS}
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """``app.conf.beat_schedule``: every declared job, in declaration order."""
+    return {job.beat_name: job.beat_entry() for job in JOBS}

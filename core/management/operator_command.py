@@ -1,0 +1,76 @@
+"""The base of the commands operators and schedulers run (cron, Task Scheduler).
+
+Whatever goes wrong, a bad argument or the database down, the operator reads one
+French line on stderr and the scheduler sees a non-zero exit: never a traceback
+(``--traceback`` still shows one, for a developer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    handle_default_options,
+)
+from django.db import DatabaseError, connections
+from django.utils.translation import gettext as _
+
+from core.jobs.arguments import InvalidArgument
+
+
+class OperatorCommand(BaseCommand):
+    # Exit code when the database cannot be reached (check_health: Nagios' 2).
+    database_error_exit = 1
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # A parse error raises CommandError (one line) instead of printing usage.
+        parser.called_from_command_line = False
+        return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Django's, with every error as one line (no "CommandError:" prefix)."""
+        self._called_from_command_line = True
+        try:
+            options = self.create_parser(argv[0], argv[1]).parse_args(argv[2:])
+            handle_default_options(options)
+            cmd_options = vars(options)
+            self.execute(*cmd_options.pop("args", ()), **cmd_options)
+        except CommandError as exc:
+            if "--traceback" in argv:
+                raise
+            self.stderr.write(str(exc).removeprefix("Error: "))
+            sys.exit(exc.returncode or 1)
+        finally:
+            with contextlib.suppress(ImproperlyConfigured):  # settings never loaded
+                connections.close_all()
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except DatabaseError as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            message = _("Database unavailable: %(error)s") % {"error": first_line}
+            raise CommandError(message, returncode=self.database_error_exit) from exc
+        except InvalidArgument as exc:
+            raise CommandError(str(exc)) from exc
+
+
+def argument_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type`` that shows ``convert``'s ValueError message as is."""
+
+    def parse(value: str) -> Any:
+        try:
+            return convert(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse

@@ -1,0 +1,18 @@
+"""Log handlers: process-safe rotation that creates its directory when it opens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+
+class RotatingFileHandler(ConcurrentRotatingFileHandler):
+    """Web, worker and beat may share a file: rotation must be process-safe (and
+    work on Windows, where renaming an open file is an error). ``LOG_DIR`` is
+    created here, when logging is configured, not when settings are read."""
+
+    def __init__(self, filename: str, *args: Any, **kwargs: Any) -> None:
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(filename, *args, **kwargs)

@@ -1,0 +1,230 @@
+"""Django's settings for SI-Gouvernance, read from the environment (and ``.env``).
+
+With nothing set, the application runs on one machine with no external service:
+SQLite for data, the console email backend, DEBUG off. Every variable is
+documented in the README. Nothing is written to disk here: ``python dev.py``
+creates ``var/`` and its secret key, the log handler its directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from si_gouvernance.env import (
+    SettingsError,
+    env_bool,
+    env_choice,
+    env_database,
+    env_int,
+    env_int_list,
+    env_list,
+    env_str,
+    env_url,
+    load_env_file,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file(BASE_DIR)
+
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+LOG_DIR = Path(env_str("LOG_DIR", str(BASE_DIR / "logs")))
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else the one ``python dev.py`` generated
+    once in ``var/secret_key`` (git-ignored: no secret is ever in the repository)."""
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    # Behind HTTPS (production) every host must share one key: sessions and
+    # password-reset links would break between hosts with a key per machine.
+    if env_bool("SECRET_KEY_REQUIRED", env_bool("DJANGO_SECURE", False)):
+        raise SettingsError("SECRET_KEY est obligatoire en production (DJANGO_SECURE=true).")
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.is_file():
+        raise SettingsError(
+            f"SECRET_KEY absente et {key_file} introuvable : définissez SECRET_KEY, "
+            "ou lancez « python dev.py install » qui la génère."
+        )
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    # First, so core/templates/registration/ overrides the admin's auth pages.
+    "core",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_celery_beat",
+    "django_celery_results",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "si_gouvernance.urls"
+WSGI_APPLICATION = "si_gouvernance.wsgi.application"
+ASGI_APPLICATION = "si_gouvernance.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=86400),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let web, worker and beat share the embedded database.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation -----------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security (production: DJANGO_SECURE=true behind HTTPS) -------------------
+SECURE = env_bool("DJANGO_SECURE", False)
+SECURE_SSL_REDIRECT = SECURE
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 31536000 if SECURE else 0, minimum=0, maximum=2 * 31536000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Email ------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise SettingsError("EMAIL_USE_TLS et EMAIL_USE_SSL s'excluent : choisissez l'un des deux.")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SI-Gouvernance <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = env_url("SITE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
+# How many times an outgoing email is tried before it is marked as failed.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
+# Administrators' defaults for users who have not chosen (None on the user).
+NOTIFICATION_DEFAULT_ALERT_EMAILS = env_bool("NOTIFICATION_DEFAULT_ALERT_EMAILS", True)
+NOTIFICATION_DEFAULT_SUMMARY_EMAILS = env_bool("NOTIFICATION_DEFAULT_SUMMARY_EMAILS", True)
+
+# --- Deadline rules -----------------------------------------------------------
+# Days before the due date on which the owner gets an ALERTE_ECHEANCE.
+DEADLINE_ALERT_DAYS = env_int_list("DEADLINE_ALERT_DAYS", [2, 1], minimum=1, maximum=365)
+# While a task is late, ALERTE_RETARD is repeated every N days (1 = every day).
+DEADLINE_LATE_REPEAT_DAYS = env_int("DEADLINE_LATE_REPEAT_DAYS", 1, minimum=1, maximum=365)
+# Tasks due within this many days appear in the daily summary.
+SUMMARY_LOOKAHEAD_DAYS = env_int("SUMMARY_LOOKAHEAD_DAYS", 7, minimum=1, maximum=365)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 30, minimum=1, maximum=36500)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500)
+# The health check fails when the daily check has not succeeded for this long.
+HEALTH_MAX_AGE_HOURS = env_int("HEALTH_MAX_AGE_HOURS", 26, minimum=1, maximum=24 * 366)
+
+# --- Flower -----------------------------------------------------------------------
+FLOWER_URL = env_url("FLOWER_URL", "", schemes=("http", "https"))
+# "user:password" (several: "u1:p1,u2:p2"); `manage.py run_flower` refuses to start
+# without it unless FLOWER_DEV_MODE=true (a developer's machine only).
+FLOWER_BASIC_AUTH = env_str("FLOWER_BASIC_AUTH")
+FLOWER_DEV_MODE = env_bool("FLOWER_DEV_MODE", False)
+
+# --- Logging -------------------------------------------------------------------
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = "[%(asctime)s: %(levelname)s/%(processName)s] %(name)s: %(message)s"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"default": {"format": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "default"},
+        "file": {
+            # Web, worker and beat may share a file: rotation must be process-safe
+            # (and work on Windows, where a renamed open file is an error); the
+            # handler creates LOG_DIR when it opens the file.
+            "class": "si_gouvernance.logging.RotatingFileHandler",
+            "filename": str(LOG_DIR / "si_gouvernance.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "formatter": "default",
+            "encoding": "utf-8",
+            "delay": True,
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "celery": {"level": LOG_LEVEL},
+    },
+}
