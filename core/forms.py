@@ -50,12 +50,15 @@ class TacheForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.projet = projet
         self.today = today
-        self.fields["etape"].queryset = projet.etapes.order_by("ordre")
-        self.fields["etape"].error_messages["invalid_choice"] = gettext_lazy(
+        etape, responsable = self.fields["etape"], self.fields["responsable"]
+        assert isinstance(etape, forms.ModelChoiceField)
+        assert isinstance(responsable, forms.ModelChoiceField)
+        etape.queryset = projet.etapes.order_by("ordre")
+        etape.error_messages["invalid_choice"] = gettext_lazy(
             "This phase does not belong to the project."
         )
-        self.fields["responsable"].queryset = assignable_users(projet=projet, today=today)
-        self.fields["responsable"].error_messages["invalid_choice"] = gettext_lazy(
+        responsable.queryset = assignable_users(projet=projet, today=today)
+        responsable.error_messages["invalid_choice"] = gettext_lazy(
             "The owner must be a member of the project or its project lead."
         )
 

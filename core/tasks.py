@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
@@ -41,7 +41,9 @@ PERIODIC_JOB: dict[str, Any] = {
 
 
 @shared_task(name=registry.CHECK_TASK_DEADLINES.task, **PERIODIC_JOB)
-def check_task_deadlines(self: Any, trigger: str = MANUAL, today: str | None = None) -> dict:
+def check_task_deadlines(
+    self: Task, trigger: str = MANUAL, today: str | None = None
+) -> dict[str, Any]:
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
     day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES)
     return run_job(
@@ -57,7 +59,7 @@ def check_task_deadlines(self: Any, trigger: str = MANUAL, today: str | None = N
 
 @shared_task(name=registry.CLEANUP_OLD_NOTIFICATIONS.task, **PERIODIC_JOB)
 def cleanup_old_notifications(
-    self: Any, days: int | None = None, trigger: str = MANUAL
+    self: Task, days: int | None = None, trigger: str = MANUAL
 ) -> dict[str, Any]:
     """Service: core.services.cleanup.cleanup_old_notifications (batched deletes).
 
@@ -72,7 +74,9 @@ def cleanup_old_notifications(
 
 
 @shared_task(name=registry.SEND_DAILY_SUMMARY.task, **PERIODIC_JOB)
-def send_daily_summary(self: Any, today: str | None = None, trigger: str = MANUAL) -> dict:
+def send_daily_summary(
+    self: Task, today: str | None = None, trigger: str = MANUAL
+) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
     day = arguments.run_day(today, job=registry.SEND_DAILY_SUMMARY)
     return run_job(

@@ -15,7 +15,7 @@ from core.jobs.scheduler import is_modified, reset_entry
 from core.models import BeatEntryDefault
 
 
-class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):  # type: ignore[misc]
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
     list_display = ("name", "enabled", "modified", "scheduler", "last_run_at")
     actions = (*beat_admin.PeriodicTaskAdmin.actions, "reset_to_default")
 

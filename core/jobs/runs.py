@@ -20,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.jobs.registry import PeriodicJob
@@ -145,7 +145,7 @@ def lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
 
 
-def day_row(job: PeriodicJob, day: datetime.date) -> Any:
+def day_row(job: PeriodicJob, day: datetime.date) -> QuerySet[JobDay]:
     """The day's row, created if missing (insert-or-ignore on the unique key)."""
     JobDay.objects.bulk_create([JobDay(job=job.key, business_date=day)], ignore_conflicts=True)
     return JobDay.objects.filter(job=job.key, business_date=day)

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models.projects import Tache
 
+URGENCY = {"ALERTE_RETARD": "late", "ALERTE_CRITIQUE": "today", "ALERTE_ECHEANCE": "soon"}
+
 
 class NotificationTache(models.Model):
     """An in-app notification about a task, for one recipient."""
@@ -85,3 +87,8 @@ class NotificationTache(models.Model):
 
     def __str__(self) -> str:
         return self.titre
+
+    @property
+    def urgency(self) -> str:
+        """The page's colour and icon: "late", "today" or "soon"."""
+        return URGENCY.get(self.type_notification, "soon")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from celery import Celery
 from django.db.models import Count, Q
@@ -33,26 +32,9 @@ class OutboxCounts:
     failed: int
 
 
-# Bookkeeping keys of a run's counts that say nothing to an operator.
-_HIDDEN_COUNTS = {"date", "dry_run", "duration_s", "status"}
-
-
-def summarize_counts(counts: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The scalar figures of a run (alerts created, emails queued, rows deleted...)."""
-    return [
-        (key, value)
-        for key, value in counts.items()
-        if key not in _HIDDEN_COUNTS and isinstance(value, int | float | str)
-    ]
-
-
 def job_statuses(*, now: datetime.datetime) -> list[health.JobStatus]:
-    """Each periodic job with its recent runs (and their figures) and next planned run."""
-    statuses = health.job_statuses(now=now)
-    for status in statuses:
-        for run in status.runs:
-            run.summary = summarize_counts(run.counts)
-    return statuses
+    """Each periodic job with its recent runs and next planned run."""
+    return health.job_statuses(now=now)
 
 
 def outbox_counts() -> OutboxCounts:
@@ -67,7 +49,7 @@ def outbox_counts() -> OutboxCounts:
     return OutboxCounts(pending=counts["pending"], failed=counts["failed"])
 
 
-def worker_status(*, app: Celery, timeout: float = 1.0) -> WorkerStatus:
+def worker_status(*, app: Celery, timeout: int = 1) -> WorkerStatus:
     """Which workers answer a ping; never hangs the page when the broker is down.
 
     The connection is opened with a single, bounded attempt: the default retry

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
@@ -132,7 +132,7 @@ def _due_dates(*, today: datetime.date) -> dict[datetime.date, int]:
     return {due: n for due, n in rows if due is not None}
 
 
-def _open_tasks() -> Any:
+def _open_tasks() -> QuerySet[Tache]:
     return Tache.objects.filter(
         statut__in=Tache.OPEN_STATUTS, projet__statut__in=Projet.ACTIVE_STATUTS
     )

@@ -13,13 +13,13 @@ import datetime
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -232,7 +232,7 @@ def _project_summaries(
     return by_lead
 
 
-def _lead_tasks(lead_ids: list[int]) -> Any:
+def _lead_tasks(lead_ids: list[int]) -> QuerySet[Tache]:
     return Tache.objects.filter(
         projet__chef_de_projet_id__in=lead_ids, projet__statut__in=Projet.ACTIVE_STATUTS
     )
@@ -288,12 +288,12 @@ def _bucket(
     return "soon", (due - today).days
 
 
-def _display_name(row: dict[str, Any]) -> str:
+def _display_name(row: Mapping[str, Any]) -> str:
     full = f"{row['responsable__first_name'] or ''} {row['responsable__last_name'] or ''}"
     return full.strip() or row["responsable__username"] or ""
 
 
-def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, Any]]:
+def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[Mapping[str, Any]]:
     """Open / late / done this week (since Monday) per project, in one aggregate."""
     return (
         _lead_tasks(lead_ids)

@@ -17,12 +17,6 @@ from core.models import NotificationTache
 from core.selectors.notifications import notification_page, unread_count
 from core.views.http import current_user, is_htmx, safe_next
 
-URGENCY = {
-    NotificationTache.Type.ALERTE_RETARD: "late",
-    NotificationTache.Type.ALERTE_CRITIQUE: "today",
-    NotificationTache.Type.ALERTE_ECHEANCE: "soon",
-}
-
 
 @login_required
 @require_GET
@@ -31,8 +25,6 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     filter_form = NotificationFilterForm(request.GET)
     filters = filter_form.filters()
     page = notification_page(user=user, page=request.GET.get("page", 1), **filters)
-    for notification in page.object_list:
-        notification.urgency = URGENCY.get(notification.type_notification, "soon")
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -58,7 +50,6 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if is_htmx(request):
         notification.lue = True
-        notification.urgency = URGENCY.get(notification.type_notification, "soon")
         context = {"notification": notification, "unread_notifications": unread_count(user=user)}
         return render(request, "core/partials/notification_read.html", context)
     return redirect(safe_next(request, reverse("core:notification_list")))

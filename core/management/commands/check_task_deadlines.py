@@ -29,7 +29,7 @@ SKIP_REASONS = {
 
 
 class Command(OperatorCommand):
-    help = _lazy(
+    help = _(
         "Create the deadline alerts due today. --date YYYY-MM-DD: a past day writes that "
         "day's alerts (backfill) without emails unless --emails; a future day needs --dry-run."
     )

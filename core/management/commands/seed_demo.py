@@ -22,7 +22,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from core.models import Etape, MembreProjet, Projet, Tache, User
 
@@ -116,7 +115,7 @@ NO_OWNER_RATE = 0.08
 
 
 class Command(BaseCommand):
-    help = _lazy("Fill an empty database with demo data (a French IT department).")
+    help = _("Fill an empty database with demo data (a French IT department).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -315,7 +314,7 @@ def _owners(spec: ProjetSpec, projet: Projet, *, members: list[User]) -> list[Us
 def _showcase(projets: list[Projet], *, members: list[User], today: datetime.date) -> list[Tache]:
     """A few open tasks of active projects due today, soon and late; one owned by a leaver."""
     by_code = {p.code: p for p in projets}
-    rows = []
+    rows: list[Tache] = []
     for offset, (code, owner_index) in zip(
         SHOWCASE_OFFSETS,
         [("messagerie", 0), ("sirh", 7), ("messagerie", 2), ("intranet", 1), ("sirh", 9)],
