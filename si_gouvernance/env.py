@@ -27,7 +27,6 @@ T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on", "oui", "vrai"}
 _FALSE = {"0", "false", "no", "off", "non", "faux", ""}
-EXIT_CODE = 78  # EX_CONFIG (sysexits.h): a service manager shows it as a configuration error
 
 
 class SettingsError(ImproperlyConfigured):

@@ -175,3 +175,83 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     done = _django(tmp_path, "check", SECRET_KEY_REQUIRED="true")
 
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"DATABASE_URL": "garbage"}, "DATABASE_URL='garbage'"),
+        ({"DEADLINE_ALERT_DAYS": ","}, "DEADLINE_ALERT_DAYS=','"),
+        ({"DEADLINE_ALERT_DAYS": "100000000"}, "DEADLINE_ALERT_DAYS=100000000"),
+        ({"EMAIL_PORT": "99999"}, "EMAIL_PORT=99999"),
+        ({"CELERY_BROKER_CONNECTION_MAX_RETRIES": "-1"}, "CELERY_BROKER_CONNECTION_MAX_RETRIES"),
+        ({"EMAIL_MAX_ATTEMPTS": "-3"}, "EMAIL_MAX_ATTEMPTS=-3"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
+        ({"CELERY_BROKER_URL": "redis//oops"}, "CELERY_BROKER_URL='redis//oops'"),
+        ({"SITE_URL": "gouvernance.example.org"}, "SITE_URL="),
+        ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "EMAIL_USE_TLS et EMAIL_USE_SSL"),
+        # The orderings that keep a task from running twice or never.
+        (
+            {"CELERY_TASK_SOFT_TIME_LIMIT": "400", "CELERY_TASK_TIME_LIMIT": "360"},
+            "CELERY_TASK_SOFT_TIME_LIMIT=400 doit être inférieur à CELERY_TASK_TIME_LIMIT=360",
+        ),
+        (
+            {"CELERY_VISIBILITY_TIMEOUT": "200"},
+            "CELERY_TASK_TIME_LIMIT=360 doit être inférieur à CELERY_VISIBILITY_TIMEOUT=200",
+        ),
+        (
+            {"JOB_RETRY_DELAY_S": "2000"},
+            "JOB_RETRY_DELAY_S=2000 doit être inférieur à CELERY_VISIBILITY_TIMEOUT=1800",
+        ),
+        ({"CELERY_VISIBILITY_TIMEOUT": "7200"}, "CELERY_VISIBILITY_TIMEOUT=7200 doit être"),
+    ],
+)
+def test_every_bad_environment_value_is_one_line_naming_it(tmp_path, variables, named):
+    done = _django(tmp_path, "check", **variables)
+
+    assert done.returncode != 0
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Configuration invalide : ") and named in line
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, program):
+    _dev_py().ensure_secret_key(tmp_path / "var")
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+        EMAIL_PORT="99999",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "si_gouvernance", program],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert done.stderr.splitlines() == [
+        "Configuration invalide : EMAIL_PORT=99999 : doit être <= 65535"
+    ]
+
+
+def test_reading_the_settings_writes_no_file(tmp_path):
+    _dev_py().ensure_secret_key(tmp_path / "var")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code = "from django.conf import settings as s; print(s.DEBUG, s.LOG_DIR)"
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -27,7 +27,9 @@ from core.jobs.arguments import InvalidArgument
 
 
 class OperatorCommand(BaseCommand):
-    # Exit code when the database cannot be reached (check_health: Nagios' 2).
+    # Exit codes: a bad argument, the database unreachable (check_health follows
+    # the Nagios convention: 3 UNKNOWN, 2 CRITICAL).
+    usage_error_exit = 1
     database_error_exit = 1
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -40,7 +42,7 @@ class OperatorCommand(BaseCommand):
         """Django's, with every error as one line (no "CommandError:" prefix)."""
         self._called_from_command_line = True
         try:
-            options = self.create_parser(argv[0], argv[1]).parse_args(argv[2:])
+            options = self._parse(argv)
             handle_default_options(options)
             cmd_options = vars(options)
             self.execute(*cmd_options.pop("args", ()), **cmd_options)
@@ -53,6 +55,12 @@ class OperatorCommand(BaseCommand):
             with contextlib.suppress(ImproperlyConfigured):  # settings never loaded
                 connections.close_all()
 
+    def _parse(self, argv: list[str]) -> argparse.Namespace:
+        try:
+            return self.create_parser(argv[0], argv[1]).parse_args(argv[2:])
+        except CommandError as exc:
+            raise CommandError(str(exc), returncode=self.usage_error_exit) from None
+
     def execute(self, *args: Any, **options: Any) -> Any:
         try:
             return super().execute(*args, **options)
@@ -61,7 +69,7 @@ class OperatorCommand(BaseCommand):
             message = _("Database unavailable: %(error)s") % {"error": first_line}
             raise CommandError(message, returncode=self.database_error_exit) from exc
         except InvalidArgument as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc), returncode=self.usage_error_exit) from exc
 
 
 def argument_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:

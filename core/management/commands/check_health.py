@@ -12,6 +12,7 @@ from core.selectors.health import daily_check_health
 
 # Nagios/Icinga convention, understood by most supervision tools.
 EXIT_CRITICAL = 2
+EXIT_UNKNOWN = 3
 MAX_AGE_HOURS = 24 * 366
 
 
@@ -33,8 +34,11 @@ class Command(OperatorCommand):
         "Check that the daily deadline check succeeded within HEALTH_MAX_AGE_HOURS "
         "(exit code 0) or not (exit code 2)."
     )
-    # The database down is a critical state for supervision, not a usage error.
+    # The database down is a critical state for supervision; a bad argument says
+    # nothing of the application's state.
     database_error_exit = EXIT_CRITICAL
+    usage_error_exit = EXIT_UNKNOWN
+    # A probe run every minute: the system checks belong to the deployment, not to it.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
