@@ -22,7 +22,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "si_gouvernance.settings")
 
 CELERY_LOG_MAX_BYTES = 10 * 1024 * 1024
 CELERY_LOG_BACKUP_COUNT = 5
-app = Celery("si_gouvernance")
+
+
+class Application(Celery):
+    """Celery, with the result backend "django-db" (the default) served by
+    ``core.jobs.results``: django-celery-results' table, through a backend whose
+    writes never fail a task. (Celery reads CELERY_RESULT_BACKEND from the
+    environment itself, and django-celery-results' entry point would win over an
+    alias: the backend class is the one place left to choose it.)"""
+
+    @property
+    def backend_cls(self) -> str | None:  # type: ignore[override]
+        if self.conf.result_backend == "django-db":
+            return "core.jobs.results:ResilientDatabaseBackend"
+        return None
+
+
+app = Application("si_gouvernance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = beat_schedule()
 app.autodiscover_tasks()

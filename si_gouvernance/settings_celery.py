@@ -17,6 +17,14 @@ CELERY_BROKER_URL = env_url(
     schemes=("redis", "rediss", "amqp", "amqps", "pyamqp", "sqla+", "memory"),
 )
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "django-db")
+if CELERY_RESULT_BACKEND == "django-db":
+    # django-celery-results' table, whose writes never fail a task (core.jobs.results,
+    # installed under this name in si_gouvernance/celery.py): a write is retried a
+    # few times (about 3 s in all), then given up.
+    CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+    CELERY_RESULT_BACKEND_MAX_RETRIES = 4
+    CELERY_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 200
+    CELERY_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 2000
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = env_int(
     "CELERY_RESULT_EXPIRES", 7 * 24 * 3600, minimum=60, maximum=366 * 24 * 3600
@@ -49,6 +57,9 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = env_int(
 # A periodic job failing on the database or the broker is retried 3 times, this
 # many seconds apart (core.tasks); beyond that the catch-up takes over.
 JOB_RETRY_DELAY_S = env_int("JOB_RETRY_DELAY_S", 300, minimum=1)
+# A daily job not done this long after its planned time is run by the catch-up
+# (beat's own message may still wait in the queue just after the planned time).
+CATCH_UP_GRACE_MINUTES = env_int("CATCH_UP_GRACE_MINUTES", 10, minimum=0, maximum=120)
 # Redis redelivers a task whose worker died after this delay. Only for Redis (and
 # SQS): the SQLAlchemy transport hands its options to create_engine(), which
 # rejects unknown keywords, so it gets none.

@@ -4,7 +4,7 @@ Whatever failed where: beat down at 08:00, the broker down when beat fired or
 restarted empty with the message inside, the database down until the retries ran
 out, or down before the task body even started (the result backend's write),
 a worker killed mid-run. Every ten minutes (beat) and at each worker start, each
-daily job planned today, more than ``GRACE`` ago, whose day is neither done nor
+daily job planned today, more than CATCH_UP_GRACE_MINUTES ago, whose day is neither done nor
 held by a live task, is queued again with the trigger ``CATCH_UP``.
 
 Queuing is claimed on the day's row (``JobDay.queued_at``, conditional UPDATE):
@@ -20,6 +20,7 @@ import logging
 from collections.abc import Mapping
 
 from celery import Task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,20 +30,23 @@ from core.models import JobRun
 
 logger = logging.getLogger(__name__)
 
-# Beat's own message may still wait in the queue just after the planned time.
-GRACE = datetime.timedelta(minutes=10)
 # A day queued by a catch-up and still not taken this long after is queued again
 # (its message was lost); below the catch-up's period, so each tick may resend.
 REQUEUE_AFTER = datetime.timedelta(minutes=9)
 
 
+def grace() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.CATCH_UP_GRACE_MINUTES)
+
+
 def missed_jobs(*, now: datetime.datetime) -> list[PeriodicJob]:
-    """Daily jobs planned today, more than ``GRACE`` ago (per their live beat row)."""
-    return [
-        job
-        for job in DAILY_JOBS
-        if (planned := schedules.planned_today(job, now=now)) is not None and planned + GRACE <= now
-    ]
+    """Daily jobs planned today, more than ``grace()`` ago (per their live beat row)."""
+    missed = []
+    for job in DAILY_JOBS:
+        planned = schedules.planned_today(job, now=now)
+        if planned is not None and planned + grace() <= now:
+            missed.append(job)
+    return missed
 
 
 def claim_queueing(job: PeriodicJob, *, now: datetime.datetime) -> bool:

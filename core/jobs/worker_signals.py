@@ -8,6 +8,7 @@ from typing import Any
 from celery.signals import worker_ready
 
 from core.jobs.catch_up import enqueue_missed_jobs
+from core.jobs.errors import first_line
 from core.tasks import DAILY_JOB_TASKS
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 def catch_up_at_start(**_kwargs: Any) -> None:
     try:
         enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
-    except Exception:
-        # A worker must start even when the database or broker is briefly
-        # unreachable: the periodic catch-up tries again within ten minutes.
-        logger.exception("Catch-up of missed daily jobs failed at worker start")
+    except Exception as exc:
+        # A worker must start even when the database or broker is unreachable:
+        # the periodic catch-up tries again within ten minutes.
+        logger.warning("Catch-up at worker start failed, retried by beat: %s", first_line(exc))

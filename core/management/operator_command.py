@@ -24,6 +24,7 @@ from django.db import DatabaseError, connections
 from django.utils.translation import gettext as _
 
 from core.jobs.arguments import InvalidArgument
+from core.jobs.errors import first_line
 
 
 class OperatorCommand(BaseCommand):
@@ -65,8 +66,7 @@ class OperatorCommand(BaseCommand):
         try:
             return super().execute(*args, **options)
         except DatabaseError as exc:
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            message = _("Database unavailable: %(error)s") % {"error": first_line}
+            message = _("Database unavailable: %(error)s") % {"error": first_line(exc)}
             raise CommandError(message, returncode=self.database_error_exit) from exc
         except InvalidArgument as exc:
             raise CommandError(str(exc), returncode=self.usage_error_exit) from exc
