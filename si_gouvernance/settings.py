@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 403 is one log line (who, what, why), not a traceback.
+    "core.middleware.ForbiddenLogMiddleware",
 ]
 
 ROOT_URLCONF = "si_gouvernance.urls"
