@@ -77,6 +77,7 @@ class ProjetAdmin(admin.ModelAdmin):
     list_select_related = ("chef_de_projet",)
     autocomplete_fields = ("chef_de_projet",)
     date_hierarchy = "date_debut"
+    ordering = ("nom",)  # also the task form's project autocomplete (paginated)
     inlines = (MembreProjetInline, EtapeInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Projet]:

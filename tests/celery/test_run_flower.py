@@ -22,7 +22,7 @@ from core.flower_process import (
 )
 from tests.celery.conftest import ROOT, free_port, wait_for
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.worker]  # real processes: the PostgreSQL run
 CREDENTIALS = "admin:s3cret"
 
 
