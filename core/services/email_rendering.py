@@ -14,7 +14,7 @@ stored, and a retry or a resend carries a fresh, valid link.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -119,9 +119,8 @@ def build_message(
 
 def message_content(email: OutboundEmail) -> RenderedEmail:
     """What the row stored, or, for an email that carries a secret, its rendering now."""
-    renderer = SEND_TIME_RENDERERS.get(email.kind)
-    if renderer is not None:
-        return renderer(email)
+    if email.carries_secret:
+        return SEND_TIME_RENDERERS[email.kind](email)
     return RenderedEmail(
         subject=email.subject,
         body_text=email.body_text,
@@ -140,12 +139,7 @@ def render_password_reset(email: OutboundEmail) -> RenderedEmail:
         )
     context = {"user": user, "reset_url": password_reset_url(user)}
     rendered = render_email("password_reset", context, language=recipient_language(user))
-    return RenderedEmail(
-        subject=rendered.subject,
-        body_text=rendered.body_text,
-        body_html=rendered.body_html,
-        headers=automated_headers(),
-    )
+    return replace(rendered, headers=automated_headers())  # not a list: no unsubscribing
 
 
 def can_reset_password(user: User, *, address: str) -> bool:
@@ -161,7 +155,7 @@ def password_reset_url(user: User) -> str:
     return absolute_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
 
 
-# One renderer per kind of email that carries a secret (OutboundEmail.carries_secret).
+# One renderer per kind of email that carries a secret (SECRET_KINDS, pinned by a test).
 SEND_TIME_RENDERERS: dict[str, Callable[[OutboundEmail], RenderedEmail]] = {
     OutboundEmail.Kind.PASSWORD_RESET: render_password_reset,
 }

@@ -15,6 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models import OutboundEmail, User
+from core.models.outbox import SECRET_KINDS
+from core.services.email_rendering import SEND_TIME_RENDERERS
 from core.services.outbox import send_pending
 from core.services.password_reset import REQUEST_INTERVAL, request_password_reset
 from tests.web.conftest import NOW
@@ -147,6 +149,10 @@ def test_an_address_changed_before_sending_gets_no_link(world):
     send_pending()
 
     assert mail.outbox == []
+
+
+def test_every_secret_kind_is_rendered_at_send_time():
+    assert set(SEND_TIME_RENDERERS) == set(SECRET_KINDS)
 
 
 def test_the_database_refuses_a_stored_secret(db):
