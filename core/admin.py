@@ -78,6 +78,7 @@ class ProjetAdmin(admin.ModelAdmin):
     list_select_related = ("chef_de_projet",)
     autocomplete_fields = ("chef_de_projet",)
     date_hierarchy = "date_debut"
+    ordering = ("nom",)  # also the task form's project autocomplete (paginated)
     inlines = (MembreProjetInline, EtapeInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Projet]:
@@ -196,7 +197,12 @@ class JobRunAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    """The outbox: what was sent, what waits, what failed and why."""
+    """The outbox: what was sent, what waits, what failed and why.
+
+    Read-only: rows are written by the application and sent by the worker; the
+    only action is "resend" (``core.change_outboundemail``). An email that carries
+    a secret shows no body, to anyone: it has none, the sender renders it.
+    """
 
     list_display = (
         "subject",
@@ -210,10 +216,53 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind")
     search_fields = ("subject", "to_address", "recipient__username", "dedup_key", "last_error")
     list_select_related = ("recipient",)
-    autocomplete_fields = ("recipient",)
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "sent_at", "attempts", "last_error", "dedup_key")
+    fields = (
+        "kind",
+        "status",
+        "recipient",
+        "to_address",
+        "subject",
+        "text_content",
+        "html_content",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "dedup_key",
+    )
+    readonly_fields = fields
     actions = [resend_emails]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutboundEmail | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboundEmail | None = None) -> bool:
+        return False
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.display(description=_("plain text"))
+    def text_content(self, obj: OutboundEmail) -> str:
+        return self._content(obj, obj.body_text)
+
+    @admin.display(description=_("HTML"))
+    def html_content(self, obj: OutboundEmail) -> str:
+        return self._content(obj, obj.body_html)
+
+    @staticmethod
+    def _content(obj: OutboundEmail, body: str) -> str:
+        if obj.carries_secret:
+            return str(_("Confidential content, generated when sent."))
+        if obj.status == OutboundEmail.Status.SENT:
+            return str(_("Dropped after sending."))
+        return body
 
 
 @admin.register(NotificationDefaults)

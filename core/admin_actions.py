@@ -12,7 +12,7 @@ from core.models import OutboundEmail
 from core.services.outbox import resend
 
 
-@admin.action(description=_("Resend the selected emails"), permissions=["change"])
+@admin.action(description=_("Resend the selected emails"), permissions=["resend"])
 def resend_emails(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[OutboundEmail]
 ) -> None:

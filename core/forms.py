@@ -8,15 +8,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.db.models import Q, QuerySet
-from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.models import NotificationTache, OutboundEmail, Projet, Tache, User
+from core.models import NotificationTache, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
-from core.services import outbox
+from core.services.password_reset import request_password_reset
 
 
 def assignable_users(*, projet: Projet, today: datetime.date) -> QuerySet[User]:
@@ -136,30 +135,14 @@ class NotificationFilterForm(forms.Form):
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Password-reset emails go through the outbox like every other email: stored
-    first, sent by the worker, retried when SMTP is down, visible in the admin."""
+    """Password reset through the outbox, like every email (stored, sent by the
+    worker, retried when SMTP is down), but with no secret stored: the row holds
+    the recipient only and the sender mints the link when it sends. At most one
+    email per account per quarter of an hour; the page answers the same whether
+    the address has an account or not."""
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        html = (
-            render_to_string(html_email_template_name, context) if html_email_template_name else ""
-        )
-        outbox.enqueue(
-            OutboundEmail(
-                kind=OutboundEmail.Kind.OTHER,
-                recipient=context["user"],
-                to_address=to_email,
-                subject=subject[:255],
-                body_text=render_to_string(email_template_name, context),
-                body_html=html,
-                headers={"Auto-Submitted": "auto-generated"},
-            )
-        )
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django's arguments (templates, domain, token generator) are not used:
+        # the email is the "password_reset" triplet and its link is on SITE_URL.
+        for user in self.get_users(self.cleaned_data["email"]):
+            request_password_reset(user=user)

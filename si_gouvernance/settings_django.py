@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import csp.constants as csp
+
 from si_gouvernance.env import (
     SettingsError,
     env_bool,
@@ -68,10 +70,12 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "django_celery_results",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 403 is one log line (who, what, why), not a traceback.
+    "core.middleware.ForbiddenLogMiddleware",
 ]
 
 ROOT_URLCONF = "si_gouvernance.urls"
@@ -160,6 +166,23 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images,
+# fonts and requests from this site only; no inline script, style or eval (htmx's
+# inline indicator style and eval are turned off in base.html). The admin needs
+# nothing more (tests/web/test_browser.py). Emails keep their inline styles: they
+# are not web pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "object-src": [csp.NONE],
+    },
+}
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -6,17 +6,28 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class EmailKind(models.TextChoices):
+    ALERTS = "ALERTS", _("Deadline alerts")
+    SUMMARY = "SUMMARY", _("Daily summary")
+    PASSWORD_RESET = "PASSWORD_RESET", _("Password reset")
+    OTHER = "OTHER", _("Other")
+
+
+# Emails that carry a secret (a password-reset link; sign-in links later). Their
+# rows hold the recipient and the kind, never a body: the sender renders the
+# message, and mints the secret, at send time (core.services.email_rendering).
+SECRET_KINDS = frozenset({EmailKind.PASSWORD_RESET})
+
+
 class OutboundEmail(models.Model):
     """An email waiting to be sent, sent, or failed: the outbox.
 
     Rows are written in the same transaction as what caused them and sent by a
-    Celery task dispatched after commit, so an email is never lost.
+    Celery task dispatched after commit, so an email is never lost. A row keeps
+    its body only until it is sent: a sent row is an envelope (who, what, when).
     """
 
-    class Kind(models.TextChoices):
-        ALERTS = "ALERTS", _("Deadline alerts")
-        SUMMARY = "SUMMARY", _("Daily summary")
-        OTHER = "OTHER", _("Other")
+    Kind = EmailKind
 
     class Status(models.TextChoices):
         PENDING = "PENDING", _("Pending")
@@ -35,7 +46,7 @@ class OutboundEmail(models.Model):
     )
     to_address = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=255)
-    body_text = models.TextField(_("plain text"))
+    body_text = models.TextField(_("plain text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     # e.g. "summary:<user id>:<date>": makes "once per lead per day" a database rule.
@@ -55,6 +66,13 @@ class OutboundEmail(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("outgoing email")
         verbose_name_plural = _("outgoing emails")
+        constraints = [
+            # A secret must never be readable in the database, by anyone.
+            models.CheckConstraint(
+                condition=~Q(kind__in=sorted(SECRET_KINDS)) | Q(body_text="", body_html=""),
+                name="outbox_secret_email_has_no_body",
+            ),
+        ]
         indexes = [
             # Serves the sender: WHERE status IN ('PENDING','SENDING') ORDER BY created_at.
             models.Index(
@@ -68,3 +86,7 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_address}: {self.subject}"
+
+    @property
+    def carries_secret(self) -> bool:
+        return self.kind in SECRET_KINDS

@@ -26,6 +26,11 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty: the default chosen by the administrators."),
     )
+    # Rate limit of password-reset emails, claimed with a conditional UPDATE
+    # (core.services.password_reset): at most one per account per interval.
+    password_reset_requested_at = models.DateTimeField(
+        _("last password reset request"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("user")

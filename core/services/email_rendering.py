@@ -4,21 +4,35 @@ Every email of the application is ``templates/emails/<name>_subject.txt``,
 ``<name>.txt`` and ``<name>.html`` rendered in the recipient's language, plus the
 standard headers that tell mail servers and clients it is automated. The outbox
 (``core.services.outbox``) stores the result and sends it later.
+
+An email that carries a secret (``OutboundEmail.carries_secret``: a password-reset
+link today) is the exception: its row stores no body, and ``build_message`` renders
+it when the sender sends it, with a secret minted then. Nothing readable is ever
+stored, and a retry or a resend carries a fresh, valid link.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
+
+
+class UndeliverableEmail(Exception):
+    """The email can no longer be rendered (its recipient is gone or changed):
+    retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -33,15 +47,21 @@ def render_email(name: str, context: dict[str, Any], *, language: str) -> Render
     """Render the ``name`` triplet in ``language`` with the standard headers."""
     full_context = {**context, **_common_context()}
     with override(language):
-        subject = render_to_string(f"emails/{name}_subject.txt", full_context)
+        subject = render_subject(name, full_context, language=language)
         body_text = render_to_string(f"emails/{name}.txt", full_context)
         body_html = render_to_string(f"emails/{name}.html", full_context)
     return RenderedEmail(
-        subject=_one_line(subject)[:255],
+        subject=subject,
         body_text=_tidy_text(body_text),
         body_html=body_html.strip(),
         headers=standard_headers(),
     )
+
+
+def render_subject(name: str, context: dict[str, Any], *, language: str) -> str:
+    """The one-line subject of the ``name`` triplet."""
+    with override(language):
+        return _one_line(render_to_string(f"emails/{name}_subject.txt", context))[:255]
 
 
 def recipient_language(user: User) -> str:
@@ -51,11 +71,15 @@ def recipient_language(user: User) -> str:
 
 def standard_headers() -> dict[str, str]:
     """Headers of every automated email (RFC 3834 and RFC 2369)."""
+    return {**automated_headers(), "List-Unsubscribe": f"<{preferences_url()}>"}
+
+
+def automated_headers() -> dict[str, str]:
+    """Headers of an automated email one cannot unsubscribe from (RFC 3834)."""
     return {
         "Auto-Submitted": "auto-generated",
         # Tells Exchange/Outlook not to answer with out-of-office replies.
         "X-Auto-Response-Suppress": "All",
-        "List-Unsubscribe": f"<{preferences_url()}>",
     }
 
 
@@ -75,19 +99,66 @@ def object_url(url_name: str, pk: int) -> str:
 def build_message(
     email: OutboundEmail, *, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
-    """The multipart message (text + HTML alternative) of an outbox row."""
-    headers = {**email.headers, "Message-ID": message_id(email)}
+    """The multipart message (text + HTML alternative) of an outbox row.
+
+    Raises ``UndeliverableEmail`` when a row rendered at send time can no longer be.
+    """
+    content = message_content(email)
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
+        subject=content.subject,
+        body=content.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to_address],
-        headers=headers,
+        headers={**content.headers, "Message-ID": message_id(email)},
         connection=connection,
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if content.body_html:
+        message.attach_alternative(content.body_html, "text/html")
     return message
+
+
+def message_content(email: OutboundEmail) -> RenderedEmail:
+    """What the row stored, or, for an email that carries a secret, its rendering now."""
+    if email.carries_secret:
+        return SEND_TIME_RENDERERS[email.kind](email)
+    return RenderedEmail(
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
+        headers=email.headers,
+    )
+
+
+def render_password_reset(email: OutboundEmail) -> RenderedEmail:
+    """The password-reset email, with a link minted now (valid PASSWORD_RESET_TIMEOUT)."""
+    user = email.recipient
+    if user is None or not can_reset_password(user, address=email.to_address):
+        raise UndeliverableEmail(
+            "Password reset not sent: the account was removed, deactivated, "
+            "or its address changed since the request."
+        )
+    context = {"user": user, "reset_url": password_reset_url(user)}
+    rendered = render_email("password_reset", context, language=recipient_language(user))
+    return replace(rendered, headers=automated_headers())  # not a list: no unsubscribing
+
+
+def can_reset_password(user: User, *, address: str) -> bool:
+    """Still the account that asked, at the address it asked from (as Django checks)."""
+    current = getattr(user, User.get_email_field_name()) or ""
+    same_address = current.casefold() == address.casefold()
+    return user.is_active and user.has_usable_password() and same_address
+
+
+def password_reset_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return absolute_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
+
+
+# One renderer per kind of email that carries a secret (SECRET_KINDS, pinned by a test).
+SEND_TIME_RENDERERS: dict[str, Callable[[OutboundEmail], RenderedEmail]] = {
+    OutboundEmail.Kind.PASSWORD_RESET: render_password_reset,
+}
 
 
 def message_id(email: OutboundEmail) -> str:

@@ -1,7 +1,7 @@
 """The outbox: every email is a row first, sent later by a Celery task.
 
 Life of a row: ``PENDING`` -> claimed as ``SENDING`` (attempts + 1, a lease in
-``next_attempt_at``) -> ``SENT``; on an SMTP error back to ``PENDING`` with an
+``next_attempt_at``) -> ``SENT`` (its body dropped); on an SMTP error back to ``PENDING`` with an
 exponential backoff, or ``FAILED`` after ``EMAIL_MAX_ATTEMPTS`` (the admin can
 resend it).
 
@@ -87,6 +87,16 @@ def new_row(
         headers=email.headers,
         dedup_key=dedup_key,
     )
+
+
+def new_secret_row(*, recipient: User, kind: str, subject: str) -> OutboundEmail:
+    """An unsaved row for an email that carries a secret: who, which kind and the
+    subject only. The sender renders the body, and mints the secret, at send time
+    (``email_rendering.build_message``)."""
+    row = OutboundEmail(kind=kind, recipient=recipient, to_address=recipient.email, subject=subject)
+    if not row.carries_secret:
+        raise ValueError(f"{kind} emails store their body: use new_row()")
+    return row
 
 
 def enqueue(row: OutboundEmail) -> OutboundEmail:
@@ -231,8 +241,15 @@ def _send_one(
         with suppress(Exception):
             connection.close()
         return
+    # A sent row keeps its envelope (who, subject, when), not its body: the body
+    # served only delivery (alerts stay in the notification centre).
     OutboundEmail.objects.filter(id=row.id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        last_error="",
+        body_text="",
+        body_html="",
     )
     result.sent += 1
 

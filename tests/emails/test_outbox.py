@@ -63,6 +63,16 @@ def test_sent_message_has_text_and_html_parts(db):
     assert message.alternatives[0][1] == "text/html"
 
 
+def test_a_sent_row_keeps_its_envelope_not_its_body(db):
+    """The body served delivery only: once sent, the row says who, what and when."""
+    row = _row()
+    send_pending(now=NOW)
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.sent_at is not None
+    assert (row.to_address, row.subject) == ("bob@dsi.example.org", "Sujet")
+    assert (row.body_text, row.body_html) == ("", "")
+
+
 def test_backoff_doubles_and_is_capped():
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
     assert retry_delay(20) == datetime.timedelta(hours=1)

@@ -1,15 +1,10 @@
-"""Sign-in and password reset by email, with the application's own pages."""
+"""Sign-in with the application's own pages (password reset: test_password_reset.py)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
-
-from core.models import OutboundEmail
 
 PASSWORD = "motdepasse-test"  # noqa: S105 (the factories' test password)
 
@@ -49,39 +44,6 @@ def test_wrong_password_is_refused_with_a_message(world):
     response = Client().post(reverse("login"), {"username": "bob", "password": "faux"})
     assert response.status_code == 200
     assert response.context["form"].errors
-
-
-def test_password_reset_by_email(world, django_capture_on_commit_callbacks):
-    client = Client()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("password_reset"), {"email": "bob@dsi.example.org"})
-    assert response["Location"] == reverse("password_reset_done")
-
-    # Through the outbox, like every email: stored, then sent by the sender task.
-    [row] = OutboundEmail.objects.all()
-    assert (row.to_address, row.status) == ("bob@dsi.example.org", OutboundEmail.Status.SENT)
-    [email] = mail.outbox
-    assert email.to == ["bob@dsi.example.org"]
-    assert "SI-Gouvernance" in email.subject
-    assert "bob" in email.body
-    link = re.search(r"http://testserver(/comptes/reset/\S+/)", email.body).group(1)
-
-    form = client.get(link, follow=True)
-    assert form.context["validlink"]
-    new_password = "Un-nouveau-mot-de-passe-2026"  # noqa: S105
-    done = client.post(
-        form.redirect_chain[-1][0],
-        {"new_password1": new_password, "new_password2": new_password},
-        follow=True,
-    )
-    assert "Mot de passe modifié" in done.content.decode()
-    assert Client().login(username="bob", password=new_password)
-
-
-def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(world):
-    response = Client().post(reverse("password_reset"), {"email": "inconnu@example.org"})
-    assert response["Location"] == reverse("password_reset_done")
-    assert mail.outbox == []
 
 
 def test_sign_out_is_a_post_with_csrf(world):

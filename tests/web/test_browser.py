@@ -64,8 +64,27 @@ def browser_page() -> Iterator:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
         page.set_default_timeout(15_000)
+        # Every page a test visits must live within the Content-Security-Policy:
+        # Chromium reports each refused script, style or source on the console.
+        violations: list[str] = []
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on("console", lambda message: _keep_csp_violation(message.text, violations))
         yield page
         browser.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation: ${event.violatedDirective} ` +
+                `${event.blockedURI} at ${event.documentURI}`);
+});
+"""
+
+
+def _keep_csp_violation(text: str, violations: list[str]) -> None:
+    if "Content Security Policy" in text:
+        violations.append(text)
 
 
 @pytest.fixture
@@ -206,3 +225,40 @@ def test_lead_dashboard_and_admin_supervision(live_server, demo, browser_page, n
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     shoot(page, "supervision_mobile")
+
+
+def test_auth_pages_and_the_admin_live_within_the_policy(
+    live_server, demo, browser_page, no_broker
+):
+    """The policy is strict for the admin too: its scripts and widgets still work."""
+    page, base = browser_page, live_server.url
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    page.goto(f"{base}/comptes/password_reset/")
+    page.fill("input[name=email]", "bob@dsi.example.org")
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+    assert "/comptes/password_reset/done/" in page.url
+
+    sign_in(page, base, "root")
+    for path in (
+        "/admin/",
+        "/admin/core/tache/",
+        "/admin/core/outboundemail/",
+        "/admin/core/user/",
+        f"/admin/core/projet/{demo['projet'].pk}/change/",
+    ):
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+    rows = page.locator("#adhesions-group tr.dynamic-adhesions")
+    before = rows.count()
+    page.click("#adhesions-group .add-row a")  # a member row, added by the admin's script
+    assert rows.count() == before + 1
+
+    page.goto(f"{base}/admin/core/tache/add/")
+    page.click("#calendarlink0")  # the date widget's calendar
+    page.wait_for_selector("#calendarbox0", state="visible")
+    page.click("#calendarbox0 a.calendarnav-next")
+    page.click("#id_projet + .select2 .select2-selection")  # the autocomplete
+    page.wait_for_selector(".select2-results__option:has-text('portail')")
+    shoot(page, "admin_tache_add")
