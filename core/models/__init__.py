@@ -1,3 +1,4 @@
+from core.models.history import HistoriqueTache
 from core.models.jobs import JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
@@ -7,6 +8,7 @@ from core.models.users import User
 
 __all__ = [
     "Etape",
+    "HistoriqueTache",
     "JobRun",
     "MembreProjet",
     "NotificationDefaults",

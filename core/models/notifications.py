@@ -85,3 +85,15 @@ class NotificationTache(models.Model):
 
     def __str__(self) -> str:
         return self.titre
+
+    @property
+    def urgency(self) -> str:
+        """The urgency class of the alert in the UI: "late", "today" or "soon"."""
+        return URGENCY.get(self.type_notification, "soon")
+
+
+URGENCY = {
+    NotificationTache.Type.ALERTE_RETARD: "late",
+    NotificationTache.Type.ALERTE_CRITIQUE: "today",
+    NotificationTache.Type.ALERTE_ECHEANCE: "soon",
+}
