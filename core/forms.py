@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from core.models import NotificationTache, OutboundEmail, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
+from core.selectors.portfolio import PortfolioFilters
 from core.services import outbox
 from core.services.task_updates import OWNER_STATUTS
 
@@ -191,6 +192,37 @@ class NotificationFilterForm(forms.Form):
             "status": self.cleaned_data["statut"] or ALL,
             "type_notification": self.cleaned_data["type"],
         }
+
+
+class PortfolioFilterForm(forms.Form):
+    """The portfolio's filters, from the query string: a lead and a project status."""
+
+    chef = forms.ModelChoiceField(
+        label=gettext_lazy("Project lead"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All leads"),
+    )
+    statut = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("All statuses")), *Projet.Statut.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, leads: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chef = self.fields["chef"]
+        assert isinstance(chef, forms.ModelChoiceField)
+        chef.queryset = leads
+
+    def filters(self) -> PortfolioFilters:
+        """Valid filters, or none: a bad link shows the whole portfolio, with the error."""
+        if not self.is_valid():
+            return PortfolioFilters()
+        chef = self.cleaned_data["chef"]
+        return PortfolioFilters(
+            lead_id=chef.pk if chef else None, statut=self.cleaned_data["statut"]
+        )
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,22 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core import tasks
 from core.models import JobRun
 from core.selectors import supervision
+from core.views.http import staff_required
 from si_gouvernance.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
-View = Callable[..., HttpResponse]
 BROKER_TIMEOUT_S = 2
-
-
-def staff_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied(_("This page is reserved for administrators."))
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 @staff_required
