@@ -80,9 +80,16 @@ class TacheForm(forms.ModelForm):
             "The owner must be a member of the project or its project lead."
         )
 
+        # Left empty, the progress keeps its value (0 for a new task).
+        self.fields["avancement"].required = False
+
     @property
     def is_new(self) -> bool:
         return self.instance.pk is None
+
+    def clean_avancement(self) -> int:
+        value = self.cleaned_data.get("avancement")
+        return self.instance.avancement if value is None else value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

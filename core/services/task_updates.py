@@ -56,11 +56,11 @@ def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
 def save_task(
     *, tache: Tache, author: User, today: datetime.date, reason: str = ""
 ) -> list[HistoriqueTache]:
-    """The lead's edit: save every field of ``tache``; history for what changed."""
+    """The lead's edit (or the admin's): save every field of ``tache``; one history
+    row per tracked field that changed, with ``reason``."""
     with transaction.atomic():
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
         before = _Tracked.of(stored)
-        _require_reason_if_blocked(tache.statut, reason, before=before)
         _sync_completion_date(tache, today=today)
         tache.save()
         return _record(tache, before=before, author=author, reason=reason)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +28,7 @@ BROKER_TIMEOUT_S = 2
 @require_GET
 def supervision_page(request: HttpRequest) -> HttpResponse:
     context = {
-        "jobs": supervision.job_statuses(now=timezone.now()),
+        "jobs": supervision.job_panels(now=timezone.now()),
         "worker": supervision.worker_status(app=celery_app),
         "outbox": supervision.outbox_counts(),
         "flower_url": settings.FLOWER_URL,
@@ -48,7 +49,10 @@ def run_deadline_check(request: HttpRequest) -> HttpResponse:
             _("The deadline check could not be queued: %(error)s") % {"error": exc},
         )
     else:
-        messages.success(request, _("Deadline check queued (task %(id)s).") % {"id": task_id})
+        link = format_html(
+            '<a href="{}">{}</a>', supervision.task_result_url(task_id), _("see its result")
+        )
+        messages.success(request, format_html(_("Deadline check queued ({link})."), link=link))
     return redirect("core:supervision")
 
 
