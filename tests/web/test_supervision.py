@@ -75,7 +75,7 @@ def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):
     content = response.content.decode()
     assert "alertes créées&nbsp;: <strong>7</strong>" in content
     assert "total_created" not in content
-    assert "2.50 s" in content or "2,50 s" in content
+    assert "2.50&nbsp;s" in content or "2,50&nbsp;s" in content
     assert "database is locked" in content
     assert "Aucune exécution enregistrée pour le moment." in content  # send_daily_summary
 
