@@ -125,7 +125,13 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
         return redirect(safe_next(request, tache.get_absolute_url()))
-    context = {"tache": tache, "projet": tache.projet, "today": today, "form": form}
+    context = {
+        "tache": tache,
+        "projet": tache.projet,
+        "today": today,
+        "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
     return render(request, "core/task_block.html", context)
 
 
