@@ -38,4 +38,3 @@ def test_french_typography_in_the_catalogue():
         if re.search(r" [:;!?»]|« |\" \n\"[:;!?»]", translation):
             offending.append(translation.strip())
     assert offending == [], "Use U+00A0 before : ; ! ? » and after «"
-

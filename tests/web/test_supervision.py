@@ -105,7 +105,9 @@ def test_next_planned_run_follows_the_database_schedule(admin, unreachable_broke
 
     response = client_for(admin).get(URL)
 
-    check = next(p.status for p in response.context["jobs"] if p.status.job == "check_task_deadlines")
+    check = next(
+        p.status for p in response.context["jobs"] if p.status.job == "check_task_deadlines"
+    )
     assert check.from_database
     assert timezone.localtime(check.next_run).strftime("%d %H:%M") == "26 07:30"
 

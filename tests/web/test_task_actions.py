@@ -69,9 +69,10 @@ def test_a_member_cannot_act_on_a_task_they_do_not_own(world, tache):
     alices = TacheFactory(projet=world.projet, responsable=world.alice)
     client = client_for(world.bob)
 
-    assert 'id="progress-form"' not in client.get(
-        reverse("core:task_detail", args=[alices.pk])
-    ).content.decode()
+    assert (
+        'id="progress-form"'
+        not in client.get(reverse("core:task_detail", args=[alices.pk])).content.decode()
+    )
     for name in ("core:task_progress", "core:task_finish", "core:task_block", "core:task_edit"):
         response = client.post(reverse(name, args=[alices.pk]), {"statut": "TERMINEE"})
         assert response.status_code == 403, name
