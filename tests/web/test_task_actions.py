@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from core.models import HistoriqueTache, NotificationTache, OutboundEmail, Tache
+from core.models import HistoriqueTache, OutboundEmail, Tache
 from core.services import task_updates
 from core.services.daily_check import run_deadline_check
 from tests.conftest import TODAY
