@@ -92,7 +92,7 @@ class NotificationTache(models.Model):
         return URGENCY.get(self.type_notification, "soon")
 
 
-URGENCY = {
+URGENCY: dict[str, str] = {
     NotificationTache.Type.ALERTE_RETARD: "late",
     NotificationTache.Type.ALERTE_CRITIQUE: "today",
     NotificationTache.Type.ALERTE_ECHEANCE: "soon",

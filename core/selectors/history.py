@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from core.models import HistoriqueTache, Tache
@@ -21,22 +21,10 @@ def slip_count(*, tache_ref: str = "pk") -> Coalesce:
     """A subquery expression: how many times the referenced task's due date was
     pushed back. Annotate a queryset of tasks with it (``tache_ref`` names the
     task's id in the outer query)."""
-    slips: QuerySet[HistoriqueTache] = (
+    slips = (
         HistoriqueTache.objects.filter(HistoriqueTache.SLIP, tache_id=OuterRef(tache_ref))
         .order_by()
         .values("tache_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Coalesce(Subquery(slips, output_field=IntegerField()), 0)
-
-
-def project_slip_count(*, projet_ref: str = "pk") -> Coalesce:
-    """A subquery expression: slipped due dates of the referenced project's tasks."""
-    slips: QuerySet[HistoriqueTache] = (
-        HistoriqueTache.objects.filter(HistoriqueTache.SLIP, tache__projet_id=OuterRef(projet_ref))
-        .order_by()
-        .values("tache__projet_id")
         .annotate(n=Count("id"))
         .values("n")
     )

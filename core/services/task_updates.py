@@ -40,7 +40,7 @@ class _Tracked:
 def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
     """Save a new task and open its history with the values it starts with."""
     with transaction.atomic():
-        _sync_completion_date(tache, today=today)
+        _sync_with_status(tache, today=today)
         tache.save()
         HistoriqueTache.objects.create(
             tache=tache,
@@ -61,7 +61,7 @@ def save_task(
     with transaction.atomic():
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
         before = _Tracked.of(stored)
-        _sync_completion_date(tache, today=today)
+        _sync_with_status(tache, today=today)
         tache.save()
         return _record(tache, before=before, author=author, reason=reason)
 
@@ -87,8 +87,8 @@ def update_progress(
         before = _Tracked.of(tache)
         _require_reason_if_blocked(statut, comment, before=before)
         tache.statut = statut
-        tache.avancement = 100 if statut == Statut.TERMINEE else avancement
-        _sync_completion_date(tache, today=today)
+        tache.avancement = avancement
+        _sync_with_status(tache, today=today)
         tache.save(update_fields=["statut", "avancement", "date_fin_reelle", "date_modification"])
         rows = _record(tache, before=before, author=author, reason=comment)
         if comment and not rows:
@@ -131,11 +131,14 @@ def _require_reason_if_blocked(statut: str, reason: str, *, before: _Tracked) ->
         raise ValidationError(_("Say what blocks the task."), code="reason_required")
 
 
-def _sync_completion_date(tache: Tache, *, today: datetime.date) -> None:
-    """The completion date feeds "done this week": kept in step with the status."""
-    if tache.statut == Statut.TERMINEE and tache.date_fin_reelle is None:
-        tache.date_fin_reelle = today
-    elif tache.statut != Statut.TERMINEE:
+def _sync_with_status(tache: Tache, *, today: datetime.date) -> None:
+    """The completion date feeds "done this week": kept in step with the status,
+    like the progress of a finished task (100 %)."""
+    if tache.statut == Statut.TERMINEE:
+        tache.avancement = 100
+        if tache.date_fin_reelle is None:
+            tache.date_fin_reelle = today
+    else:
         tache.date_fin_reelle = None
 
 

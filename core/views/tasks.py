@@ -61,14 +61,16 @@ def _render_detail(
     today: datetime.date,
     form: TaskProgressForm | None,
 ) -> HttpResponse:
-    can_update = can_update_progress(user=user, tache=tache)
+    # The form is the owner's; the lead has the full edit (and the one-click actions).
+    is_owner = tache.responsable_id == user.pk
     history = task_history(tache=tache)
     context: dict[str, Any] = {
         "tache": tache,
         "projet": tache.projet,
         "today": today,
         "can_edit": can_edit_task(user=user, projet=tache.projet),
-        "progress_form": form or (TaskProgressForm(tache=tache) if can_update else None),
+        "can_act": can_update_progress(user=user, tache=tache),
+        "progress_form": form or (TaskProgressForm(tache=tache) if is_owner else None),
         "history": history,
         "slips": sum(entry.is_slip for entry in history),
     }
