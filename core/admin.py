@@ -7,16 +7,20 @@ queries however many rows there are.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_actions import resend_emails
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (
     Etape,
+    HistoriqueTache,
     JobRun,
     MembreProjet,
     NotificationDefaults,
@@ -26,6 +30,11 @@ from core.models import (
     Tache,
     User,
 )
+from core.services import task_updates
+
+admin.site.site_header = _("SI-Gouvernance administration")
+admin.site.site_title = _("SI-Gouvernance administration")
+admin.site.index_title = _("Administration")
 
 
 @admin.register(User)
@@ -118,6 +127,37 @@ class EtapeAdmin(admin.ModelAdmin):
     ordering = ("projet__nom", "ordre")
 
 
+class HistoriqueTacheInline(admin.TabularInline):
+    """The task's history, read only: it is written by core.services.task_updates."""
+
+    model = HistoriqueTache
+    extra = 0
+    can_delete = False
+    fields = (
+        "date",
+        "auteur",
+        "champ",
+        "ancien_statut",
+        "nouveau_statut",
+        "ancienne_echeance",
+        "nouvelle_echeance",
+        "ancien_responsable",
+        "nouveau_responsable",
+        "motif",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoriqueTache]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("auteur", "ancien_responsable", "nouveau_responsable")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Tache)
 class TacheAdmin(admin.ModelAdmin):
     list_display = (
@@ -143,6 +183,17 @@ class TacheAdmin(admin.ModelAdmin):
     autocomplete_fields = ("projet", "etape", "responsable")
     date_hierarchy = "date_echeance"
     list_per_page = 50
+    inlines = (HistoriqueTacheInline,)
+
+    def save_model(self, request: HttpRequest, obj: Tache, form: Any, change: bool) -> None:
+        """Through the service, like the application: the history records the change."""
+        author = request.user
+        assert isinstance(author, User)
+        today = timezone.localdate()
+        if change:
+            task_updates.save_task(tache=obj, author=author, today=today)
+        else:
+            task_updates.create_task(tache=obj, author=author, today=today)
 
 
 @admin.register(NotificationTache)

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy
 from core.models import NotificationTache, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
+from core.selectors.portfolio import PortfolioFilters
 from core.services.password_reset import request_password_reset
+from core.services.task_updates import OWNER_STATUTS
 
 
 def assignable_users(*, projet: Projet, today: datetime.date) -> QuerySet[User]:
@@ -27,7 +29,23 @@ def assignable_users(*, projet: Projet, today: datetime.date) -> QuerySet[User]:
 
 
 class TacheForm(forms.ModelForm):
-    """Create or edit a task of one project (its chef de projet only)."""
+    """Create or edit a task of one project (its chef de projet only).
+
+    Dates outside the project or the phase are warnings shown after saving, never
+    errors: they must not stop a lead from closing or re-opening a task. A due date
+    already past on a new task asks for a confirmation.
+    """
+
+    motif = forms.CharField(
+        label=gettext_lazy("Reason for the change"),
+        help_text=gettext_lazy("Kept in the task's history (required to block a task)."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm_past_due_date = forms.BooleanField(
+        label=gettext_lazy("Create the task with this past due date"), required=False
+    )
 
     class Meta:
         model = Tache
@@ -39,16 +57,19 @@ class TacheForm(forms.ModelForm):
             "statut",
             "priorite",
             "date_echeance",
+            "avancement",
         ]
         widgets = {
             "date_echeance": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 4}),
+            "avancement": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
         }
 
     def __init__(self, *args: Any, projet: Projet, today: datetime.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.projet = projet
         self.today = today
+        self.asks_confirmation = False
         etape, responsable = self.fields["etape"], self.fields["responsable"]
         assert isinstance(etape, forms.ModelChoiceField)
         assert isinstance(responsable, forms.ModelChoiceField)
@@ -61,23 +82,20 @@ class TacheForm(forms.ModelForm):
             "The owner must be a member of the project or its project lead."
         )
 
-    def clean_date_echeance(self) -> datetime.date | None:
-        due = self.cleaned_data.get("date_echeance")
-        start = self.projet.date_debut
-        if due is not None and start is not None and due < start:
-            raise forms.ValidationError(
-                _("The due date cannot be before the project start date (%(date)s)."),
-                code="before_project_start",
-                params={"date": formats.date_format(start, "SHORT_DATE_FORMAT")},
-            )
-        return due
+        # Left empty, the progress keeps its value (0 for a new task).
+        self.fields["avancement"].required = False
+
+    @property
+    def is_new(self) -> bool:
+        return self.instance.pk is None
+
+    def clean_avancement(self) -> int:
+        value = self.cleaned_data.get("avancement")
+        return self.instance.avancement if value is None else value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         due = cleaned.get("date_echeance")
-        etape = cleaned.get("etape")
-        if due is not None and etape is not None and etape.date_fin_prevue is not None:
-            self._check_within_phase(due, etape.date_fin_prevue)
         critical = cleaned.get("priorite") == Tache.Priorite.CRITIQUE
         if critical and due is None and cleaned.get("statut") in Tache.OPEN_STATUTS:
             self.add_error(
@@ -86,28 +104,79 @@ class TacheForm(forms.ModelForm):
                     _("A critical task needs a due date."), code="critical_without_due_date"
                 ),
             )
+        if self.is_new and due is not None and due < self.today:
+            self._confirm_past_due_date(due, confirmed=cleaned.get("confirm_past_due_date"))
+        # The instance still holds the stored values here (the form copies its
+        # data onto it after clean()).
+        newly_blocked = not self.is_new and (
+            cleaned.get("statut") == Tache.Statut.BLOQUEE != self.instance.statut
+        )
+        if newly_blocked and not (cleaned.get("motif") or "").strip():
+            self.add_error(
+                "motif",
+                forms.ValidationError(_("Say what blocks the task."), code="reason_required"),
+            )
         return cleaned
 
-    def _check_within_phase(self, due: datetime.date, phase_end: datetime.date) -> None:
-        if due > phase_end:
-            message = _("The due date cannot be after the end of the phase (%(date)s).")
-            params = {"date": formats.date_format(phase_end, "SHORT_DATE_FORMAT")}
-            self.add_error(
-                "date_echeance",
-                forms.ValidationError(message, code="after_phase_end", params=params),
-            )
+    def _confirm_past_due_date(self, due: datetime.date, *, confirmed: bool | None) -> None:
+        if confirmed:
+            return
+        self.asks_confirmation = True
+        self.add_error(
+            "date_echeance",
+            forms.ValidationError(
+                _("This due date is already past (%(date)s): confirm to create the task anyway."),
+                code="past_due_date",
+                params={"date": formats.date_format(due, "SHORT_DATE_FORMAT")},
+            ),
+        )
 
-    def save(self, commit: bool = True) -> Tache:
-        tache: Tache = super().save(commit=False)
-        tache.projet = self.projet
-        # The completion date feeds "done this week"; keep it in step with the status.
-        if tache.statut == Tache.Statut.TERMINEE and tache.date_fin_reelle is None:
-            tache.date_fin_reelle = self.today
-        elif tache.statut != Tache.Statut.TERMINEE:
-            tache.date_fin_reelle = None
-        if commit:
-            tache.save()
-        return tache
+
+class TaskProgressForm(forms.Form):
+    """What the owner of a task changes: its status, its progress, a comment."""
+
+    statut = forms.ChoiceField(label=gettext_lazy("Status"))
+    avancement = forms.IntegerField(
+        label=gettext_lazy("Progress (%)"),
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
+    )
+    commentaire = forms.CharField(
+        label=gettext_lazy("Comment"),
+        help_text=gettext_lazy("Kept in the task's history; required to report a block."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, tache: Tache, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"statut": tache.statut, "avancement": tache.avancement})
+        super().__init__(*args, **kwargs)
+        self.tache = tache
+        statut = self.fields["statut"]
+        assert isinstance(statut, forms.ChoiceField)
+        statut.choices = [(s.value, s.label) for s in OWNER_STATUTS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        blocking = cleaned.get("statut") == Tache.Statut.BLOQUEE != self.tache.statut
+        if blocking and not (cleaned.get("commentaire") or "").strip():
+            self.add_error(
+                "commentaire",
+                forms.ValidationError(_("Say what blocks the task."), code="reason_required"),
+            )
+        return cleaned
+
+
+class BlockForm(forms.Form):
+    """Report a block from an alert: the reason is required."""
+
+    motif = forms.CharField(
+        label=gettext_lazy("What blocks the task?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class NotificationFilterForm(forms.Form):
@@ -132,6 +201,37 @@ class NotificationFilterForm(forms.Form):
             "status": self.cleaned_data["statut"] or ALL,
             "type_notification": self.cleaned_data["type"],
         }
+
+
+class PortfolioFilterForm(forms.Form):
+    """The portfolio's filters, from the query string: a lead and a project status."""
+
+    chef = forms.ModelChoiceField(
+        label=gettext_lazy("Project lead"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All leads"),
+    )
+    statut = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("All statuses")), *Projet.Statut.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, leads: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chef = self.fields["chef"]
+        assert isinstance(chef, forms.ModelChoiceField)
+        chef.queryset = leads
+
+    def filters(self) -> PortfolioFilters:
+        """Valid filters, or none: a bad link shows the whole portfolio, with the error."""
+        if not self.is_valid():
+            return PortfolioFilters()
+        chef = self.cleaned_data["chef"]
+        return PortfolioFilters(
+            lead_id=chef.pk if chef else None, statut=self.cleaned_data["statut"]
+        )
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from core.views import dashboard, notifications, preferences, projects, supervision
+from core.views import (
+    dashboard,
+    notifications,
+    portfolio,
+    preferences,
+    projects,
+    supervision,
+    tasks,
+)
 
 app_name = "core"
 
@@ -13,15 +21,25 @@ urlpatterns = [
         name="notification_read",
     ),
     path(
+        "notifications/<int:pk>/ouvrir/",
+        notifications.notification_open,
+        name="notification_open",
+    ),
+    path(
         "notifications/tout-lire/",
         notifications.notification_read_all,
         name="notification_read_all",
     ),
     path("projets/", projects.project_list, name="project_list"),
     path("projets/<int:pk>/", projects.project_detail, name="project_detail"),
-    path("projets/<int:pk>/taches/nouvelle/", projects.task_create, name="task_create"),
-    path("taches/<int:pk>/", projects.task_detail, name="task_detail"),
-    path("taches/<int:pk>/modifier/", projects.task_edit, name="task_edit"),
+    path("projets/<int:pk>/taches/nouvelle/", tasks.task_create, name="task_create"),
+    path("taches/<int:pk>/", tasks.task_detail, name="task_detail"),
+    path("taches/<int:pk>/modifier/", tasks.task_edit, name="task_edit"),
+    path("taches/<int:pk>/avancement/", tasks.task_progress, name="task_progress"),
+    path("taches/<int:pk>/terminer/", tasks.task_finish, name="task_finish"),
+    path("taches/<int:pk>/bloquer/", tasks.task_block, name="task_block"),
+    path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
+    path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
     path("preferences/", preferences.preferences, name="preferences"),
     path("supervision/", supervision.supervision_page, name="supervision"),
     path(

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core.forms import OutboxPasswordResetForm
+from core.views.auth import SignOutView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +12,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
         name="password_reset",
     ),
+    path("comptes/logout/", SignOutView.as_view(), name="logout"),
     path("comptes/", include("django.contrib.auth.urls")),
     path("", include("core.urls")),
 ]

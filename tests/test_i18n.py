@@ -25,5 +25,16 @@ def test_every_message_has_a_french_translation():
 
 def test_the_compiled_catalogue_is_used():
     with translation.override("fr"):
-        assert gettext("Due today: %(tache)s") == "Échéance aujourd'hui : %(tache)s"
-        assert gettext("Project: %(projet)s") == "Projet : %(projet)s"
+        assert gettext("Due today: %(tache)s") == "Échéance aujourd'hui\u00a0: %(tache)s"
+        assert gettext("Project: %(projet)s") == "Projet\u00a0: %(projet)s"
+
+
+def test_french_typography_in_the_catalogue():
+    """A non-breaking space before : ; ! ? and inside « », never a plain one, so a
+    line never starts with a colon or a closing guillemet."""
+    offending = []
+    for entry in re.split(r"\n\n", PO.read_text(encoding="utf-8"))[1:]:
+        translation = entry[entry.find("\nmsgstr") :]
+        if re.search(r" [:;!?»]|« |\" \n\"[:;!?»]", translation):
+            offending.append(translation.strip())
+    assert offending == [], "Use U+00A0 before : ; ! ? » and after «"

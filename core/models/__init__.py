@@ -1,3 +1,4 @@
+from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
@@ -8,6 +9,7 @@ from core.models.users import User
 __all__ = [
     "BeatEntryDefault",
     "Etape",
+    "HistoriqueTache",
     "JobDay",
     "JobRun",
     "MembreProjet",

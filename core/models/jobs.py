@@ -1,14 +1,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-# Keys of a run's counts that say nothing to an operator.
-_BOOKKEEPING = {"date", "dry_run", "duration_s", "status"}
 
 
 class JobRun(models.Model):
@@ -59,15 +55,6 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
-
-    @property
-    def figures(self) -> list[tuple[str, Any]]:
-        """The scalar figures of the run (alerts created, emails queued...)."""
-        return [
-            (key, value)
-            for key, value in self.counts.items()
-            if key not in _BOOKKEEPING and isinstance(value, int | float | str)
-        ]
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -7,8 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models.projects import Tache
 
-URGENCY = {"ALERTE_RETARD": "late", "ALERTE_CRITIQUE": "today", "ALERTE_ECHEANCE": "soon"}
-
 
 class NotificationTache(models.Model):
     """An in-app notification about a task, for one recipient."""
@@ -90,5 +88,12 @@ class NotificationTache(models.Model):
 
     @property
     def urgency(self) -> str:
-        """The page's colour and icon: "late", "today" or "soon"."""
+        """The urgency class of the alert in the UI: "late", "today" or "soon"."""
         return URGENCY.get(self.type_notification, "soon")
+
+
+URGENCY: dict[str, str] = {
+    NotificationTache.Type.ALERTE_RETARD: "late",
+    NotificationTache.Type.ALERTE_CRITIQUE: "today",
+    NotificationTache.Type.ALERTE_ECHEANCE: "soon",
+}

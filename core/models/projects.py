@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -176,6 +177,9 @@ class Tache(models.Model):
         _("priority"), max_length=20, choices=Priorite.choices, default=Priorite.NORMALE
     )
     date_echeance = models.DateField(_("due date"), null=True, blank=True)
+    avancement = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
     date_fin_reelle = models.DateField(_("completed on"), null=True, blank=True)
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
     date_modification = models.DateTimeField(_("modified"), auto_now=True)
@@ -198,6 +202,9 @@ class Tache(models.Model):
             # Serves the project page and health figures: WHERE projet_id = ? by statut.
             models.Index(fields=["projet", "statut"], name="tache_projet_statut_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(condition=Q(avancement__lte=100), name="tache_avancement_max"),
+        ]
 
     def __str__(self) -> str:
         return self.nom
@@ -208,3 +215,43 @@ class Tache(models.Model):
     @property
     def is_open(self) -> bool:
         return self.statut in self.OPEN_STATUTS
+
+    def schedule_warnings(self) -> list[str]:
+        """Why the due date looks wrong for its phase or project: said, never enforced.
+
+        A date outside the plan is information for the lead, not a reason to refuse
+        closing or re-opening the task (needs ``etape`` and ``projet`` loaded).
+        """
+        due = self.date_echeance
+        if due is None:
+            return []
+        bounds = [
+            (self.projet.date_debut, -1, _("The due date is before the project start (%(date)s).")),
+            (
+                self.projet.date_fin_prevue,
+                1,
+                _("The due date is after the project end (%(date)s)."),
+            ),
+        ]
+        if self.etape is not None:
+            bounds += [
+                (
+                    self.etape.date_debut_prevue,
+                    -1,
+                    _("The due date is before the start of the phase “%(phase)s” (%(date)s)."),
+                ),
+                (
+                    self.etape.date_fin_prevue,
+                    1,
+                    _("The due date is after the end of the phase “%(phase)s” (%(date)s)."),
+                ),
+            ]
+        return [
+            str(message)
+            % {
+                "date": formats.date_format(limit, "SHORT_DATE_FORMAT"),
+                "phase": self.etape.nom if self.etape else "",
+            }
+            for limit, side, message in bounds
+            if limit is not None and (due - limit).days * side > 0
+        ]

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from core.models import Tache, User
-from core.selectors.projects import OPEN, visible_projects, week_start
+from core.selectors.projects import OPEN, PRIORITY_RANK, visible_projects, week_start
 
 LATE = "late"
 TODAY = "today"
@@ -24,6 +24,10 @@ class TaskGroups:
     def total(self) -> int:
         return sum(len(tasks) for tasks in self.groups.values())
 
+    def counts(self) -> dict[str, int]:
+        """How many tasks per urgency, in GROUP_ORDER."""
+        return {group: len(self.groups[group]) for group in GROUP_ORDER}
+
 
 def urgency(due: datetime.date | None, *, today: datetime.date) -> str:
     if due is None:
@@ -38,13 +42,14 @@ def urgency(due: datetime.date | None, *, today: datetime.date) -> str:
 
 
 def my_tasks_by_urgency(*, user: User, today: datetime.date) -> TaskGroups:
-    """One query: the user's open tasks in projects they still have access to."""
+    """One query: the user's open tasks in projects they still have access to, the
+    most late first and, on the same day, the highest priority first."""
     taches = (
         Tache.objects.filter(
             OPEN, responsable=user, projet__in=visible_projects(user=user, today=today)
         )
         .select_related("projet")
-        .order_by("date_echeance", "nom")
+        .order_by("date_echeance", PRIORITY_RANK, "nom")
     )
     result = TaskGroups()
     for tache in taches:

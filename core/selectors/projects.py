@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from core.models import MembreProjet, Projet, Tache, User
 from core.selectors.access import active_membership
+from core.selectors.history import slip_count
 
 OPEN = Q(statut__in=Tache.OPEN_STATUTS)
+# Most urgent first: within the same due date, a critical task comes before a low one.
+PRIORITY_RANK = Case(
+    When(priorite=Tache.Priorite.CRITIQUE, then=Value(0)),
+    When(priorite=Tache.Priorite.HAUTE, then=Value(1)),
+    When(priorite=Tache.Priorite.NORMALE, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
 
 
 def week_start(today: datetime.date) -> datetime.date:
@@ -86,9 +95,9 @@ def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
         .order_by("utilisateur__last_name", "utilisateur__first_name")
     )
     taches = list(
-        projet.taches.select_related("responsable", "etape").order_by(
-            "etape__ordre", "date_echeance", "nom"
-        )
+        projet.taches.select_related("responsable", "etape")
+        .annotate(slip_count=slip_count())
+        .order_by("etape__ordre", "date_echeance", "nom")
     )
     return ProjectDetail(projet=projet, etapes=etapes, adhesions=adhesions, taches=taches)
 
@@ -113,5 +122,6 @@ def urgent_tasks_of_led_projects(
             date_echeance__isnull=False,
         )
         .select_related("projet", "responsable")
-        .order_by("date_echeance", "nom")[:limit]
+        .annotate(slip_count=slip_count())
+        .order_by("date_echeance", PRIORITY_RANK, "nom")[:limit]
     )

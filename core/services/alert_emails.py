@@ -113,6 +113,7 @@ def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date
             "projet": alert.tache.projet.nom,
             "date_echeance": alert.date_echeance,
             "url": object_url("core:task_detail", alert.tache_id),
+            "tache_id": alert.tache_id,  # the action links (templates)
         }
         for alert in ordered
     ]

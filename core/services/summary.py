@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.models import OutboundEmail, Projet, Tache, User
+from core.selectors.history import slip_count
 from core.selectors.projects import done_this_week
 from core.services import outbox
 from core.services.email_rendering import object_url, recipient_language, render_email
@@ -45,6 +46,15 @@ class TaskLine:
     responsable: str
     blocked: bool
     kind: str  # "late" | "due_today" | "soon" | "blocked"
+    slips: int = 0  # times the due date was pushed back
+
+    @property
+    def slipped(self) -> str:
+        return ngettext(
+            "due date pushed back %(count)d time",
+            "due date pushed back %(count)d times",
+            self.slips,
+        ) % {"count": self.slips}
 
     # Properties, not stored text: templates evaluate them inside the recipient's
     # language, and the text and HTML parts share the same sentences.
@@ -247,8 +257,10 @@ def _task_lines(
         _lead_tasks(lead_ids)
         .filter(statut__in=OPEN)
         .filter(Q(date_echeance__lte=horizon) | Q(statut=BLOQUEE))
+        .annotate(slips=slip_count())
         .order_by("date_echeance", "nom", "id")
         .values(
+            "slips",
             "id",
             "nom",
             "projet_id",
@@ -271,6 +283,7 @@ def _task_lines(
             responsable=_display_name(row),
             blocked=row["statut"] == BLOQUEE,
             kind=bucket,
+            slips=row["slips"],
         )
         yield row["projet_id"], line, bucket
 

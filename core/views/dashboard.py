@@ -34,6 +34,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for key in tasks.GROUP_ORDER
         ],
         "total": my_tasks.total,
+        "counts": [
+            {"key": key, "label": GROUP_LABELS[key], "count": count}
+            for key, count in my_tasks.counts().items()
+            if count
+        ],
         "led_projects": led,
         # Only a chef de projet pays for this query.
         "urgent_tasks": (

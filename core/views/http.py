@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from core.models import User
 
@@ -26,3 +34,18 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def staff_required(view: View) -> View:
+    """Signed in (else the sign-in page), and staff (else 403)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_staff:
+            raise PermissionDenied(_("This page is reserved for administrators."))
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.forms import NotificationFilterForm
 from core.models import NotificationTache
 from core.selectors.notifications import notification_page, unread_count
+from core.services.notifications import mark_read
 from core.views.http import current_user, is_htmx, safe_next
 
 
@@ -53,6 +54,29 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"notification": notification, "unread_notifications": unread_count(user=user)}
         return render(request, "core/partials/notification_read.html", context)
     return redirect(safe_next(request, reverse("core:notification_list")))
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a notification: its task's page, the notification now read.
+
+    A GET that writes, on purpose: it only changes the reader's own read state,
+    as opening a message in a mail client does; the change is idempotent (the
+    first reading time is kept), needs the user's session, and a forged link can
+    do no more than mark one of the victim's notifications read. Actions that
+    change a task are POST only (see views.tasks).
+    """
+    user = current_user(request)
+    tache_id = (
+        NotificationTache.objects.filter(pk=pk, destinataire=user)
+        .values_list("tache_id", flat=True)
+        .first()
+    )
+    if tache_id is None:
+        raise Http404
+    mark_read(user=user, notification_id=pk)
+    return redirect("core:task_detail", tache_id)
 
 
 @login_required

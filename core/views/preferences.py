@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import NotificationDefaults, User
+from core.services.preferences import save_email_preferences
 from core.views.http import current_user
 
 DEFAULT, ON, OFF = "default", "on", "off"
@@ -60,10 +61,12 @@ class EmailPreferencesForm(forms.Form):
         }
         return cls(data, initial=initial)
 
-    def save(self, user: User) -> None:
-        user.email_alerts = _from_choice(self.cleaned_data["email_alerts"])
-        user.email_summary = _from_choice(self.cleaned_data["email_summary"])
-        user.save(update_fields=["email_alerts", "email_summary"])
+    def choices(self) -> dict[str, bool | None]:
+        """The validated choices, as the service takes them."""
+        return {
+            "email_alerts": _from_choice(self.cleaned_data["email_alerts"]),
+            "email_summary": _from_choice(self.cleaned_data["email_summary"]),
+        }
 
 
 @login_required
@@ -72,7 +75,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = EmailPreferencesForm.for_user(user, request.POST)
         if form.is_valid():
-            form.save(user)
+            save_email_preferences(user=user, **form.choices())
             messages.success(request, _("Your email preferences are saved."))
             return redirect("core:preferences")
     else:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,28 +17,17 @@ from core import tasks
 from core.jobs import dispatch
 from core.models import JobRun
 from core.selectors import supervision
+from core.views.http import staff_required
 from si_gouvernance.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
-
-View = Callable[..., HttpResponse]
-
-
-def staff_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied(_("This page is reserved for administrators."))
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 @staff_required
 @require_GET
 def supervision_page(request: HttpRequest) -> HttpResponse:
     context = {
-        "jobs": supervision.job_statuses(now=timezone.now()),
+        "jobs": supervision.job_panels(now=timezone.now()),
         "worker": supervision.worker_status(app=celery_app),
         "outbox": supervision.outbox_counts(),
         "flower_url": settings.FLOWER_URL,
@@ -65,5 +50,8 @@ def run_deadline_check(request: HttpRequest) -> HttpResponse:
             _("The deadline check could not be queued: %(error)s") % {"error": exc},
         )
     else:
-        messages.success(request, _("Deadline check queued (task %(id)s).") % {"id": task_id})
+        link = format_html(
+            '<a href="{}">{}</a>', supervision.task_result_url(task_id), _("see its result")
+        )
+        messages.success(request, format_html(_("Deadline check queued ({link})."), link=link))
     return redirect("core:supervision")

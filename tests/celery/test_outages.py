@@ -120,8 +120,10 @@ def test_a_database_outage_at_8_still_ends_with_the_days_alerts_and_emails_once(
         "bob@dsi.example.org",
     ]
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"SENT"}
-    runs = JobRun.objects.filter(job="check_task_deadlines", status="SUCCESS")
-    assert [run.trigger for run in runs] == ["CATCH_UP"]
+    # One run did the day: the catch-up, or a retry of beat's run if the database
+    # came back before its retries ran out; the other found the day done.
+    [run] = JobRun.objects.filter(job="check_task_deadlines", status="SUCCESS")
+    assert run.trigger in ("CATCH_UP", "BEAT")
     assert JobDay.objects.get(job="check_task_deadlines", business_date=today).done_at
 
 

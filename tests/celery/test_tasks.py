@@ -130,3 +130,20 @@ def test_a_catch_up_skips_a_day_that_already_succeeded(world):
     ).get()
     assert result["already_done"] is True
     assert JobRun.objects.count() == 1
+
+
+@time_machine.travel(NOON_PARIS, tick=False)
+def test_a_day_failed_beyond_its_retries_is_caught_up_the_same_day(world, retries, monkeypatch):
+    """Beat's 08:00 run fails on the database, four times; the day is not stuck:
+    once the database is back the catch-up runs it, alerts once."""
+    from core.tasks import catch_up_missed_jobs
+
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
+    with database_down_for("core_tache"):
+        failed = check_task_deadlines.apply(kwargs={"trigger": "BEAT"})
+    assert failed.state == "FAILURE" and len(retries) == 3
+
+    assert catch_up_missed_jobs.apply().get() == ["check_task_deadlines", "send_daily_summary"]
+    assert NotificationTache.objects.count() == 2
+    assert catch_up_missed_jobs.apply().get() == []

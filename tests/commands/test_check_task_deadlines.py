@@ -116,7 +116,7 @@ def test_exit_code_is_non_zero_on_a_database_without_tables(tmp_path: Path) -> N
 
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
-    assert line.startswith("Base de données indisponible : no such table")
+    assert line.startswith("Base de données indisponible\u00a0: no such table")
 
 
 def test_exit_code_is_non_zero_when_the_database_is_unreachable(tmp_path: Path) -> None:
@@ -125,4 +125,4 @@ def test_exit_code_is_non_zero_when_the_database_is_unreachable(tmp_path: Path) 
 
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
-    assert line.startswith("Base de données indisponible : ") and "127.0.0.1" in line
+    assert line.startswith("Base de données indisponible\u00a0: ") and "127.0.0.1" in line

@@ -95,7 +95,7 @@ def test_check_health_with_the_database_down_is_critical_in_one_line(tmp_path):
 
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
-    assert line.startswith("Base de données indisponible : ")
+    assert line.startswith("Base de données indisponible\u00a0: ")
 
 
 def check_health() -> int:

@@ -140,3 +140,22 @@ def test_check_on_demo_data_creates_every_alert_type_once(monkeypatch) -> None:
     assert not NotificationTache.objects.filter(
         destinataire=leaver.utilisateur, tache__projet=leaver.projet
     ).exists()
+
+
+@pytest.mark.django_db
+def test_demo_data_is_coherent(monkeypatch) -> None:
+    from core.models import HistoriqueTache
+
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-Pa55word")
+    seed("--seed", "3")
+
+    for tache in Tache.objects.select_related("etape", "projet"):
+        assert tache.etape is not None
+        assert tache.schedule_warnings() == [], tache.nom
+    finished = Tache.objects.filter(projet__statut=Projet.Statut.TERMINE)
+    assert finished.exists()
+    assert set(finished.values_list("statut", flat=True)) <= {"TERMINEE", "ANNULEE"}
+    assert HistoriqueTache.objects.filter(HistoriqueTache.SLIP).exists()
+    assert HistoriqueTache.objects.filter(champ="CREATION").count() == Tache.objects.count()
+    blocked = Tache.objects.filter(statut="BLOQUEE")
+    assert all(t.historique.exclude(motif="").exists() for t in blocked)

@@ -53,7 +53,7 @@ def test_summary_arrives_with_both_parts_and_working_links(smtp_server, late_wor
     assert message["List-Unsubscribe"] == "<https://gouvernance.dsi.example.org/preferences/>"
     for part in (received.text, received.html):
         assert "Migration LDAP" in part and "Recette" in part and "Bob Durand" in part
-        assert "25 novembre 2026" in part
+        assert "25\u00a0novembre 2026" in part
     html_links = re.findall(r'href="(https?://[^"]+)"', received.html)
     text_links = re.findall(r"https?://\S+", received.text)
     assert set(html_links) == set(text_links)  # both parts carry the same information

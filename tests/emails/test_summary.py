@@ -66,7 +66,7 @@ def test_summary_lists_each_section_with_who_and_how_late(busy_world, settings):
     assert re.findall(r"\d+", health) == ["5", "1", "1"]
     # The quiet project is mentioned after, never as a section of its own.
     assert text.index("Refonte du portail ===") < text.index("Intranet RH")
-    assert "25 novembre 2026" in text  # the date in the recipient's language (French)
+    assert "25\u00a0novembre 2026" in text  # the date in the recipient's language (French)
 
 
 def test_summary_links_are_absolute_and_served_by_the_application(busy_world, settings):

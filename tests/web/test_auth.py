@@ -32,7 +32,7 @@ def test_sign_in_lands_on_my_tasks(world):
     client = Client()
     page = client.get(reverse("login"))
     assert 'id="notif-badge"' not in page.content.decode()  # no navigation when signed out
-    assert "Mot de passe oublié ?" in page.content.decode()
+    assert "Mot de passe oublié\u00a0?" in page.content.decode()
 
     response = client.post(reverse("login"), {"username": "bob", "password": PASSWORD})
 

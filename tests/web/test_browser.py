@@ -183,7 +183,7 @@ def test_sign_in_read_notifications_and_open_a_task(live_server, demo, browser_p
     shoot(page, "notifications")
 
     # One read in place (htmx): the row turns read and the badge follows, no reload.
-    page.locator(".notification.soon button").click()
+    page.locator(".notification.soon [data-action=read]").click()
     page.wait_for_selector(".notification.soon.read")
     assert badge(page) == "2"
 

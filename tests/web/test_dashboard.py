@@ -109,3 +109,48 @@ def test_done_this_week_is_the_same_on_the_dashboard_and_in_the_summary(world):
     health = email.body_text.split("Refonte du portail ===")[1].splitlines()[1]
     assert re.findall(r"\d+", health) == ["1", "1", "2"]  # open, late, done this week
     assert (projet.open_count, projet.late_count, projet.done_count) == (1, 1, 2)
+
+
+def test_late_tasks_show_days_late_and_priority_sorted_by_lateness_then_priority(world):
+    def task(nom, days_late, priorite):
+        return TacheFactory(
+            projet=world.projet,
+            nom=nom,
+            responsable=world.bob,
+            date_echeance=TODAY - days_late * DAY,
+            priorite=priorite,
+        )
+
+    task("Un jour, basse", 1, Tache.Priorite.BASSE)
+    task("Un jour, critique", 1, Tache.Priorite.CRITIQUE)
+    task("Cinq jours, normale", 5, Tache.Priorite.NORMALE)
+    task("Un jour, haute", 1, Tache.Priorite.HAUTE)
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
+
+    response = client_for(world.bob).get(reverse("core:dashboard"))
+
+    assert groups_of(response)["late"] == [
+        "Cinq jours, normale",
+        "Un jour, critique",
+        "Un jour, haute",
+        "Un jour, basse",
+    ]
+    late = response.content.decode().split('id="group-late"')[1].split("</section>")[0]
+    assert "5 jours de retard" in late and "1 jour de retard" in late
+    assert "Critique" in late and "Basse" in late
+    counts = response.content.decode().split('id="urgency-counts"')[1].split("</nav>")[0]
+    assert "En retard&nbsp;: <strong>4</strong>" in counts
+    assert "Échéance aujourd&#x27;hui&nbsp;: <strong>1</strong>" in counts
+
+
+def test_the_lead_sees_slipped_due_dates_on_the_dashboard(world):
+    from core.services import task_updates
+
+    tache = TacheFactory(projet=world.projet, nom="Glissante", date_echeance=TODAY - DAY)
+    tache.date_echeance = TODAY + DAY
+    task_updates.save_task(tache=tache, author=world.alice, today=TODAY)
+
+    content = client_for(world.alice).get(reverse("core:dashboard")).content.decode()
+
+    urgent = content.split('id="urgent-taches"')[1]
+    assert "repoussée 1 fois" in urgent

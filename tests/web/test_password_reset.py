@@ -86,7 +86,7 @@ def test_the_email_has_both_parts_in_french(world, django_capture_on_commit_call
     assert message.subject == "SI-Gouvernance : choisissez un nouveau mot de passe"
     assert link in message.body and f'href="{link}"' in html
     assert "Bonjour Bob," in message.body and "Bonjour Bob," in html
-    assert "Votre identifiant : bob" in message.body and "Votre identifiant : bob" in html
+    assert "Votre identifiant\u00a0: bob" in message.body and "Votre identifiant\u00a0: bob" in html
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
     assert "List-Unsubscribe" not in message.extra_headers  # not a mailing list
 

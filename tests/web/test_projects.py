@@ -162,30 +162,43 @@ def test_owner_must_be_a_member_or_the_lead(world):
     assert not Tache.objects.exists()
 
 
-def test_due_date_cannot_be_before_the_project_start(world):
+def test_due_date_before_the_project_start_is_a_warning_not_an_error(world):
     world.projet.date_debut = datetime.date(2026, 12, 1)
     world.projet.save()
 
     response = client_for(world.alice).post(
         reverse("core:task_create", args=[world.projet.pk]),
-        form_data(date_echeance="2026-11-30"),
+        form_data(date_echeance="2026-12-01"),
+    )
+    assert response.status_code == 302
+    response = client_for(world.alice).post(
+        reverse("core:task_create", args=[world.projet.pk]),
+        form_data(nom="Trop tôt", date_echeance="2026-11-30"),
+        follow=True,
     )
 
-    errors = response.context["form"].errors["date_echeance"]
-    assert errors == [
-        "L'échéance ne peut pas être antérieure à la date de début du projet (01/12/2026)."
-    ]
-    assert "01/12/2026" in response.content.decode()
-    assert not Tache.objects.exists()
+    assert Tache.objects.filter(nom="Trop tôt").exists()
+    messages = [str(m) for m in response.context["messages"]]
+    assert "L'échéance est antérieure au début du projet (01/12/2026)." in messages
 
 
-def test_due_date_cannot_be_after_the_end_of_its_phase(world):
-    etape = EtapeFactory(projet=world.projet, ordre=1, date_fin_prevue=datetime.date(2026, 12, 10))
+def test_due_date_after_the_end_of_its_phase_is_a_warning_not_an_error(world):
+    etape = EtapeFactory(
+        projet=world.projet, nom="Cadrage", ordre=1, date_fin_prevue=datetime.date(2026, 12, 10)
+    )
     response = client_for(world.alice).post(
         reverse("core:task_create", args=[world.projet.pk]),
         form_data(etape=etape.pk, date_echeance="2026-12-11"),
+        follow=True,
     )
-    assert "postérieure à la fin de l'étape" in response.context["form"].errors["date_echeance"][0]
+
+    tache = Tache.objects.get()
+    assert tache.etape == etape
+    messages = [str(m) for m in response.context["messages"]]
+    assert "L'échéance est postérieure à la fin de l'étape «\u00a0Cadrage\u00a0» (10/12/2026)." in (
+        messages
+    )
+    assert "postérieure à la fin de l&#x27;étape" in response.content.decode()  # task page
 
 
 def test_phase_of_another_project_is_refused(world):

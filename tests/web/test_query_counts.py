@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.models import JobRun, NotificationTache, Tache
+from core.models import HistoriqueTache, JobRun, NotificationTache, Tache
 from tests.conftest import TODAY
 from tests.factories import (
     EtapeFactory,
@@ -45,6 +45,12 @@ def grow(world, n: int) -> None:
             date_echeance=TODAY + (i - n // 2) * DAY,
             statut=Tache.Statut.TERMINEE if i % 5 == 0 else Tache.Statut.A_FAIRE,
         )
+        HistoriqueTache.objects.create(
+            tache=tache,
+            champ=HistoriqueTache.Champ.ECHEANCE,
+            ancienne_echeance=TODAY - 30 * DAY,
+            nouvelle_echeance=tache.date_echeance,
+        )
         other = ProjetFactory(chef_de_projet=world.alice)
         MembreProjetFactory(projet=other, utilisateur=world.bob)
         TacheFactory(projet=other, responsable=world.bob, date_echeance=TODAY - i * DAY)
@@ -70,7 +76,9 @@ def queries(client, url: str, method: str = "get") -> int:
 
 def pages(world) -> list[tuple[str, object, str]]:
     tache = Tache.objects.filter(projet=world.projet).order_by("pk").first()
+    staff = UserFactory(username="dsi", is_staff=True)
     return [
+        ("staff", staff, reverse("core:portfolio")),
         ("bob", world.bob, reverse("core:dashboard")),
         ("alice", world.alice, reverse("core:dashboard")),
         ("bob", world.bob, reverse("core:notification_list")),

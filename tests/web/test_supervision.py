@@ -67,14 +67,15 @@ def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):
 
     response = client_for(admin).get(URL)
 
-    jobs = {job.key: job for job in response.context["jobs"]}
+    jobs = {panel.status.key: panel.status for panel in response.context["jobs"]}
     assert {"check_task_deadlines", "cleanup_old_notifications", "send_daily_summary"} <= set(jobs)
     check = jobs["check_task_deadlines"]
     assert [run.status for run in check.runs] == ["FAILURE", "SUCCESS"]
     assert len(jobs["cleanup_old_notifications"].runs) == 10  # the recent ones only
     content = response.content.decode()
-    assert "total_created&nbsp;: <strong>7</strong>" in content
-    assert "2.50 s" in content or "2,50 s" in content
+    assert "alertes créées&nbsp;: <strong>7</strong>" in content
+    assert "total_created" not in content
+    assert "2.50&nbsp;s" in content or "2,50&nbsp;s" in content
     assert "database is locked" in content
     assert "Aucune exécution enregistrée pour le moment." in content  # send_daily_summary
 
@@ -82,7 +83,7 @@ def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):
 def test_next_planned_run_from_the_schedule(admin, unreachable_broker):
     response = client_for(admin).get(URL)
 
-    jobs = {job.key: job for job in response.context["jobs"]}
+    jobs = {panel.status.key: panel.status for panel in response.context["jobs"]}
     next_check = timezone.localtime(jobs["check_task_deadlines"].next_run)
     # Now is 10:00 on Wednesday 25: the 08:00 check next runs tomorrow.
     assert (next_check.date(), next_check.hour, next_check.minute) == (
@@ -104,7 +105,9 @@ def test_next_planned_run_follows_the_database_schedule(admin, unreachable_broke
 
     response = client_for(admin).get(URL)
 
-    check = next(j for j in response.context["jobs"] if j.key == "check_task_deadlines")
+    check = next(
+        p.status for p in response.context["jobs"] if p.status.key == "check_task_deadlines"
+    )
     assert check.from_database
     assert timezone.localtime(check.next_run).strftime("%d %H:%M") == "26 07:30"
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.management.commands._demo_history import demo_history
 from core.models import Etape, MembreProjet, Projet, Tache, User
 
 DOMAIN = "dsi.example.fr"
@@ -66,13 +67,14 @@ PROJETS = [
         "reseau-agences", "Modernisation du réseau des agences", 3, S.PLANIFIE, (0, 8, 9), 5, 3
     ),
     ProjetSpec("factures", "Dématérialisation des factures", 0, S.TERMINE, (2, 3), -400, 1),
-    ProjetSpec("pra", "Plan de reprise d'activité", 1, S.SUSPENDU, (5, 7), -200, 1),
+    ProjetSpec("pra", "Plan de reprise d'activité", 1, S.SUSPENDU, (5, 7), -100, 1),
 ]
 # Lucas Roux left the intranet project ten days ago, still owning one of its tasks:
 # the check must skip him and say so.
 LEFT_MEMBER = ("intranet", 1)
 
 PHASES = ["Cadrage", "Conception", "Réalisation", "Recette", "Mise en production"]
+PHASE_DAYS = 36  # the five phases fill the project's 180 planned days
 TASK_NAMES = [
     "Rédiger le cahier des charges",
     "Recenser les besoins des directions métier",
@@ -197,6 +199,7 @@ def seed(*, rng: random.Random, today: datetime.date, tasks: int, password: str)
     _memberships(projets, members=members, today=today)
     etapes = _etapes(projets, today=today)
     taches = _taches(projets, etapes=etapes, members=members, rng=rng, today=today, total=tasks)
+    demo_history(taches, rng=rng, today=today)
     return {
         "users": 1 + len(leads) + len(members),
         "projets": len(projets),
@@ -220,7 +223,7 @@ def _users(people: list[tuple[str, str, str]], *, password_hash: str) -> list[Us
 
 def _projet(spec: ProjetSpec, *, leads: list[User], today: datetime.date) -> Projet:
     start = today + datetime.timedelta(days=spec.start_offset)
-    end = start + datetime.timedelta(days=180 if spec.statut != S.TERMINE else 300)
+    end = start + datetime.timedelta(days=PHASE_DAYS * len(PHASES) - 1)
     return Projet.objects.create(
         code=spec.code,
         nom=spec.nom,
@@ -264,8 +267,8 @@ def _etapes(projets: list[Projet], *, today: datetime.date) -> dict[int, list[Et
                     projet=projet,
                     nom=nom,
                     ordre=ordre,
-                    date_debut_prevue=start + datetime.timedelta(days=36 * (ordre - 1)),
-                    date_fin_prevue=start + datetime.timedelta(days=36 * ordre - 1),
+                    date_debut_prevue=start + datetime.timedelta(days=PHASE_DAYS * (ordre - 1)),
+                    date_fin_prevue=start + datetime.timedelta(days=PHASE_DAYS * ordre - 1),
                 )
             )
     by_project: dict[int, list[Etape]] = {}
@@ -287,7 +290,7 @@ def _taches(
         p.pk: _owners(spec, p, members=members) for spec, p in zip(PROJETS, projets, strict=True)
     }
     weights = [spec.weight for spec in PROJETS]
-    showcase = _showcase(projets, members=members, today=today)
+    showcase = _showcase(projets, etapes=etapes, members=members, today=today)
     rows = list(showcase)
     names: dict[tuple[int, str], int] = {}
     for _index in range(total - len(showcase)):
@@ -311,7 +314,13 @@ def _owners(spec: ProjetSpec, projet: Projet, *, members: list[User]) -> list[Us
     return [projet.chef_de_projet, *current]
 
 
-def _showcase(projets: list[Projet], *, members: list[User], today: datetime.date) -> list[Tache]:
+def _showcase(
+    projets: list[Projet],
+    *,
+    etapes: dict[int, list[Etape]],
+    members: list[User],
+    today: datetime.date,
+) -> list[Tache]:
     """A few open tasks of active projects due today, soon and late; one owned by a leaver."""
     by_code = {p.code: p for p in projets}
     rows: list[Tache] = []
@@ -320,14 +329,17 @@ def _showcase(projets: list[Projet], *, members: list[User], today: datetime.dat
         [("messagerie", 0), ("sirh", 7), ("messagerie", 2), ("intranet", 1), ("sirh", 9)],
         strict=True,
     ):
+        due = today + datetime.timedelta(days=offset)
         rows.append(
             Tache(
                 projet=by_code[code],
+                etape=_phase_of(due, etapes[by_code[code].pk]),
                 nom=TASK_NAMES[len(rows) * 3],
                 responsable=members[owner_index],
                 statut=T.EN_COURS,
                 priorite=P.HAUTE,
-                date_echeance=today + datetime.timedelta(days=offset),
+                date_echeance=due,
+                avancement=50,
             )
         )
     return rows
@@ -341,16 +353,15 @@ def _random_task(
     rng: random.Random,
     today: datetime.date,
 ) -> Tache:
+    """A task due inside one of its project's phases; a finished project's are closed."""
     statut = _statut_for(projet, rng=rng)
-    # A finished project's tasks were all due before it closed.
-    low, high = (-60, -21) if projet.statut == S.TERMINE else DUE_RANGE
-    due = today + datetime.timedelta(days=rng.randint(low, high))
+    due = _due_date(projet, etapes=etapes, rng=rng, today=today)
     done_on = None
     if statut == T.TERMINEE:
         done_on = min(today, due + datetime.timedelta(days=rng.randint(-5, 3)))
     return Tache(
         projet=projet,
-        etape=rng.choice(etapes),
+        etape=_phase_of(due, etapes),
         nom=rng.choice(TASK_NAMES),
         description="",
         responsable=None if rng.random() < NO_OWNER_RATE else rng.choice(owners),
@@ -358,7 +369,39 @@ def _random_task(
         priorite=rng.choices(list(PRIORITE_WEIGHTS), weights=list(PRIORITE_WEIGHTS.values()))[0],
         date_echeance=due,
         date_fin_reelle=done_on,
+        avancement=_progress(statut, rng=rng),
     )
+
+
+def _due_date(
+    projet: Projet, *, etapes: list[Etape], rng: random.Random, today: datetime.date
+) -> datetime.date:
+    """Around today for a running project, within its phases whatever its status."""
+    first = etapes[0].date_debut_prevue or today
+    last = etapes[-1].date_fin_prevue or today
+    if projet.statut == S.TERMINE:
+        low, high = first, last
+    else:
+        low = max(first, today + datetime.timedelta(days=DUE_RANGE[0]))
+        high = min(last, today + datetime.timedelta(days=DUE_RANGE[1]))
+    return low + datetime.timedelta(days=rng.randint(0, max(0, (high - low).days)))
+
+
+def _phase_of(due: datetime.date, etapes: list[Etape]) -> Etape:
+    """The phase whose planned dates hold ``due`` (the last one otherwise)."""
+    for etape in etapes:
+        start, end = etape.date_debut_prevue, etape.date_fin_prevue
+        if start is not None and end is not None and start <= due <= end:
+            return etape
+    return etapes[-1]
+
+
+def _progress(statut: str, *, rng: random.Random) -> int:
+    if statut == T.TERMINEE:
+        return 100
+    if statut in (T.EN_COURS, T.BLOQUEE, T.EN_PAUSE):
+        return rng.randrange(10, 90, 10)
+    return 0
 
 
 def _statut_for(projet: Projet, *, rng: random.Random) -> str:

@@ -1,0 +1,184 @@
+"""Writes to a task: the lead's edit, the owner's update, the one-click actions.
+
+Every write locks the task row, compares with what is stored, saves, keeps the
+completion date in step with the status and writes one history row per changed
+field (status, due date, owner), in one transaction: the history can never miss
+a change made through the application, nor record one that was rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import HistoriqueTache, NotificationTache, Tache, User
+
+Champ = HistoriqueTache.Champ
+Statut = Tache.Statut
+# What an owner may set; the lead's form offers every status.
+OWNER_STATUTS = (Statut.A_FAIRE, Statut.EN_COURS, Statut.BLOQUEE, Statut.TERMINEE)
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    """The tracked fields of a task as stored before a change."""
+
+    statut: str
+    date_echeance: datetime.date | None
+    responsable_id: int | None
+
+    @classmethod
+    def of(cls, tache: Tache) -> _Tracked:
+        return cls(tache.statut, tache.date_echeance, tache.responsable_id)
+
+
+def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
+    """Save a new task and open its history with the values it starts with."""
+    with transaction.atomic():
+        _sync_with_status(tache, today=today)
+        tache.save()
+        HistoriqueTache.objects.create(
+            tache=tache,
+            auteur=author,
+            champ=Champ.CREATION,
+            nouveau_statut=tache.statut,
+            nouvelle_echeance=tache.date_echeance,
+            nouveau_responsable_id=tache.responsable_id,
+        )
+    return tache
+
+
+def save_task(
+    *, tache: Tache, author: User, today: datetime.date, reason: str = ""
+) -> list[HistoriqueTache]:
+    """The lead's edit (or the admin's): save every field of ``tache``; one history
+    row per tracked field that changed, with ``reason``."""
+    with transaction.atomic():
+        stored = Tache.objects.select_for_update().get(pk=tache.pk)
+        before = _Tracked.of(stored)
+        _sync_with_status(tache, today=today)
+        tache.save()
+        return _record(tache, before=before, author=author, reason=reason)
+
+
+def update_progress(
+    *,
+    tache_id: int,
+    author: User,
+    statut: str,
+    avancement: int,
+    comment: str = "",
+    today: datetime.date,
+) -> list[HistoriqueTache]:
+    """The owner's update: status, progress and a comment (the reason of a block).
+
+    Only these fields are written, so a lead's concurrent edit of the others is
+    kept. A comment without any change is kept in the history as a comment.
+    """
+    if statut not in OWNER_STATUTS:
+        raise ValidationError(_("This status cannot be set here."), code="statut")
+    with transaction.atomic():
+        tache = Tache.objects.select_for_update().get(pk=tache_id)
+        before = _Tracked.of(tache)
+        _require_reason_if_blocked(statut, comment, before=before)
+        tache.statut = statut
+        tache.avancement = avancement
+        _sync_with_status(tache, today=today)
+        tache.save(update_fields=["statut", "avancement", "date_fin_reelle", "date_modification"])
+        rows = _record(tache, before=before, author=author, reason=comment)
+        if comment and not rows:
+            rows = [
+                HistoriqueTache.objects.create(
+                    tache=tache, auteur=author, champ=Champ.COMMENTAIRE, motif=comment
+                )
+            ]
+        if statut == Statut.TERMINEE:
+            _alerts_handled(tache, user=author)
+    return rows
+
+
+def mark_done(*, tache_id: int, author: User, today: datetime.date) -> bool:
+    """One click from an alert: the task is done. False if it already was."""
+    tache = Tache.objects.only("statut", "avancement").get(pk=tache_id)
+    if tache.statut == Statut.TERMINEE:
+        return False
+    rows = update_progress(
+        tache_id=tache_id, author=author, statut=Statut.TERMINEE, avancement=100, today=today
+    )
+    return bool(rows)
+
+
+def report_blocked(*, tache_id: int, author: User, reason: str, today: datetime.date) -> None:
+    """The owner says what blocks the task; the reason goes to the history."""
+    tache = Tache.objects.only("avancement").get(pk=tache_id)
+    update_progress(
+        tache_id=tache_id,
+        author=author,
+        statut=Statut.BLOQUEE,
+        avancement=tache.avancement,
+        comment=reason,
+        today=today,
+    )
+
+
+def _require_reason_if_blocked(statut: str, reason: str, *, before: _Tracked) -> None:
+    if statut == Statut.BLOQUEE != before.statut and not reason.strip():
+        raise ValidationError(_("Say what blocks the task."), code="reason_required")
+
+
+def _sync_with_status(tache: Tache, *, today: datetime.date) -> None:
+    """The completion date feeds "done this week": kept in step with the status,
+    like the progress of a finished task (100 %)."""
+    if tache.statut == Statut.TERMINEE:
+        tache.avancement = 100
+        if tache.date_fin_reelle is None:
+            tache.date_fin_reelle = today
+    else:
+        tache.date_fin_reelle = None
+
+
+def _record(tache: Tache, *, before: _Tracked, author: User, reason: str) -> list[HistoriqueTache]:
+    """One history row per tracked field that changed, in one insert."""
+    now = timezone.now()
+    common = {"tache": tache, "auteur": author, "date": now, "motif": reason}
+    rows = []
+    if tache.statut != before.statut:
+        rows.append(
+            HistoriqueTache(
+                champ=Champ.STATUT,
+                ancien_statut=before.statut,
+                nouveau_statut=tache.statut,
+                **common,
+            )
+        )
+    if tache.date_echeance != before.date_echeance:
+        rows.append(
+            HistoriqueTache(
+                champ=Champ.ECHEANCE,
+                ancienne_echeance=before.date_echeance,
+                nouvelle_echeance=tache.date_echeance,
+                **common,
+            )
+        )
+    if tache.responsable_id != before.responsable_id:
+        rows.append(
+            HistoriqueTache(
+                champ=Champ.RESPONSABLE,
+                ancien_responsable_id=before.responsable_id,
+                nouveau_responsable_id=tache.responsable_id,
+                **common,
+            )
+        )
+    return HistoriqueTache.objects.bulk_create(rows)
+
+
+def _alerts_handled(tache: Tache, *, user: User) -> None:
+    """Closing a task from its alerts handles them: the closer's unread ones are read."""
+    NotificationTache.objects.filter(tache=tache, destinataire=user, lue=False).update(
+        lue=True, date_lecture=timezone.now()
+    )

@@ -1,0 +1,88 @@
+"""Template filters and tags of the application's pages and emails."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import template
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.models import Tache
+
+register = template.Library()
+
+# Most urgent first: the dashboard sorts by lateness, then by this rank.
+PRIORITY_RANK = {
+    Tache.Priorite.CRITIQUE: 0,
+    Tache.Priorite.HAUTE: 1,
+    Tache.Priorite.NORMALE: 2,
+    Tache.Priorite.BASSE: 3,
+}
+
+
+@register.filter
+def days_late(due: datetime.date | None, today: datetime.date) -> int:
+    """How many days ``due`` is behind ``today`` (0 when not late)."""
+    if due is None or due >= today:
+        return 0
+    return (today - due).days
+
+
+@register.filter
+def lateness(due: datetime.date | None, today: datetime.date) -> str:
+    """ "3 jours de retard" for a late date, "" otherwise."""
+    days = days_late(due, today)
+    if not days:
+        return ""
+    return ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
+
+
+@register.filter
+def long_date(value: datetime.date | None, with_weekday: bool = False) -> str:
+    """A date written out in French style: "1er décembre 2026", "mercredi 25 novembre 2026".
+
+    Django's formats have no ordinal; French writes the first of the month "1er".
+    """
+    if value is None:
+        return ""
+    day = _("1st") if value.day == 1 else str(value.day)
+    text = f"{day}\u00a0{formats.date_format(value, 'F Y')}"
+    if with_weekday:
+        text = f"{formats.date_format(value, 'l')} {text}"
+    return text
+
+
+@register.simple_tag
+def sparkline(values: list[int], label: str = "") -> SafeString:
+    """A small bar chart as inline SVG (attributes only: allowed by a strict CSP)."""
+    width, height, gap = 8, 24, 2
+    top = max(values, default=0) or 1
+    bars = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+        (
+            (
+                i * (width + gap),
+                height - max(1, round(v * height / top)),
+                width,
+                max(1, round(v * height / top)),
+                v,
+            )
+            for i, v in enumerate(values)
+        ),
+    )
+    total_width = len(values) * (width + gap) - gap
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}">{}</svg>',
+        total_width,
+        height,
+        total_width,
+        height,
+        label or " · ".join(str(v) for v in values),
+        bars,
+    )

@@ -1,0 +1,194 @@
+"""A task: its page and history; the lead edits it, its owner updates it.
+
+The one-click actions of an alert ("Marquer terminée", "Signaler un blocage") are
+a confirmation page on GET and the change on POST (with its CSRF token): a link
+opened from an email, or by a mail scanner, never changes anything.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.forms import BlockForm, TacheForm, TaskProgressForm
+from core.models import Projet, Tache, User
+from core.selectors import projects
+from core.selectors.access import can_edit_task, can_update_progress
+from core.selectors.history import task_history
+from core.services import task_updates
+from core.views.http import current_user, safe_next
+
+
+def _require_lead(projet: Projet, user: User) -> None:
+    """Members may look, only the chef de projet may change every field."""
+    if not can_edit_task(user=user, projet=projet):
+        raise PermissionDenied(_("Only the project lead can change the project's tasks."))
+
+
+def _require_progress_right(tache: Tache, user: User) -> None:
+    if not can_update_progress(user=user, tache=tache):
+        raise PermissionDenied(_("Only the task's owner or the project lead can update it."))
+
+
+def _task(request: HttpRequest, pk: int) -> tuple[User, Tache, datetime.date]:
+    """The signed-in user, the task if they may see it (404 otherwise), today."""
+    user = current_user(request)
+    today = timezone.localdate()
+    return user, projects.get_task_for(user=user, pk=pk, today=today), today
+
+
+@login_required
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user, tache, today = _task(request, pk)
+    return _render_detail(request, user=user, tache=tache, today=today, form=None)
+
+
+def _render_detail(
+    request: HttpRequest,
+    *,
+    user: User,
+    tache: Tache,
+    today: datetime.date,
+    form: TaskProgressForm | None,
+) -> HttpResponse:
+    # The form is the owner's; the lead has the full edit (and the one-click actions).
+    is_owner = tache.responsable_id == user.pk
+    history = task_history(tache=tache)
+    context: dict[str, Any] = {
+        "tache": tache,
+        "projet": tache.projet,
+        "today": today,
+        "can_edit": can_edit_task(user=user, projet=tache.projet),
+        "can_act": can_update_progress(user=user, tache=tache),
+        "progress_form": form or (TaskProgressForm(tache=tache) if is_owner else None),
+        "history": history,
+        "slips": sum(entry.is_slip for entry in history),
+    }
+    return render(request, "core/task_detail.html", context)
+
+
+@login_required
+@require_POST
+def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner's update (status, progress, comment), from the task page."""
+    user, tache, today = _task(request, pk)
+    _require_progress_right(tache, user)
+    form = TaskProgressForm(request.POST, tache=tache)
+    if form.is_valid():
+        task_updates.update_progress(
+            tache_id=tache.pk,
+            author=user,
+            statut=form.cleaned_data["statut"],
+            avancement=form.cleaned_data["avancement"],
+            comment=form.cleaned_data["commentaire"],
+            today=today,
+        )
+        messages.success(request, _("Task “%(nom)s” updated.") % {"nom": tache.nom})
+        return redirect(tache)
+    return _render_detail(request, user=user, tache=tache, today=today, form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_finish(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Marquer terminée": a confirmation page on GET, the change on POST."""
+    user, tache, today = _task(request, pk)
+    _require_progress_right(tache, user)
+    if request.method == "POST":
+        if task_updates.mark_done(tache_id=tache.pk, author=user, today=today):
+            messages.success(request, _("Task “%(nom)s” marked as done.") % {"nom": tache.nom})
+        else:
+            messages.info(request, _("Task “%(nom)s” was already done.") % {"nom": tache.nom})
+        return redirect(safe_next(request, tache.get_absolute_url()))
+    context = {"tache": tache, "projet": tache.projet, "today": today}
+    return render(request, "core/task_finish.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_block(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Signaler un blocage": the reason on GET, the change on POST."""
+    user, tache, today = _task(request, pk)
+    _require_progress_right(tache, user)
+    form = BlockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        task_updates.report_blocked(
+            tache_id=tache.pk, author=user, reason=form.cleaned_data["motif"], today=today
+        )
+        messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
+        return redirect(safe_next(request, tache.get_absolute_url()))
+    context = {
+        "tache": tache,
+        "projet": tache.projet,
+        "today": today,
+        "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
+    return render(request, "core/task_block.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    today = timezone.localdate()
+    projet = projects.get_project_for(user=user, pk=pk, today=today)
+    _require_lead(projet, user)
+    return _task_form(request, user=user, projet=projet, tache=None, today=today)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user, tache, today = _task(request, pk)
+    _require_lead(tache.projet, user)
+    return _task_form(request, user=user, projet=tache.projet, tache=tache, today=today)
+
+
+def _task_form(
+    request: HttpRequest,
+    *,
+    user: User,
+    projet: Projet,
+    tache: Tache | None,
+    today: datetime.date,
+) -> HttpResponse:
+    form = TacheForm(request.POST or None, instance=tache, projet=projet, today=today)
+    if request.method == "POST" and form.is_valid():
+        saved = _save(request, form, user=user, projet=projet, today=today)
+        if saved is not None:
+            return redirect(saved)
+    context = {"form": form, "projet": projet, "tache": tache}
+    return render(request, "core/task_form.html", context)
+
+
+def _save(
+    request: HttpRequest, form: TacheForm, *, user: User, projet: Projet, today: datetime.date
+) -> Tache | None:
+    """Save through the service, say so, and warn about dates outside the plan."""
+    tache: Tache = form.save(commit=False)
+    tache.projet = projet
+    try:
+        if form.is_new:
+            task_updates.create_task(tache=tache, author=user, today=today)
+            messages.success(request, _("Task “%(nom)s” created.") % {"nom": tache.nom})
+        else:
+            reason = form.cleaned_data["motif"]
+            task_updates.save_task(tache=tache, author=user, today=today, reason=reason)
+            messages.success(request, _("Task “%(nom)s” saved.") % {"nom": tache.nom})
+    except ValidationError as error:  # a concurrent change made the form stale
+        form.add_error(None, error)
+        return None
+    for warning in tache.schedule_warnings():
+        messages.warning(request, warning)
+    return tache
