@@ -158,10 +158,3 @@ def env_database(name: str, default: str, **options: Any) -> dict[str, Any]:
         return config
 
     return _read(name, parse(default), parse)
-
-
-def env_required(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"{name} est obligatoire.")
-    return value

@@ -62,12 +62,6 @@ def test_lists_split_on_commas(monkeypatch) -> None:
         env.env_int_list("SOME_LIST", [])
 
 
-def test_required_variable_missing_is_an_error(monkeypatch) -> None:
-    monkeypatch.setenv("SOME_SECRET", "  ")
-    with pytest.raises(ImproperlyConfigured, match="SOME_SECRET"):
-        env.env_required("SOME_SECRET")
-
-
 def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: Path) -> None:
     env_file = tmp_path / "custom.env"
     env_file.write_text("FROM_FILE_ONLY=file\nBOTH_PLACES=file\n")

@@ -188,7 +188,3 @@ def release_day(job: PeriodicJob, day: datetime.date, *, task_id: str) -> None:
 
 def mark_done(job: PeriodicJob, day: datetime.date) -> None:
     day_row(job, day).update(done_at=timezone.now(), lease_until=None)
-
-
-def day_is_done(job: PeriodicJob, day: datetime.date) -> bool:
-    return JobDay.objects.filter(job=job.key, business_date=day, done_at__isnull=False).exists()

@@ -113,11 +113,6 @@ def _status(
     return status
 
 
-def job_status(job: PeriodicJob, *, now: datetime.datetime | None = None) -> JobStatus:
-    """One job's recent runs and next planned run."""
-    return job_statuses(now=now, only=[job])[0]
-
-
 def last_success(job: PeriodicJob, *, today: datetime.date) -> JobRun | None:
     """The success for the latest business day up to ``today`` (the latest run
     among several for that day). A run started now for another day, a backfill

@@ -208,7 +208,7 @@ def test_an_unedited_row_follows_a_new_code_default(transactional_db, monkeypatc
 def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
     transactional_db, monkeypatch
 ):
-    from core.selectors.health import job_status
+    from core.selectors.health import job_statuses
 
     start_beat()
     admin_moves_daily_check_to(7, 30)
@@ -216,12 +216,12 @@ def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
 
     assert sync_entries()[DAILY] == "modified"
     assert daily_crontab() == ("7", "30")
-    assert job_status(registry.CHECK_TASK_DEADLINES).modified
-    assert not job_status(registry.SEND_DAILY_SUMMARY).modified
+    assert job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0].modified
+    assert not job_statuses(only=[registry.SEND_DAILY_SUMMARY])[0].modified
 
     assert scheduler.reset_entry(DAILY)
     assert daily_crontab() == ("9", "0")
-    assert not job_status(registry.CHECK_TASK_DEADLINES).modified
+    assert not job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0].modified
     # From now on the row follows the code again.
     code_moves_daily_check_to(monkeypatch, 9, 30)
     assert sync_entries()[DAILY] == "updated"

@@ -99,10 +99,10 @@ def test_yesterdays_run_caught_up_this_morning_counts(db):
 @time_machine.travel(NOW, tick=False)
 def test_job_status_shows_last_runs_and_next_planned_run(db):
     run = succeeded(NOW.replace(hour=8))
-    status = health.job_status(registry.CHECK_TASK_DEADLINES)
+    status = health.job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0]
     assert status.last_run == run
     assert status.next_run == datetime.datetime(2026, 11, 26, 8, 0, tzinfo=PARIS)
-    cleanup = health.job_status(registry.CLEANUP_OLD_NOTIFICATIONS)
+    cleanup = health.job_statuses(only=[registry.CLEANUP_OLD_NOTIFICATIONS])[0]
     assert cleanup.last_run is None
     assert cleanup.next_run == datetime.datetime(2026, 11, 30, 2, 0, tzinfo=PARIS)  # Monday
 
