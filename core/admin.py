@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core import admin_lockouts  # noqa: F401 (replaces axes' failed sign-ins admin)
 from core.admin_actions import resend_emails
 from core.models import (
     Etape,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.views import dashboard, notifications, preferences, projects, supervision
+from core.views import dashboard, health, notifications, preferences, projects, supervision
 
 app_name = "core"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("taches/<int:pk>/", projects.task_detail, name="task_detail"),
     path("taches/<int:pk>/modifier/", projects.task_edit, name="task_edit"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("health/", health.health, name="health"),
     path("supervision/", supervision.supervision_page, name="supervision"),
     path(
         "supervision/verifier-echeances/",

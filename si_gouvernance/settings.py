@@ -7,6 +7,7 @@ email backend, DEBUG off. Every variable is documented in the README.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "django_celery_results",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +113,12 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails the request (and /health/) in seconds
+    # instead of holding a web worker for the kernel's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let web, worker and beat share the embedded database.
     DATABASES["default"]["OPTIONS"] = {
@@ -160,6 +168,42 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "core.views.errors.csrf_failure"  # French, inside the layout
+
+# --- Sign-in protection (django-axes) -------------------------------------------
+# Too many failed sign-ins for one account from one address lock that pair out
+# for a while; an administrator unlocks it in the admin ("Tentatives de connexion").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes requires
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failures are logged with the address; the user name is masked there (it may be a
+# password typed in the wrong field) and shown in the admin's list instead.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
+# Behind a reverse proxy every request comes from the proxy's address: the client's
+# is in the header the proxy sets (nginx: X-Real-IP $remote_addr, see deploy/).
+# Empty: the TCP peer's address (a client could forge a header when nothing strips it).
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Real-IP" if SECURE else "")
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_" + CLIENT_IP_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
+    if CLIENT_IP_HEADER
+    else ("REMOTE_ADDR",)
+)
+
+# --- HTTP health check (/health/, for the supervision tool) ---------------------
+# When set, /health/ answers only with this token (header "Authorization: Bearer
+# <token>", or "?token=<token>" for tools that cannot send headers).
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
+# A supervision agent on the web server itself may poll gunicorn over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# The outbox is unhealthy when an email has waited longer than this (minutes).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 60, minimum=1)
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -174,7 +218,8 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SI-Gouvernance <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Without SITE_URL, `dev.py run` passes the address it actually listens on.
+SITE_URL = (env_str("SITE_URL") or env_str("RUN_SITE_URL", "http://localhost:8000")).rstrip("/")
 # How many times an outgoing email is tried before it is marked as failed.
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
 # Administrators' defaults for users who have not chosen (None on the user).

@@ -10,6 +10,7 @@ cannot be shared with another process, so these tests need the PostgreSQL run.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -189,3 +190,37 @@ def worker_env(database_url: str, broker_url: str, tmp_path: Path, **extra: str)
     )
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    """A private redis-server the test can stop and start again on the same port."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+        command += ["--dir", str(tmp_path)]
+        processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        wait_for(lambda: _accepts(port), timeout=20, what="redis-server to listen")
+
+    def stop() -> None:
+        processes[-1].terminate()
+        processes[-1].wait(timeout=20)
+
+    start()
+    yield f"redis://127.0.0.1:{port}/1", start, stop
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True

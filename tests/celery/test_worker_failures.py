@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,7 +13,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from core.models import JobRun, NotificationTache
 from core.tasks import check_task_deadlines
 from si_gouvernance.celery import debug_task
-from tests.celery.conftest import free_port, wait_for
+from tests.celery.conftest import wait_for
 from tests.factories import TacheFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis]
@@ -105,42 +102,6 @@ def test_worker_killed_mid_check_is_redelivered_without_duplicates(
     assert sorted(alerts()) == sorted(expected)
     runs = JobRun.objects.filter(job="check_task_deadlines", task_id=pending.id)
     assert sorted(r.status for r in runs) == ["RUNNING", "SUCCESS"]  # the killed try, then
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path):
-    """A private redis-server the test can stop and start again on the same port."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(tmp_path)]
-        processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
-        wait_for(lambda: _accepts(port), timeout=20, what="redis-server to listen")
-
-    def stop() -> None:
-        processes[-1].terminate()
-        processes[-1].wait(timeout=20)
-
-    start()
-    yield f"redis://127.0.0.1:{port}/1", start, stop
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def _accepts(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 def test_worker_reconnects_after_a_broker_restart(world, own_redis, use_broker, start_worker):
