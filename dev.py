@@ -15,10 +15,12 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import venv
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -54,10 +56,29 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     sh(PYTHON, "manage.py", *args, env=env)
 
 
+def site_url(address: str) -> str:
+    """Where runserver listens, as a link in an email ("8000", "0.0.0.0:8000"...)."""
+    host, _, port = address.rpartition(":")
+    if host in ("", "0", "0.0.0.0", "[::]"):  # noqa: S104 (reading, not binding)
+        host = "127.0.0.1" if not host else socket.getfqdn()
+    return f"http://{host}:{port}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> None:
     """Web + worker + beat on one machine: SQLite, embedded broker, console emails."""
+    # A service manager or `kill` (SIGTERM), Ctrl+C (SIGINT) and, on Windows,
+    # Ctrl+Break all stop everything: the children are stopped below, never left.
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     ensure_venv()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
+    # Links in emails follow the address we listen on, unless SITE_URL says otherwise.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", RUN_SITE_URL=site_url(address))
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v0", env=env)
     manage("seed_demo", env=env)
@@ -70,7 +91,7 @@ def run() -> None:
             "manage.py",
             "runserver",
             "--noreload",  # one process: stopping it stops the web server
-            os.environ.get("RUN_ADDR", "127.0.0.1:8000"),
+            address,
         ],
         "worker": [
             *celery,
@@ -83,28 +104,35 @@ def run() -> None:
     }
     # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
-    processes = {
-        name: subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
-        for name, cmd in commands.items()
-    }
-    address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
-    print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        for name, cmd in commands.items():
+            processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
+        print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -15, None)]
+        stop(list(processes.values()))
+    failed = [name for name, p in processes.items() if p.returncode not in (0, -2, -15, None)]
     sys.exit(1 if failed else 0)
+
+
+def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Ask every child to stop (a worker finishes its task), kill what lingers."""
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):  # a second signal must not cut this short
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    for proc in children:
+        if proc.poll() is None:
+            proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
+    for proc in children:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def ensure_chromium() -> None:

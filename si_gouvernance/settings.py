@@ -8,6 +8,7 @@ email backend, DEBUG off. Every variable is documented in the README.
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -304,9 +305,20 @@ LOG_FORMAT = "[%(asctime)s: %(levelname)s/%(processName)s] %(name)s: %(message)s
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"default": {"format": LOG_FORMAT}},
+    "formatters": {"default": {"format": LOG_FORMAT}, "message": {"format": "%(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "default"},
+        # One line per HTTP request (gunicorn's access log, waitress through
+        # core.access_log): the same file and rotation on both platforms.
+        "access": {
+            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+            "filename": str(LOG_DIR / "access.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "formatter": "message",
+            "encoding": "utf-8",
+            "delay": True,
+        },
         "file": {
             # Web, worker and beat may share a file: rotation must be process-safe
             # (and work on Windows, where a renamed open file is an error).
@@ -323,8 +335,18 @@ LOGGING = {
     "loggers": {
         "django": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        "web.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Web server (`manage.py serve`: gunicorn on Linux, waitress on Windows) -----
+# Behind the reverse proxy (deploy/nginx), on the loopback by default.
+WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
+# gunicorn processes (waitress: one process); threads per process, for both.
+WEB_WORKERS = env_int("WEB_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
+# A request running longer than this is cut (gunicorn restarts its worker).
+WEB_TIMEOUT = env_int("WEB_TIMEOUT", 60, minimum=1)
 
 # --- Periodic jobs (beat) -----------------------------------------------------
 # Declared here; stored in django-celery-beat's tables, where an administrator may

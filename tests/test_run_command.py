@@ -1,10 +1,12 @@
 """The README's run command, for real: web + worker + beat on the embedded defaults
-(SQLite, SQLAlchemy broker on SQLite, console emails), no external service."""
+(SQLite, SQLAlchemy broker on SQLite, console emails), no external service; and it
+stops cleanly when a service manager (SIGTERM) or Ctrl+C (SIGINT) asks."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -58,36 +60,89 @@ def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Teardown after a failure: nothing of the run may outlive the test."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl+C in the operator's terminal
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc), read while they run."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _port_is_free(port: int) -> bool:
+    """Nothing listens (SO_REUSEADDR: the closed connections' TIME_WAIT does not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
-def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
-    port = free_port()
-    env = _embedded_env(tmp_path, port)
+def _start_run(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "dev.py", "run"],
             cwd=ROOT,
-            env=env,
+            env=_embedded_env(tmp_path, port),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        deadline = time.monotonic() + 180
-        while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
-            assert process.poll() is None, log.read_text(errors="replace")[-4000:]
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
-            time.sleep(0.5)
+    deadline = time.monotonic() + 180
+    while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
+        assert process.poll() is None, log.read_text(errors="replace")[-4000:]
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+        time.sleep(0.5)
+    return process, log
 
+
+def _signal_and_check_everything_ends(
+    process: subprocess.Popen[bytes], port: int, sig: signal.Signals
+) -> None:
+    """``sig`` to dev.py alone (as systemd or `kill` sends it): every child ends."""
+    children = _descendants(process.pid)
+    assert len(children) >= 3  # web, worker, beat
+    process.send_signal(sig)
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [pid for pid in children if _alive(pid)] == []
+    assert _port_is_free(port)
+
+
+def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
+    port = free_port()
+    env = _embedded_env(tmp_path, port)
+    process, log = _start_run(tmp_path, port)
+    try:
         status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
         assert "Se connecter" in page
         assert _get(f"http://127.0.0.1:{port}/static/core/app.css")[0] == 200  # DEBUG off
@@ -113,6 +168,24 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
         assert "check-task-deadlines-daily" in lines["beat"]
         assert (tmp_path / "var" / "db.sqlite3").exists()
         assert (tmp_path / "var" / "celery-broker.sqlite3").exists()
+
+        # Alert emails (console backend, sent by the worker) link to where we listen.
+        deadline = time.monotonic() + 90
+        while f"http://127.0.0.1:{port}/taches/" not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+            time.sleep(1)
+        assert "http://localhost:8000" not in log.read_text(errors="replace")
+
+        _signal_and_check_everything_ends(process, port, signal.SIGTERM)
     finally:
-        _stop(process)
+        _kill_group(process)
     assert _get(f"http://127.0.0.1:{port}/comptes/login/")[0] == 0  # everything stopped
+
+
+def test_ctrl_c_stops_everything_too(tmp_path):
+    port = free_port()
+    process, _log = _start_run(tmp_path, port)
+    try:
+        _signal_and_check_everything_ends(process, port, signal.SIGINT)
+    finally:
+        _kill_group(process)

@@ -31,4 +31,8 @@ def health(request: HttpRequest) -> JsonResponse:
     if not token_accepted(request):
         return JsonResponse({"status": "forbidden"}, status=403)
     report = system_health()
-    return JsonResponse(report.as_dict(), status=200 if report.ok else 503)
+    return JsonResponse(
+        report.as_dict(),
+        status=200 if report.ok else 503,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},  # read by people too
+    )
