@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.celery.conftest import free_port
+from tests.processes import descendants, port_is_free, wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.worker
@@ -67,43 +67,6 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (Linux /proc), read while they run."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _port_is_free(port: int) -> bool:
-    """Nothing listens (SO_REUSEADDR: the closed connections' TIME_WAIT does not count)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _start_run(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -127,15 +90,12 @@ def _signal_and_check_everything_ends(
     process: subprocess.Popen[bytes], port: int, sig: signal.Signals
 ) -> None:
     """``sig`` to dev.py alone (as systemd or `kill` sends it): every child ends."""
-    children = _descendants(process.pid)
+    children = descendants(process.pid)
     assert len(children) >= 3  # web, worker, beat
     process.send_signal(sig)
     assert process.wait(timeout=60) == 0
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert [pid for pid in children if _alive(pid)] == []
-    assert _port_is_free(port)
+    assert wait_until_gone(children, timeout=10) == []
+    assert port_is_free(port)
 
 
 def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
