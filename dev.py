@@ -135,14 +135,22 @@ def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def ensure_chromium() -> None:
-    """Debian's Chromium for the browser tests (never a test tool's download)."""
-    if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
-        return
-    if os.name != "nt" and shutil.which("apt-get") and os.geteuid() == 0:
+# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/).
+DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx"}
+
+
+def ensure_debian_tools() -> None:
+    """Install the missing ones from Debian (never a test tool's own download)."""
+    missing = [
+        package
+        for command, package in DEBIAN_TOOLS.items()
+        if not shutil.which(command)
+        and not (command == "chromium" and os.environ.get("CHROMIUM_PATH"))
+    ]
+    if missing and os.name != "nt" and shutil.which("apt-get") and os.geteuid() == 0:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh("apt-get", "update", "-qq", env=env, check=False)
-        sh("apt-get", "install", "-y", "-qq", "chromium", env=env, check=False)
+        sh("apt-get", "install", "-y", "-qq", *missing, env=env, check=False)
 
 
 def postgres_url() -> str | None:
@@ -159,7 +167,7 @@ def postgres_url() -> str | None:
 def test(extra: list[str]) -> None:
     """Lint, types, then the whole suite on PostgreSQL and the core suite on SQLite."""
     ensure_venv()
-    ensure_chromium()
+    ensure_debian_tools()
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
