@@ -1,0 +1,262 @@
+"""Benchmark: the real web server under load, gunicorn against runserver.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_web .venv/bin/python bench/web_load.py
+
+PostgreSQL only (a database whose name contains "bench": it is emptied, then
+filled with the demo data of `manage.py seed_demo` plus 10,000 notifications for
+one project lead). Then, for each server in turn: 20 signed-in clients (each its
+own session and connection) ask for the dashboard, the notification centre and
+one of the lead's projects, in turn, without pause, for 30 s (after a 5 s warm-up).
+Prints requests/s, p50/p95/p99 latency and errors (any answer but 200).
+
+The load comes from wrk (Debian's `wrk`, installed here if missing): an event
+loop in C that needs a few percent of one core, so the server keeps the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from _django import ROOT, setup_django
+
+LEAD = "sophie.lefevre"
+NOTIFICATIONS = 10_000
+WRK_SCRIPT = Path(__file__).with_name("web_load.lua")
+
+
+@dataclass(frozen=True)
+class Result:
+    server: str
+    requests_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def main() -> None:
+    args = parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
+    wrk = ensure_wrk()
+    create_database(url)
+    workdir = Path(tempfile.mkdtemp(prefix="si-web-bench-"))
+    os.environ.update(SECRET_KEY="bench-web-load-secret", DATABASE_CONN_MAX_AGE="60")
+    setup_django(workdir)
+    paths, cookies = populate(clients=args.clients)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, check=True
+    )
+    results = []
+    for server in args.servers:
+        results.append(measure(server, wrk=wrk, paths=paths, cookies=cookies, args=args))
+    print_table(results, args)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=30, help="seconds per server")
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=["gunicorn", "runserver"],
+        help="gunicorn (WEB_WORKERS x WEB_THREADS), gunicorn:WxT, waitress, runserver",
+    )
+    return parser.parse_args()
+
+
+def ensure_wrk() -> str:
+    if not shutil.which("wrk") and shutil.which("apt-get") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False)
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk is needed: sudo apt-get install wrk")
+    return wrk
+
+
+def create_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    if "bench" not in name:
+        sys.exit(f"Refusing to empty {name}: the database name must contain 'bench'.")
+    with psycopg.connect(base.replace("postgres://", "postgresql://") + "/postgres") as conn:
+        conn.autocommit = True
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def populate(*, clients: int) -> tuple[list[str], list[str]]:
+    """Demo data, 10,000 notifications for the lead; her pages and sessions."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    from core.models import Projet, User
+
+    call_command("flush", interactive=False, verbosity=0)
+    os.environ.setdefault("DEMO_PASSWORD", "Bench-Mot-de-passe-2026")
+    call_command("seed_demo", verbosity=0)
+    lead = User.objects.get(username=LEAD)
+    add_notifications(lead)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    projet = (
+        Projet.objects.filter(chef_de_projet=lead)
+        .annotate(n=Count("taches"))
+        .order_by("-n")
+        .first()
+    )
+    assert projet is not None
+    cookies = []
+    for _ in range(clients):  # one session per client, as 20 browsers would have
+        client = Client()
+        client.force_login(lead)
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies['sessionid'].value}")
+    tasks = projet.taches.count()  # type: ignore[attr-defined]
+    print(f"Demo data + {NOTIFICATIONS:,} notifications for {LEAD}; project of {tasks} tasks")
+    return ["/", "/notifications/", f"/projets/{projet.pk}/"], cookies
+
+
+def add_notifications(lead) -> None:  # noqa: ANN001
+    from django.utils import timezone
+
+    from core.models import NotificationTache, Tache
+
+    taches = list(Tache.objects.filter(projet__chef_de_projet=lead)[:200])
+    field = NotificationTache._meta.get_field("date_creation")
+    field.auto_now_add = False  # months of daily alerts, spread in time
+    now = timezone.now()
+    types = NotificationTache.Type.values
+    NotificationTache.objects.bulk_create(
+        (
+            NotificationTache(
+                destinataire=lead,
+                tache=taches[i % len(taches)],
+                type_notification=types[i % 3],
+                titre=f"Alerte {i}",
+                message="La tâche est en retard.",
+                lue=i < NOTIFICATIONS * 0.7,
+                date_creation=now - datetime.timedelta(minutes=NOTIFICATIONS - i),
+            )
+            for i in range(NOTIFICATIONS)
+        ),
+        batch_size=2000,
+    )
+    field.auto_now_add = True
+
+
+def server_command(server: str, port: int) -> tuple[list[str], str]:
+    bind = f"127.0.0.1:{port}"
+    manage = [sys.executable, "manage.py"]
+    if server == "runserver":
+        return [*manage, "runserver", "--noreload", bind], "runserver (threaded)"
+    if server == "waitress":
+        from django.conf import settings
+
+        label = f"waitress ({settings.WEB_THREADS} threads)"
+        return [*manage, "serve", "--server=waitress", f"--bind={bind}"], label
+    from django.conf import settings
+
+    workers, threads = settings.WEB_WORKERS, settings.WEB_THREADS
+    if ":" in server:
+        workers, threads = (int(n) for n in server.split(":", 1)[1].split("x"))
+    command = [*manage, "serve", f"--bind={bind}", f"--workers={workers}", f"--threads={threads}"]
+    return command, f"gunicorn ({workers} workers x {threads} threads)"
+
+
+def measure(
+    server: str, *, wrk: str, paths: list[str], cookies: list[str], args: argparse.Namespace
+) -> Result:
+    port = free_port()
+    command, label = server_command(server, port)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, paths, cookies[0], process)
+        run_wrk(wrk, base, paths, cookies, duration=5)  # warm-up: connections, caches
+        report = run_wrk(wrk, base, paths, cookies, duration=args.duration)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    return Result(
+        server=label,
+        requests_per_s=report["requests"] / report["duration_s"],
+        p50_ms=report["p50_us"] / 1000,
+        p95_ms=report["p95_us"] / 1000,
+        p99_ms=report["p99_us"] / 1000,
+        errors=report["errors"],
+        requests=report["requests"],
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(base: str, paths: list[str], cookie: str, process: subprocess.Popen) -> None:
+    """Every page answers 200 for a signed-in client before the load starts."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            for path in paths:
+                request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                    assert response.status == 200 and response.url == base + path, response.url
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def run_wrk(wrk: str, base: str, paths: list[str], cookies: list[str], *, duration: int) -> dict:
+    env = dict(os.environ, BENCH_PATHS=" ".join(paths), BENCH_COOKIES=" ".join(cookies))
+    clients = str(len(cookies))
+    command = [wrk, f"-t{clients}", f"-c{clients}", f"-d{duration}s", "--timeout", "10s"]
+    command += ["-s", str(WRK_SCRIPT), base]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.rsplit("BENCH_JSON ", 1)[1])
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    print(f"\n{args.clients} clients, {args.duration} s per server, 3 pages in turn\n")
+    print(f"{'server':<36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r.server:<36} {r.requests_per_s:>8.1f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} "
+            f"{r.p99_ms:>8.1f} {r.errors:>7}"
+        )
+    runserver = next((r for r in results if r.server.startswith("runserver")), None)
+    if runserver and runserver.requests_per_s:
+        for r in results:
+            if r is not runserver:
+                ratio = r.requests_per_s / runserver.requests_per_s
+                p95 = runserver.p95_ms / r.p95_ms if r.p95_ms else 0
+                print(f"{r.server}: {ratio:.1f}x the requests/s of runserver, p95 {p95:.1f}x lower")
+
+
+if __name__ == "__main__":
+    main()
