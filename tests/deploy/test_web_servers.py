@@ -5,53 +5,21 @@ service manager stops it (SIGTERM) and nothing is left running or listening."""
 
 from __future__ import annotations
 
-import contextlib
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from tests.celery.conftest import ROOT, free_port, record_todays_check, worker_env
-from tests.factories import UserFactory
-from tests.processes import descendants, port_is_free, wait_until_gone
+from tests.celery.conftest import free_port, record_todays_check
+from tests.deploy.conftest import PASSWORD, Server
+from tests.processes import descendants, port_is_free
 
 pytestmark = pytest.mark.worker
-PASSWORD = "Un-mot-de-passe-de-prod-2026"  # noqa: S105 (a throwaway test user's)
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-    logs_dir: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> list[int]:
-        """SIGTERM, as systemd stops it; the processes still alive afterwards."""
-        children = descendants(self.process.pid)
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=40) == 0, self.output()
-        return wait_until_gone(children, timeout=10)
 
 
 class Browser:
@@ -80,56 +48,6 @@ class Browser:
         )
         with self.opener.open(request, timeout=20) as response:  # follows the redirect
             return response.status, response.read().decode()
-
-
-@pytest.fixture
-def serve(worker_database: str, tmp_path: Path) -> Iterator:
-    """Start `manage.py serve --server NAME` on a free port; killed at teardown."""
-    servers: list[Server] = []
-
-    def start(server: str, *extra: str, **extra_env: str) -> Server:
-        env = worker_env(worker_database, "sqla+sqlite:///" + str(tmp_path / "b.db"), tmp_path)
-        env.update(extra_env)
-        collect = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"]
-        subprocess.run(collect, cwd=ROOT, env=env, check=True, timeout=120)
-        port = free_port()
-        log = tmp_path / f"{server}.log"
-        command = [sys.executable, "manage.py", "serve", f"--server={server}"]
-        command += [f"--bind=127.0.0.1:{port}", *extra]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        running = Server(process, port, log, tmp_path / "logs")
-        servers.append(running)
-        deadline = time.monotonic() + 60
-        while Browser(running.url).get("/comptes/login/")[0] != 200:
-            assert process.poll() is None, running.output()
-            assert time.monotonic() < deadline, running.output()
-            time.sleep(0.3)
-        return running
-
-    yield start
-    for running in servers:
-        for pid in descendants(running.process.pid):
-            _kill(pid)
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def dora(worker_database: str) -> str:
-    """A user whose password the server's own hasher (PBKDF2) can check."""
-    user = UserFactory(username="dora")
-    user.password = PBKDF2PasswordHasher().encode(PASSWORD, "sel-de-test", iterations=1000)
-    user.save()
-    return user.username
 
 
 def sign_in_and_browse(server: Server, username: str) -> None:
