@@ -45,10 +45,13 @@ class Result:
     p99_ms: float
     errors: int
     requests: int
+    server_cpu_ms: float  # CPU time of the server's processes per request
+    wrk_cpu_share: float  # the load generator's CPU, in cores
 
 
 def main() -> None:
     args = parse_args()
+    load_before = os.getloadavg()[0]  # what else runs on this machine
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
@@ -64,7 +67,7 @@ def main() -> None:
     results = []
     for server in args.servers:
         results.append(measure(server, wrk=wrk, paths=paths, cookies=cookies, args=args))
-    print_table(results, args)
+    print_table(results, args, load_before=load_before)
 
 
 def parse_args() -> argparse.Namespace:
@@ -199,7 +202,10 @@ def measure(
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base, paths, cookies[0], process)
         run_wrk(wrk, base, paths, cookies, duration=5)  # warm-up: connections, caches
+        cpu_before, wrk_before = cpu_seconds(process.pid), children_cpu_seconds()
         report = run_wrk(wrk, base, paths, cookies, duration=args.duration)
+        server_cpu = cpu_seconds(process.pid) - cpu_before
+        wrk_cpu = children_cpu_seconds() - wrk_before
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
@@ -211,7 +217,40 @@ def measure(
         p99_ms=report["p99_us"] / 1000,
         errors=report["errors"],
         requests=report["requests"],
+        server_cpu_ms=server_cpu * 1000 / max(report["requests"], 1),
+        wrk_cpu_share=wrk_cpu / report["duration_s"],
     )
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of ``root`` and every process below it, the reaped ones
+    included (a recycled gunicorn worker's time is in its parent's cutime)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    tree, frontier = {root}, {root}
+    while frontier:
+        frontier = {pid for pid, f in stats.items() if int(f[1]) in frontier} - tree
+        tree |= frontier
+    total = 0
+    for pid in tree & stats.keys():
+        fields = stats[pid]
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == root:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
+    return total / ticks
+
+
+def children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
+    return usage.ru_utime + usage.ru_stime
 
 
 def free_port() -> int:
@@ -247,13 +286,15 @@ def run_wrk(wrk: str, base: str, paths: list[str], cookies: list[str], *, durati
     return json.loads(output.rsplit("BENCH_JSON ", 1)[1])
 
 
-def print_table(results: list[Result], args: argparse.Namespace) -> None:
+def print_table(results: list[Result], args: argparse.Namespace, *, load_before: float) -> None:
     print(f"\n{args.clients} clients, {args.duration} s per server, 3 pages in turn\n")
-    print(f"{'server':<36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"load average before the run: {load_before:.2f} (other processes, 2 cores)")
+    header = f"{'server':<36} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    print(f"{header} {'errors':>6} {'CPU ms/req':>10} {'wrk cores':>9}")
     for r in results:
         print(
-            f"{r.server:<36} {r.requests_per_s:>8.1f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} "
-            f"{r.p99_ms:>8.1f} {r.errors:>7}"
+            f"{r.server:<36} {r.requests_per_s:>7.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} "
+            f"{r.p99_ms:>7.1f} {r.errors:>6} {r.server_cpu_ms:>10.1f} {r.wrk_cpu_share:>9.2f}"
         )
     runserver = next((r for r in results if r.server.startswith("runserver")), None)
     if runserver and runserver.requests_per_s:

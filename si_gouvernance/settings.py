@@ -342,9 +342,10 @@ LOGGING = {
 # --- Web server (`manage.py serve`: gunicorn on Linux, waitress on Windows) -----
 # Behind the reverse proxy (deploy/nginx), on the loopback by default.
 WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
-# gunicorn processes (waitress: one process); threads per process, for both.
+# Pages are CPU-bound Python: one gunicorn process per core (+1 to cover database
+# waits), few threads each (more would only queue on the GIL). waitress: one process.
 WEB_WORKERS = env_int("WEB_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
-WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 2, minimum=1)
 # A request running longer than this is cut (gunicorn restarts its worker).
 WEB_TIMEOUT = env_int("WEB_TIMEOUT", 60, minimum=1)
 

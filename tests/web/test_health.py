@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from core.jobs import runs as jobs
 from core.models import JobRun, OutboundEmail
+from tests.conftest import require_service
 
 URL = reverse("core:health")
 
@@ -56,6 +58,19 @@ def test_healthy_application_answers_200_without_a_session(db, redis_broker_up):
     }
     assert body["components"]["daily_check"]["age_hours"] == pytest.approx(2, abs=0.1)
     assert body["components"]["broker"]["transport"] == "redis"
+
+
+def test_rabbitmq_as_broker_is_checked_too(db, settings):
+    require_service("127.0.0.1", 5672, "RabbitMQ")
+    settings.CELERY_BROKER_URL = os.environ.get(
+        "TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"
+    )
+    daily_check_succeeded(hours_ago=1)
+
+    status, body = get_health()
+
+    assert status == 200, body
+    assert body["components"]["broker"]["transport"] == "amqp"
 
 
 def test_a_stopped_broker_answers_503_within_seconds(db, own_redis, settings):
