@@ -46,6 +46,7 @@ class Result:
     errors: int
     requests: int
     server_cpu_ms: float  # CPU time of the server's processes per request
+    processes: int  # Python processes serving (the GIL: one core each at most)
     wrk_cpu_share: float  # the load generator's CPU, in cores
 
 
@@ -167,30 +168,30 @@ def add_notifications(lead) -> None:  # noqa: ANN001
     field.auto_now_add = True
 
 
-def server_command(server: str, port: int) -> tuple[list[str], str]:
+def server_command(server: str, port: int) -> tuple[list[str], str, int]:
     bind = f"127.0.0.1:{port}"
     manage = [sys.executable, "manage.py"]
     if server == "runserver":
-        return [*manage, "runserver", "--noreload", bind], "runserver (threaded)"
+        return [*manage, "runserver", "--noreload", bind], "runserver (threaded)", 1
     if server == "waitress":
         from django.conf import settings
 
         label = f"waitress ({settings.WEB_THREADS} threads)"
-        return [*manage, "serve", "--server=waitress", f"--bind={bind}"], label
+        return [*manage, "serve", "--server=waitress", f"--bind={bind}"], label, 1
     from django.conf import settings
 
     workers, threads = settings.WEB_WORKERS, settings.WEB_THREADS
     if ":" in server:
         workers, threads = (int(n) for n in server.split(":", 1)[1].split("x"))
     command = [*manage, "serve", f"--bind={bind}", f"--workers={workers}", f"--threads={threads}"]
-    return command, f"gunicorn ({workers} workers x {threads} threads)"
+    return command, f"gunicorn ({workers} workers x {threads} threads)", workers
 
 
 def measure(
     server: str, *, wrk: str, paths: list[str], cookies: list[str], args: argparse.Namespace
 ) -> Result:
     port = free_port()
-    command, label = server_command(server, port)
+    command, label, processes = server_command(server, port)
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -219,6 +220,7 @@ def measure(
         requests=report["requests"],
         server_cpu_ms=server_cpu * 1000 / max(report["requests"], 1),
         wrk_cpu_share=wrk_cpu / report["duration_s"],
+        processes=processes,
     )
 
 
@@ -301,8 +303,15 @@ def print_table(results: list[Result], args: argparse.Namespace, *, load_before:
         for r in results:
             if r is not runserver:
                 ratio = r.requests_per_s / runserver.requests_per_s
-                p95 = runserver.p95_ms / r.p95_ms if r.p95_ms else 0
-                print(f"{r.server}: {ratio:.1f}x the requests/s of runserver, p95 {p95:.1f}x lower")
+                print(
+                    f"{r.server}: {ratio:.2f}x the requests/s of runserver, "
+                    f"p95 {r.p95_ms:.0f} ms against {runserver.p95_ms:.0f} ms"
+                )
+    for r in results:
+        if r.server_cpu_ms:  # what the CPU allows on an otherwise idle machine
+            cores = min(r.processes, os.cpu_count() or 1)
+            ceiling = cores * 1000 / r.server_cpu_ms
+            print(f"{r.server}: at most ~{ceiling:.0f} req/s ({cores} core(s) when idle)")
 
 
 if __name__ == "__main__":
