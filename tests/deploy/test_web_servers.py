@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.celery.conftest import free_port, record_todays_check
+from tests.celery.conftest import free_port, record_todays_check, wait_for
 from tests.deploy.conftest import PASSWORD, Server
 from tests.processes import descendants, port_is_free
 
@@ -63,7 +63,9 @@ def sign_in_and_browse(server: Server, username: str) -> None:
 
 def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serve, dora):
     server = serve("gunicorn", "--workers=2", "--threads=2")
-    assert len(descendants(server.process.pid)) == 2  # the master's two workers
+    wait_for(  # the master binds the port first, then forks its two workers
+        lambda: len(descendants(server.process.pid)) == 2, timeout=30, what="2 gunicorn workers"
+    )
 
     sign_in_and_browse(server, dora)
     record_todays_check()
