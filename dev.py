@@ -16,10 +16,12 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import venv
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -67,10 +69,29 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     sh(PYTHON, "manage.py", *args, env=env)
 
 
+def site_url(address: str) -> str:
+    """Where runserver listens, as a link in an email ("8000", "0.0.0.0:8000"...)."""
+    host, _, port = address.rpartition(":")
+    if host in ("", "0", "0.0.0.0", "[::]"):  # noqa: S104 (reading, not binding)
+        host = "127.0.0.1" if not host else socket.getfqdn()
+    return f"http://{host}:{port}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> None:
     """Web + worker + beat on one machine: SQLite, embedded broker, console emails."""
+    # A service manager or `kill` (SIGTERM), Ctrl+C (SIGINT) and, on Windows,
+    # Ctrl+Break all stop everything: the children are stopped below, never left.
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     ensure_venv()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
+    # Links in emails follow the address we listen on, unless SITE_URL says otherwise.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", RUN_SITE_URL=site_url(address))
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v0", env=env)
     manage("seed_demo", env=env)
@@ -83,7 +104,7 @@ def run() -> None:
             "manage.py",
             "runserver",
             "--noreload",  # one process: stopping it stops the web server
-            os.environ.get("RUN_ADDR", "127.0.0.1:8000"),
+            address,
         ],
         "worker": [
             *celery,
@@ -96,38 +117,53 @@ def run() -> None:
     }
     # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
-    processes = {
-        name: subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
-        for name, cmd in commands.items()
-    }
-    address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
-    print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        for name, cmd in commands.items():
+            processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
+        print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -15, None)]
+        stop(list(processes.values()))
+    failed = [name for name, p in processes.items() if p.returncode not in (0, -2, -15, None)]
     sys.exit(1 if failed else 0)
 
 
-def ensure_chromium() -> None:
-    """Debian's Chromium for the browser tests (never a test tool's download)."""
-    if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
-        return
-    if os.name != "nt" and shutil.which("apt-get") and os.geteuid() == 0:
+def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Ask every child to stop (a worker finishes its task), kill what lingers."""
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):  # a second signal must not cut this short
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    for proc in children:
+        if proc.poll() is None:
+            proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGTERM)
+    for proc in children:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/).
+DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx"}
+
+
+def ensure_debian_tools() -> None:
+    """Install the missing ones from Debian (never a test tool's own download)."""
+    missing = [
+        package
+        for command, package in DEBIAN_TOOLS.items()
+        if not shutil.which(command)
+        and not (command == "chromium" and os.environ.get("CHROMIUM_PATH"))
+    ]
+    if missing and os.name != "nt" and shutil.which("apt-get") and os.geteuid() == 0:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh("apt-get", "update", "-qq", env=env, check=False)
-        sh("apt-get", "install", "-y", "-qq", "chromium", env=env, check=False)
+        sh("apt-get", "install", "-y", "-qq", *missing, env=env, check=False)
 
 
 def postgres_url() -> str | None:
@@ -144,7 +180,7 @@ def postgres_url() -> str | None:
 def test(extra: list[str]) -> None:
     """Lint, types, then the whole suite on PostgreSQL and the core suite on SQLite."""
     ensure_venv()
-    ensure_chromium()
+    ensure_debian_tools()
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")

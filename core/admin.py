@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import admin_lockouts  # noqa: F401 (replaces axes' failed sign-ins admin)
 from core.admin_actions import resend_emails
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (

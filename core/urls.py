@@ -2,6 +2,7 @@ from django.urls import path
 
 from core.views import (
     dashboard,
+    health,
     notifications,
     portfolio,
     preferences,
@@ -41,6 +42,7 @@ urlpatterns = [
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("health/", health.health, name="health"),
     path("supervision/", supervision.supervision_page, name="supervision"),
     path(
         "supervision/verifier-echeances/",

@@ -8,6 +8,8 @@ creates ``var/`` and its secret key, the log handler its directory.
 
 from __future__ import annotations
 
+import datetime
+import os
 from pathlib import Path
 
 import csp.constants as csp
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +118,12 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=86400),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails the request (and /health/) in seconds
+    # instead of holding a web worker for the kernel's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=300
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let web, worker and beat share the embedded database.
     DATABASES["default"]["OPTIONS"] = {
@@ -169,6 +178,47 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+CSRF_FAILURE_VIEW = "core.views.errors.csrf_failure"  # French, inside the layout
+
+# --- Sign-in protection (django-axes) -------------------------------------------
+# Too many failed sign-ins for one account from one address lock that pair out
+# for a while; an administrator unlocks it in the admin ("Tentatives de connexion").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes requires
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failures are logged with the address; the user name is masked there (it may be a
+# password typed in the wrong field) and shown in the admin's list instead.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
+# Behind a reverse proxy every request comes from the proxy's address: the client's
+# is in the header the proxy sets (nginx: X-Real-IP $remote_addr, see deploy/).
+# Empty: the TCP peer's address (a client could forge a header when nothing strips it).
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Real-IP" if SECURE else "")
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_" + CLIENT_IP_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
+    if CLIENT_IP_HEADER
+    else ("REMOTE_ADDR",)
+)
+
+# --- HTTP health check (/health/, for the supervision tool) ---------------------
+# When set, /health/ answers only with this token (header "Authorization: Bearer
+# <token>", or "?token=<token>" for tools that cannot send headers).
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
+# A supervision agent on the web server itself may poll gunicorn over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# The outbox is unhealthy when an email has waited longer than this (minutes).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int(
+    "HEALTH_OUTBOX_MAX_AGE_MINUTES", 60, minimum=1, maximum=7 * 24 * 60
+)
+
 # Content-Security-Policy on every response (django-csp): scripts, styles, images,
 # fonts and requests from this site only; no inline script, style or eval (htmx's
 # inline indicator style and eval are turned off in base.html). The admin needs
@@ -199,7 +249,11 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise SettingsError("EMAIL_USE_TLS et EMAIL_USE_SSL s'excluent : choisissez l'un des deux.")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SI-Gouvernance <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env_url("SITE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
+# Without SITE_URL, `dev.py run` passes the address it actually listens on.
+SITE_URL = (
+    env_url("SITE_URL", "", schemes=("http", "https"))
+    or env_str("RUN_SITE_URL", "http://localhost:8000")
+).rstrip("/")
 # How many times an outgoing email is tried before it is marked as failed.
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 # Administrators' defaults for users who have not chosen (None on the user).
@@ -231,9 +285,20 @@ LOG_FORMAT = "[%(asctime)s: %(levelname)s/%(processName)s] %(name)s: %(message)s
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"default": {"format": LOG_FORMAT}},
+    "formatters": {"default": {"format": LOG_FORMAT}, "message": {"format": "%(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "default"},
+        # One line per HTTP request (gunicorn's access log, waitress through
+        # core.access_log): the same file and rotation on both platforms.
+        "access": {
+            "class": "si_gouvernance.logging.RotatingFileHandler",
+            "filename": str(LOG_DIR / "access.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "formatter": "message",
+            "encoding": "utf-8",
+            "delay": True,
+        },
         "file": {
             # Web, worker and beat may share a file: rotation must be process-safe
             # (and work on Windows, where a renamed open file is an error); the
@@ -251,5 +316,18 @@ LOGGING = {
     "loggers": {
         "django": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        "web.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        # Not a banner on every manage.py command; failures are still logged.
+        "axes.apps": {"level": "WARNING"},
     },
 }
+
+# --- Web server (`manage.py serve`: gunicorn on Linux, waitress on Windows) -----
+# Behind the reverse proxy (deploy/nginx), on the loopback by default.
+WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
+# Pages are CPU-bound Python: one gunicorn process per core (+1 to cover database
+# waits), few threads each (more would only queue on the GIL). waitress: one process.
+WEB_WORKERS = env_int("WEB_WORKERS", (os.cpu_count() or 1) + 1, minimum=1, maximum=256)
+WEB_THREADS = env_int("WEB_THREADS", 2, minimum=1, maximum=256)
+# A request running longer than this is cut (gunicorn restarts its worker).
+WEB_TIMEOUT = env_int("WEB_TIMEOUT", 60, minimum=1, maximum=3600)

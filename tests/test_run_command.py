@@ -1,5 +1,6 @@
 """The README's run command, for real: web + worker + beat on the embedded defaults
-(SQLite, SQLAlchemy broker on SQLite, console emails), no external service."""
+(SQLite, SQLAlchemy broker on SQLite, console emails), no external service; and it
+stops cleanly when a service manager (SIGTERM) or Ctrl+C (SIGINT) asks."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.celery.conftest import free_port
+from tests.processes import descendants, port_is_free, wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.worker
@@ -58,36 +60,49 @@ def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Teardown after a failure: nothing of the run may outlive the test."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl+C in the operator's terminal
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
-def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
-    port = free_port()
-    env = _embedded_env(tmp_path, port)
+def _start_run(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "dev.py", "run"],
             cwd=ROOT,
-            env=env,
+            env=_embedded_env(tmp_path, port),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        deadline = time.monotonic() + 180
-        while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
-            assert process.poll() is None, log.read_text(errors="replace")[-4000:]
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
-            time.sleep(0.5)
+    deadline = time.monotonic() + 180
+    while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
+        assert process.poll() is None, log.read_text(errors="replace")[-4000:]
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+        time.sleep(0.5)
+    return process, log
 
+
+def _signal_and_check_everything_ends(
+    process: subprocess.Popen[bytes], port: int, sig: signal.Signals
+) -> None:
+    """``sig`` to dev.py alone (as systemd or `kill` sends it): every child ends."""
+    children = descendants(process.pid)
+    assert len(children) >= 3  # web, worker, beat
+    process.send_signal(sig)
+    assert process.wait(timeout=60) == 0
+    assert wait_until_gone(children, timeout=10) == []
+    assert port_is_free(port)
+
+
+def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
+    port = free_port()
+    env = _embedded_env(tmp_path, port)
+    process, log = _start_run(tmp_path, port)
+    try:
         status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
         assert "Se connecter" in page
         assert _get(f"http://127.0.0.1:{port}/static/core/app.css")[0] == 200  # DEBUG off
@@ -113,6 +128,24 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
         assert "check-task-deadlines-daily" in lines["beat"]
         assert (tmp_path / "var" / "db.sqlite3").exists()
         assert (tmp_path / "var" / "celery-broker.sqlite3").exists()
+
+        # Alert emails (console backend, sent by the worker) link to where we listen.
+        deadline = time.monotonic() + 90
+        while f"http://127.0.0.1:{port}/taches/" not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+            time.sleep(1)
+        assert "http://localhost:8000" not in log.read_text(errors="replace")
+
+        _signal_and_check_everything_ends(process, port, signal.SIGTERM)
     finally:
-        _stop(process)
+        _kill_group(process)
     assert _get(f"http://127.0.0.1:{port}/comptes/login/")[0] == 0  # everything stopped
+
+
+def test_ctrl_c_stops_everything_too(tmp_path):
+    port = free_port()
+    process, _log = _start_run(tmp_path, port)
+    try:
+        _signal_and_check_everything_ends(process, port, signal.SIGINT)
+    finally:
+        _kill_group(process)

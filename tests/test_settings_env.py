@@ -160,6 +160,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
         SECRET_KEY=secrets.token_urlsafe(50),
         SECRET_KEY_REQUIRED="true",
         ALLOWED_HOSTS="gouvernance.example.org",
+        SITE_URL="https://gouvernance.example.org",  # links in emails (core.W001)
     )
 
     assert done.returncode == 0, done.stderr + done.stdout

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
@@ -186,8 +189,32 @@ class SyncingDatabaseScheduler(DatabaseScheduler):
     Entry = _CreateOnlyEntry
 
     def setup_schedule(self) -> None:
-        sync_entries()
-        self.install_default_entries(self.schedule)
-        # As the stock scheduler does, load the declared entries now (as stored,
-        # edits included): its periodic reads only take crontabs near the hour.
-        self.update_from_dict(beat_schedule())
+        with _stop_signals_deferred():
+            sync_entries()
+            self.install_default_entries(self.schedule)
+            # As the stock scheduler does, load the declared entries now (as
+            # stored, edits included): its periodic reads only take crontabs near
+            # the hour.
+            self.update_from_dict(beat_schedule())
+
+
+@contextmanager
+def _stop_signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT until the scheduler is set up.
+
+    Beat's stop handler syncs "the" scheduler; arriving during its setup it
+    builds a second one, whose first query waits on the connection the first
+    setup is committing on: beat hangs for good (seen when stopped right after
+    start). Held, the signal is handled once setup is over. (Windows has no
+    signal masks; its service manager stops beat with CTRL_BREAK.)
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

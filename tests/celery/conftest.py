@@ -28,6 +28,7 @@ from core.jobs import registry, runs
 from core.models import JobRun
 from si_gouvernance.celery import app
 from tests.conftest import require_service
+from tests.faults import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 # This suite's Redis database (never 0, which a developer's own setup may use).
@@ -192,3 +193,12 @@ def worker_env(database_url: str, broker_url: str, tmp_path: Path, **extra: str)
     )
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    """A private redis-server the test can stop and start again on the same port."""
+    server = PrivateRedis(tmp_path, wait_for)
+    server.start()
+    yield server.url, server.start, server.stop
+    server.close()

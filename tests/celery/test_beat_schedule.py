@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import zoneinfo
 
 import pytest
@@ -166,8 +167,14 @@ def test_a_real_beat_process_keeps_the_admins_edit_and_logs_to_celery_log(
             what="beat to install its entries",
         )
     finally:
+        # Stopped as soon as it has stored its entries, maybe still setting up:
+        # it must stop all the same (it once hung there for good).
         beat.terminate()
-        beat.wait(timeout=30)
+        try:
+            beat.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            raise
     assert daily_crontab() == ("7", "30")
     line = next(line for line in log.read_text().splitlines() if "beat: Starting" in line)
     assert re.match(
@@ -316,3 +323,47 @@ def test_the_weekly_cleanup_reads_the_retention_setting_when_it_runs(
     row = PeriodicTask.objects.get(name="cleanup-old-notifications")
     result = cleanup_old_notifications.apply(kwargs=json.loads(row.kwargs)).get()
     assert result["days"] == retention
+
+
+@pytest.mark.worker
+@pytest.mark.postgres
+def test_beat_stopped_while_it_sets_up_its_schedule_still_stops(worker_database, tmp_path):
+    """SIGTERM arriving while beat stores its entries (here: held by a lock on the
+    table) is handled once setup is over; it used to hang beat for good."""
+    import psycopg
+
+    sync_entries()
+    dsn = worker_database.replace("postgres://", "postgresql://")
+    env = worker_env(worker_database, f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path)
+    command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "beat", "--loglevel=INFO"]
+    command += [f"--pidfile={tmp_path / 'beat.pid'}"]
+    with psycopg.connect(dsn) as holder:
+        holder.execute("LOCK TABLE django_celery_beat_periodictask IN ACCESS EXCLUSIVE MODE")
+        beat = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_for(
+                lambda: _waiting_on_a_lock(dsn),
+                timeout=60,
+                what="beat to wait on the table while setting up",
+            )
+            beat.terminate()
+            time.sleep(1)  # the signal arrives mid-setup
+            holder.rollback()  # the lock goes: setup ends, then beat stops
+            assert beat.wait(timeout=30) is not None
+        finally:
+            if beat.poll() is None:
+                beat.kill()
+                beat.wait()
+
+
+def _waiting_on_a_lock(dsn: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        ).fetchone()
+    return bool(row and row[0])

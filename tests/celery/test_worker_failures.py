@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,7 +15,6 @@ from core.tasks import check_task_deadlines
 from si_gouvernance.celery import debug_task
 from tests.celery.conftest import wait_for
 from tests.factories import TacheFactory
-from tests.faults import PrivateRedis
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis]
 VISIBILITY_TIMEOUT_S = 3
@@ -106,15 +104,6 @@ def test_worker_killed_mid_check_is_redelivered_without_duplicates(
     assert sorted(alerts()) == sorted(expected)
     runs = JobRun.objects.filter(job="check_task_deadlines", task_id=pending.id)
     assert sorted(r.status for r in runs) == ["RUNNING", "SUCCESS"]  # the killed try, then
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path):
-    """A private redis-server the test can stop and start again on the same port."""
-    server = PrivateRedis(tmp_path, wait_for)
-    server.start()
-    yield server.url, server.start, server.stop
-    server.close()
 
 
 def test_worker_reconnects_after_a_broker_restart(world, own_redis, use_broker, start_worker):

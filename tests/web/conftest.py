@@ -28,3 +28,7 @@ def client_for(user: User, *, enforce_csrf_checks: bool = False) -> Client:
     client = Client(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
     return client
+
+
+# A private redis-server a test may stop (the broker-down health check).
+from tests.celery.conftest import own_redis  # noqa: E402, F401

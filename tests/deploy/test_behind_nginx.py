@@ -1,0 +1,154 @@
+"""The production chain for real: deploy/nginx/si-gouvernance.conf (TLS) in front of
+`manage.py serve` (gunicorn) with DJANGO_SECURE=true. HTTP is sent to HTTPS, a user
+signs in over HTTPS with secure cookies, and the lockout counts the address nginx
+saw, whatever X-Real-IP the client sends."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.celery.conftest import free_port
+from tests.deploy.conftest import PASSWORD
+
+pytestmark = pytest.mark.worker
+SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "si-gouvernance.conf"
+
+
+class HttpsClient:
+    """One browser: cookies kept by hand (urllib drops Secure cookies on 127.0.0.1)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.context = ssl.create_default_context()
+        self.context.check_hostname = False
+        self.context.verify_mode = ssl.CERT_NONE  # the test's self-signed certificate
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, **headers: str
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", self.port, context=self.context, timeout=20
+        )
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = f"https://127.0.0.1:{self.port}"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                assert "Secure" in value, value  # DJANGO_SECURE: never sent over HTTP
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        answer = (response.status, dict(response.getheaders()), response.read().decode())
+        connection.close()
+        return answer
+
+    def sign_in(self, username: str, password: str, **headers: str) -> int:
+        _status, _headers, page = self.request("GET", "/comptes/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        return self.request("POST", "/comptes/login/", form, **headers)[0]
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator:
+    """Start nginx with the repository's site on free ports, in front of ``upstream``."""
+    if shutil.which("nginx") is None or shutil.which("openssl") is None:
+        pytest.skip("nginx or openssl is not installed")
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(upstream_port: int) -> tuple[int, int]:
+        http_port, https_port = free_port(), free_port()
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        site = SITE.read_text(encoding="utf-8")
+        for old, new in {
+            "/etc/ssl/certs/gouvernance.example.org.pem": str(cert),
+            "/etc/ssl/private/gouvernance.example.org.key": str(key),
+            "/var/log/nginx/": f"{tmp_path}/",
+            "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
+            "listen 80;": f"listen 127.0.0.1:{http_port};",
+            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+            "return 301 https://$host$request_uri;": (
+                f"return 301 https://$host:{https_port}$request_uri;"
+            ),
+        }.items():
+            assert old in site, old
+            site = site.replace(old, new)
+        site = re.sub(r"\s*listen \[::\]:\d+[^;]*;", "", site)  # no IPv6 in the sandbox
+        (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+        (tmp_path / "nginx.conf").write_text(
+            f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+            f"events {{}}\nhttp {{ include {tmp_path}/site.conf; }}\n",
+            encoding="utf-8",
+        )
+        command = ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+        processes.append(subprocess.Popen(command, stderr=subprocess.PIPE))
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "nginx.pid").exists():
+            assert processes[-1].poll() is None, processes[-1].stderr.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        return http_port, https_port
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_https_sign_in_through_nginx_with_the_real_client_address(serve, dora, nginx):
+    web_port = free_port()
+    http_port, https_port = nginx(web_port)
+    serve(
+        "gunicorn",
+        "--workers=2",
+        port=web_port,
+        DJANGO_SECURE="true",
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="https://127.0.0.1",
+        CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{https_port}",
+    )
+
+    plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    plain.request("GET", "/comptes/login/")
+    assert plain.getresponse().status == 301  # nginx sends HTTP to HTTPS
+
+    browser = HttpsClient(https_port)
+    assert browser.sign_in(dora, PASSWORD) == 302
+    status, _headers, page = browser.request("GET", "/")
+    assert status == 200 and "Mes tâches" in page
+    assert browser.request("GET", "/health/")[0] in (200, 503)  # through the proxy too
+
+    # Five failures sent with a forged X-Real-IP, then the right password from
+    # "another" forged address: nginx overwrote both with the real one, so the
+    # lock holds (the lockout cannot be dodged by inventing addresses).
+    attacker = HttpsClient(https_port)
+    for n in range(5):
+        attacker.sign_in(dora, "faux", **{"X-Real-IP": f"203.0.113.{n}"})
+    assert attacker.sign_in(dora, PASSWORD, **{"X-Real-IP": "198.51.100.1"}) == 429
