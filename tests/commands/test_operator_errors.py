@@ -170,3 +170,18 @@ def test_the_summary_is_sent_for_today_only(world):
     call_command("send_daily_summary")
     assert OutboundEmail.objects.filter(kind="SUMMARY").count() == 1
     assert JobDay.objects.get(job=registry.SEND_DAILY_SUMMARY.key).done_at is not None
+
+
+@time_machine.travel(NOON, tick=False)
+def test_check_health_full_reports_every_component(world, capsys, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    call_command("check_task_deadlines")
+    try:
+        call_command("check_health", "--full")
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "database : " in out and "daily_check : " in out and "outbox : " in out
+    assert err.startswith("broker : ")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.management.operator_command import OperatorCommand, argument_type
 from core.selectors.health import daily_check_health
+from core.selectors.system_health import system_health
 
 # Nagios/Icinga convention, understood by most supervision tools.
 EXIT_CRITICAL = 2
@@ -32,7 +33,8 @@ def max_age_hours(value: str) -> int:
 class Command(OperatorCommand):
     help = _(
         "Check that the daily deadline check succeeded within HEALTH_MAX_AGE_HOURS "
-        "(exit code 0) or not (exit code 2)."
+        "(exit code 0) or not (exit code 2); --full also checks the database, the "
+        "broker and the outbox, as GET /health/ does."
     )
     # The database down is a critical state for supervision; a bad argument says
     # nothing of the application's state.
@@ -47,11 +49,32 @@ class Command(OperatorCommand):
             type=argument_type(max_age_hours),
             help=_("Override HEALTH_MAX_AGE_HOURS for this check."),
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help=_("Also check the database, the broker and the outbox (as GET /health/)."),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["full"]:
+            self._full()
+            return
         report = daily_check_health(max_age_hours=options["max_age_hours"])
         if report.ok:
             self.stdout.write(self.style.SUCCESS(report.message))
             return
         self.stderr.write(self.style.ERROR(report.message))
         raise SystemExit(EXIT_CRITICAL)
+
+    def _full(self) -> None:
+        """One line per component (database, broker, daily check, outbox); exit 2
+        when any of them fails."""
+        health = system_health()
+        for name, component in health.components.items():
+            line = f"{name} : {component.message}"
+            if component.ok:
+                self.stdout.write(self.style.SUCCESS(line))
+            else:
+                self.stderr.write(self.style.ERROR(line))
+        if not health.ok:
+            raise SystemExit(EXIT_CRITICAL)
