@@ -58,10 +58,11 @@ class NotificationTache(models.Model):
             # At most one alert of a type per task, recipient and day: reruns,
             # concurrent runs and redelivered tasks insert-or-ignore against it.
             # Rows without date_alerte never conflict (NULLs are distinct). Leading
-            # with the day, it also serves "today's alerts": the engine's report
-            # and the alert emails (WHERE date_alerte = ? [AND outbound_email IS NULL]).
+            # with the day then the recipient, it also serves the engine's rerun
+            # (anti-join on the day's alerts) and the alert emails, chunk by chunk
+            # of recipients (WHERE date_alerte = ? AND destinataire_id IN (...)).
             models.UniqueConstraint(
-                fields=["date_alerte", "tache", "destinataire", "type_notification"],
+                fields=["date_alerte", "destinataire", "tache", "type_notification"],
                 name="notification_alerte_unique_par_jour",
             ),
         ]
