@@ -5,11 +5,14 @@ Life of a row: ``PENDING`` -> claimed as ``SENDING`` (attempts + 1, a lease in
 exponential backoff, or ``FAILED`` after ``EMAIL_MAX_ATTEMPTS`` (the admin can
 resend it).
 
-Delivery is at-least-once by design. Each row is marked ``SENT`` right after the
-SMTP server accepted it, so in normal operation nothing is sent twice. At the
-edge, a worker killed between the server's "250 OK" and that UPDATE leaves the
-row ``SENDING``; once its lease expires it is sent again (same Message-ID, so
-clients can tell). Losing an alert is worse than a rare duplicate.
+Delivery is at-least-once by design. The rows the SMTP server accepted are
+marked ``SENT`` together at the end of their batch, in one UPDATE (per-email
+commits cost more than the reused connection saved). At the edge, a worker killed
+between the server's "250 OK" and that UPDATE leaves its rows ``SENDING``; once
+their lease expires they are sent again (same Message-ID, so clients can tell).
+Losing an alert is worse than a rare duplicate. A sender told to stop (the task's
+soft time limit) finishes the email in hand, records its batch and gives the
+rows it did not try back at once (``core.services.outbox_bookkeeping``).
 """
 
 from __future__ import annotations
@@ -17,55 +20,35 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import OutboundEmail, User
 from core.services.email_rendering import RenderedEmail, build_message
+from core.services.outbox_bookkeeping import (
+    SENDING_LEASE,
+    Bookkeeping,
+    SendResult,
+    is_permanent,
+    retry_delay,
+)
+
+__all__ = ["SENDING_LEASE", "SendResult", "retry_delay", "send_pending"]
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundEmail.Status
 
 DEFAULT_BATCH_SIZE = 100
-# A row left SENDING longer than this was abandoned by a dead worker.
-SENDING_LEASE = datetime.timedelta(minutes=15)
-RETRY_BASE_DELAY = datetime.timedelta(minutes=1)
-RETRY_MAX_DELAY = datetime.timedelta(hours=1)
 # At most this many sender tasks are started for one burst of queued emails.
 MAX_PARALLEL_SENDERS = 8
-
-
-@dataclass
-class SendResult:
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    def add(self, other: SendResult) -> None:
-        self.claimed += other.claimed
-        self.sent += other.sent
-        self.retrying += other.retrying
-        self.failed += other.failed
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "claimed": self.claimed,
-            "sent": self.sent,
-            "retrying": self.retrying,
-            "failed": self.failed,
-        }
 
 
 # --- Queueing ----------------------------------------------------------------
@@ -125,20 +108,33 @@ def _start_senders(count: int) -> None:
 # --- Sending -----------------------------------------------------------------
 
 
+def _never() -> bool:
+    return False
+
+
 def send_pending(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = 50,
     now: datetime.datetime | None = None,
+    should_stop: Callable[[], bool] = _never,
 ) -> SendResult:
-    """Send due rows, batch after batch, one SMTP connection per batch."""
+    """Send due rows, batch after batch, one SMTP connection per batch.
+
+    ``should_stop`` is polled before each email: once it answers true (the task's
+    soft time limit, a worker shutting down), the sender takes no more work, and
+    the rows it claimed but did not send go back to PENDING at once.
+    """
     result = SendResult()
     for _ in range(max_batches):
+        if should_stop():
+            result.stopped = True
+            break
         rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
         if not rows:
             break
-        result.add(_send_batch(rows, now=now))
-        if len(rows) < batch_size:
+        result.add(_send_batch(rows, now=now, should_stop=should_stop))
+        if result.stopped or len(rows) < batch_size:
             break
     return result
 
@@ -184,95 +180,51 @@ def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
     ).update(status=Status.FAILED, last_error="Interrupted while sending (worker lost).")
 
 
-def _send_batch(rows: list[OutboundEmail], *, now: datetime.datetime | None) -> SendResult:
-    result = SendResult(claimed=len(rows))
+def _send_batch(
+    rows: list[OutboundEmail],
+    *,
+    now: datetime.datetime | None,
+    should_stop: Callable[[], bool],
+) -> SendResult:
+    """Send ``rows`` on one connection; record the outcome whatever happens,
+    an exception that stops the worker included (``finally``)."""
+    book = Bookkeeping(rows, now=now)
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
     except Exception as exc:
         # The server is unreachable: every claimed row waits for a later attempt.
         logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
+        book.fail_all(exc)
+        book.flush()
+        return book.result
+    try:
         for row in rows:
-            _record_failure(row, exc, result=result, now=now)
-        return result
-    try:
-        with _fast_commits():
-            for row in rows:
-                _send_one(row, connection=connection, result=result, now=now)
+            if should_stop():
+                book.result.stopped = True
+                break
+            _send_one(row, connection=connection, book=book)
     finally:
         with suppress(Exception):
             connection.close()
-    return result
+        book.flush()
+    return book.result
 
 
-@contextmanager
-def _fast_commits() -> Iterator[None]:
-    """On PostgreSQL, do not wait for the disk on each "mark as SENT" commit.
-
-    Each row is committed right after its SMTP "250 OK" (the smallest window for
-    a duplicate), and waiting for fsync each time made the sender slower than
-    the SMTP server. Without the wait, only a crash of the database server itself
-    can forget the last few marks, and those emails are then sent again: still
-    at-least-once, never lost.
-    """
-    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
-        yield
-        return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
+def _send_one(row: OutboundEmail, *, connection: BaseEmailBackend, book: Bookkeeping) -> None:
     try:
-        yield
-    finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
-def _send_one(
-    row: OutboundEmail,
-    *,
-    connection: BaseEmailBackend,
-    result: SendResult,
-    now: datetime.datetime | None,
-) -> None:
-    try:
-        connection.send_messages([build_message(row, connection=connection)])
+        if not connection.send_messages([build_message(row, connection=connection)]):
+            book.failed(row, "The email has no recipient.", permanent=True)
+            return
     except Exception as exc:
-        _record_failure(row, exc, result=result, now=now)
-        # The connection may be broken; the backend reopens it for the next row.
-        with suppress(Exception):
-            connection.close()
+        permanent = is_permanent(exc)
+        book.failed(row, f"{type(exc).__name__}: {exc}", permanent=permanent)
+        if not permanent:
+            # The connection may be broken; the backend reopens it for the next row.
+            with suppress(Exception):
+                connection.close()
         return
-    OutboundEmail.objects.filter(id=row.id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
-    )
-    result.sent += 1
-
-
-def _record_failure(
-    row: OutboundEmail,
-    exc: BaseException,
-    *,
-    result: SendResult,
-    now: datetime.datetime | None,
-) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-        OutboundEmail.objects.filter(id=row.id).update(
-            status=Status.FAILED, last_error=error, next_attempt_at=None
-        )
-        logger.error("Email %s to %s failed for good: %s", row.id, row.to_address, error)
-        result.failed += 1
-        return
-    retry_at = (now or timezone.now()) + retry_delay(row.attempts)
-    OutboundEmail.objects.filter(id=row.id).update(
-        status=Status.PENDING, last_error=error, next_attempt_at=retry_at
-    )
-    result.retrying += 1
-
-
-def retry_delay(attempts: int) -> datetime.timedelta:
-    """1, 2, 4, 8... minutes after the n-th failed attempt, at most an hour."""
-    return min(RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0), RETRY_MAX_DELAY)
+    book.sent(row)
 
 
 # --- Administration ------------------------------------------------------------

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import close_old_connections
 
-from core.models import NotificationTache, OutboundEmail
+from core.models import NotificationTache, OutboundEmail, Tache
 from core.services.alert_emails import queue_alert_emails
 from core.services.daily_check import run_deadline_check
 from core.services.deadlines import create_deadline_alerts
@@ -186,4 +186,18 @@ def test_queueing_queries_do_not_grow_with_recipients(world):
     _owners_with_a_task_due_today(world, range(3, 30))
     many = _queue_queries()
     assert OutboundEmail.objects.count() == 31  # one email per recipient
+    assert few == many
+
+
+def test_queueing_queries_do_not_grow_with_alerts_per_recipient(world):
+    _owners_with_a_task_due_today(world, range(3))
+    few = _queue_queries()
+    for tache in list(Tache.objects.all()):
+        for days in range(1, 15):  # two weeks of lateness on each owner's desk
+            TacheFactory(
+                projet=world.projet, responsable=tache.responsable, date_echeance=TODAY - days * DAY
+            )
+    many = _queue_queries()
+    assert OutboundEmail.objects.count() == 4
+    assert NotificationTache.objects.count() == 6 + 3 * 14 * 2  # owners and alice, late ones
     assert few == many

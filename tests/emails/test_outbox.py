@@ -139,3 +139,35 @@ def test_admin_resend_action(db, client):
     failed.refresh_from_db()
     assert failed.status in (Status.PENDING, Status.SENT)
     assert failed.attempts <= 1 and failed.last_error == ""
+
+
+def test_a_sender_told_to_stop_records_what_it_sent_and_gives_back_the_rest(db):
+    for i in range(10):
+        _row(to_address=f"user{i}@dsi.example.org")
+
+    result = send_pending(now=NOW, should_stop=lambda: len(mail.outbox) >= 3)
+
+    assert (result.sent, result.released, result.stopped) == (3, 7, True)
+    rows = list(OutboundEmail.objects.order_by("id").values_list("status", "attempts"))
+    assert rows == [(Status.SENT, 1)] * 3 + [(Status.PENDING, 0)] * 7  # untried, at once
+    assert send_pending(now=NOW).sent == 7
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        f"user{i}@dsi.example.org" for i in range(10)
+    )
+
+
+def _sending_queries(count: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    OutboundEmail.objects.all().delete()
+    for i in range(count):
+        _row(to_address=f"user{i}@dsi.example.org")
+    with CaptureQueriesContext(connection) as ctx:
+        assert send_pending(now=NOW, batch_size=100).sent == count
+    return len(ctx.captured_queries)
+
+
+def test_a_batch_is_recorded_in_a_fixed_number_of_statements(db):
+    """The SENT marks of a batch are one UPDATE, however many emails it holds."""
+    assert _sending_queries(3) == _sending_queries(60)
