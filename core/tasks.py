@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from core.jobs import runs as jobs
 from core.jobs.catch_up import enqueue_missed_deadline_check
+from core.jobs.soft_limit import soft_limit_as_flag
 from core.models import JobRun
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.cleanup import validate_days
@@ -100,5 +101,7 @@ EMAIL_TASK: dict[str, Any] = {
 
 @shared_task(name="core.tasks.send_pending_emails", **EMAIL_TASK)
 def send_pending_emails() -> dict[str, Any]:
-    """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
-    return send_pending().as_dict()
+    """Service: core.services.outbox.send_pending (one SMTP connection per batch).
+    The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
+    with soft_limit_as_flag() as soft_limit_reached:
+        return send_pending(should_stop=soft_limit_reached.is_set).as_dict()
