@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.models import OutboundEmail
+from core.services.smtp_lanes import NoRecipient
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def is_permanent(exc: BaseException) -> bool:
     the email: retried like a temporary error (and logged) rather than failing
     every email of the queue.
     """
+    if isinstance(exc, NoRecipient):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in exc.recipients.values()]
         return bool(codes) and all(500 <= code < 600 for code in codes)

@@ -27,7 +27,7 @@ from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp, free_
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.smtp, pytest.mark.redis]
 
-EMAILS = 24
+EMAILS = 60
 Status = OutboundEmail.Status
 
 
