@@ -69,7 +69,7 @@ class Table:
         print(f"\n{self.tasks:,} open tasks")
         print(f"{'step':<44}{'result':<34}{'seconds':>9}{'peak RSS':>10}")
         for label, what, seconds, rss in self.rows:
-            print(f"{label:<44}{what:<34}{seconds:>9.2f}{rss:>7.0f} MB")
+            print(f"{label:<44}{what:<34}{seconds:>9.3f}{rss:>7.0f} MB")
 
 
 def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -> Table:

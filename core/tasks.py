@@ -4,6 +4,7 @@ policy and its time limits, takes JSON arguments, and holds no business logic.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from celery import shared_task
@@ -13,10 +14,11 @@ from kombu.exceptions import OperationalError as BrokerError
 from core.jobs import runs as jobs
 from core.jobs.catch_up import enqueue_missed_deadline_check
 from core.jobs.soft_limit import soft_limit_as_flag
-from core.models import JobRun
+from core.models import JobRun, User
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.cleanup import validate_days
 from core.services.daily_check import run_deadline_check
+from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
 from core.services.summary import send_daily_summary as summary_service
 
@@ -97,6 +99,17 @@ EMAIL_TASK: dict[str, Any] = {
     "retry_backoff_max": RETRY_DELAY_S,
     "retry_jitter": True,
 }
+
+
+@shared_task(name="core.tasks.mark_notifications_read", **EMAIL_TASK)
+def mark_notifications_read(user_id: int, up_to: str) -> dict[str, Any]:
+    """Service: core.services.notifications.mark_all_read (what "mark all read"
+    left for the background: the user's unread notifications up to ``up_to``)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return {"marked": 0}
+    moment = datetime.datetime.fromisoformat(up_to)
+    return {"marked": mark_all_read(user=user, up_to=moment).marked}
 
 
 @shared_task(name="core.tasks.send_pending_emails", **EMAIL_TASK)

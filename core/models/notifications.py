@@ -67,12 +67,19 @@ class NotificationTache(models.Model):
             ),
         ]
         indexes = [
-            # Serves the notification centre: WHERE destinataire_id = ? ORDER BY date_creation DESC.
+            # Serves the notification centre: WHERE destinataire_id = ? AND
+            # (date_creation, id) < (?, ?) ORDER BY date_creation DESC, id DESC.
             models.Index(
                 fields=["destinataire", "-date_creation", "-id"], name="notif_destinataire_idx"
             ),
-            # Serves the unread badge: COUNT(*) WHERE destinataire_id = ? AND NOT lue.
-            models.Index(fields=["destinataire"], condition=Q(lue=False), name="notif_non_lue_idx"),
+            # Serves the unread badge (COUNT up to 100 WHERE destinataire_id = ? AND
+            # NOT lue), the unread filter of the notification centre (keyset pages,
+            # newest first) and "mark all read" (batches of the user's unread ones).
+            models.Index(
+                fields=["destinataire", "-date_creation", "-id"],
+                condition=Q(lue=False),
+                name="notif_non_lue_idx",
+            ),
             # Serves the cleanup: WHERE lue AND date_creation < cutoff.
             models.Index(fields=["date_creation"], condition=Q(lue=True), name="notif_lue_idx"),
             # Serves the SET NULL when old sent emails are deleted:
