@@ -33,7 +33,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Value, When
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -47,6 +47,7 @@ from core.services.email_rendering import (
     object_url,
     recipient_language,
     render_email,
+    standard_headers,
 )
 
 logger = logging.getLogger(__name__)
@@ -112,37 +113,51 @@ def _queue_chunk(users: list[User], *, today: datetime.date) -> int:
         return 0
     rows = OutboundEmail.objects.bulk_create(
         OutboundEmail(
-            kind=OutboundEmail.Kind.ALERTS, recipient=user, to_address=user.email, subject=""
+            kind=OutboundEmail.Kind.ALERTS,
+            recipient=user,
+            to_address=user.email,
+            subject="",
+            headers=standard_headers(),  # what render_email gives every email
         )
         for user in users
     )
-    by_id = {row.id: row for row in rows}
-    _claim_alerts(users, email_ids=list(by_id), today=today)
-    listed, totals = _listed_alerts(email_ids=list(by_id))
-    filled = []
-    for row in rows:
-        if totals.get(row.id):
-            assert row.recipient is not None
-            email = _render(row.recipient, listed[row.id], totals[row.id], today=today)
-            filled.append(_fill(row, email))
-    OutboundEmail.objects.bulk_update(filled, ["subject", "body_text", "body_html", "headers"])
+    _claim_alerts(email_of={row.recipient_id: row.id for row in rows}, today=today)
+    listed, totals = _listed_alerts(email_ids=[row.id for row in rows])
+    filled = [
+        (row.id, _render(row.recipient, listed[row.id], totals[row.id], today=today))
+        for row in rows
+        if totals.get(row.id) and row.recipient is not None
+    ]
+    _fill(filled)
     if len(filled) < len(rows):  # a concurrent run emailed these users' alerts first
         OutboundEmail.objects.filter(id__in=[r.id for r in rows if not totals.get(r.id)]).delete()
     return len(filled)
 
 
-def _claim_alerts(users: list[User], *, email_ids: list[int], today: datetime.date) -> None:
-    """One UPDATE: each un-emailed alert of these users gets its user's email."""
-    claimed = _pending_alerts(today).filter(destinataire_id__in=[u.id for u in users])
+def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """``(VALUES (...), ...) AS m``: columns ``m.column1``, ``m.column2``... on both
+    PostgreSQL and SQLite."""
+    row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return "(VALUES " + ", ".join([row] * len(rows)) + ") AS m", [v for r in rows for v in r]
+
+
+def _claim_alerts(*, email_of: dict[int | None, int], today: datetime.date) -> None:
+    """One UPDATE: each un-emailed alert of these users gets its user's email (a
+    join on the chunk's (user, email) pairs, not a sub-query per alert)."""
+    claimed = _pending_alerts(today).filter(destinataire_id__in=list(email_of))
     if connection.vendor == "postgresql":
         # Locked in id order: two runs wait for each other instead of deadlocking.
         claimed = claimed.order_by("id").select_for_update()
-    email = OutboundEmail.objects.filter(
-        id__in=email_ids, recipient_id=OuterRef("destinataire_id")
-    ).order_by()
-    NotificationTache.objects.filter(id__in=claimed.values("id")).update(
-        outbound_email_id=Subquery(email.values("id")[:1])
-    )
+    claimed_sql, claimed_params = claimed.values("id").query.sql_with_params()
+    pairs, pairs_params = _values(list(email_of.items()))
+    n = connection.ops.quote_name(NotificationTache._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifiers from the models, every value a bound parameter.
+            f"UPDATE {n} SET outbound_email_id = m.column2 FROM {pairs} "  # noqa: S608
+            f"WHERE {n}.destinataire_id = m.column1 AND {n}.id IN ({claimed_sql})",
+            [*pairs_params, *claimed_params],
+        )
 
 
 def _listed_alerts(
@@ -214,7 +229,19 @@ def _render(
     return render_email("alerts", context, language=recipient_language(user))
 
 
-def _fill(row: OutboundEmail, email: RenderedEmail) -> OutboundEmail:
-    row.subject, row.body_text = email.subject, email.body_text
-    row.body_html, row.headers = email.body_html, email.headers
-    return row
+def _fill(emails: list[tuple[int, RenderedEmail]]) -> None:
+    """The rendered texts into their rows, in one UPDATE."""
+    if not emails:
+        return
+    contents, params = _values(
+        [(pk, email.subject, email.body_text, email.body_html) for pk, email in emails]
+    )
+    o = connection.ops.quote_name(OutboundEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifiers from the model, every value a bound parameter.
+            f"UPDATE {o} SET subject = m.column2, body_text = m.column3, "  # noqa: S608
+            "body_html = m.column4 "
+            f"FROM {contents} WHERE {o}.id = m.column1",
+            params,
+        )
