@@ -189,10 +189,10 @@ def naive(options: dict[str, Any]) -> dict[str, Any]:
     from core.models import OutboundEmail
     from core.services.email_rendering import build_message
 
-    rows = list(OutboundEmail.objects.filter(kind=OutboundEmail.Kind.OTHER).order_by("id"))
+    rows = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.OTHER).order_by("id")
 
     def send_each() -> int:
-        return sum(build_message(row).send() for row in rows)
+        return sum(build_message(row).send() for row in rows.iterator(chunk_size=100))
 
     sent, seconds = timed(send_each)
     OutboundEmail.objects.filter(kind=OutboundEmail.Kind.OTHER).delete()
