@@ -82,7 +82,7 @@ def _tasks(*, tasks: int, today: datetime.date) -> None:
         "CASE WHEN j %% 100 = 7 THEN NULL ELSE m.utilisateur_id END, "
         "CASE WHEN j %% 20 = 3 THEN 'BLOQUEE' WHEN j %% 2 = 0 THEN 'A_FAIRE' "
         "ELSE 'EN_COURS' END, 'NORMALE', "
-        "%s::date + ((j * 7919) %% (2 * %s + 1) - %s)::int, now(), now() "
+        "%s::date + ((j::bigint * 7919) %% (2 * %s + 1) - %s)::int, now(), now() "
         "FROM generate_series(0, %s - 1) j "
         "JOIN projects p ON p.n = j %% %s "
         "JOIN members m ON m.projet_id = p.id AND m.k = (j / %s) %% %s",
