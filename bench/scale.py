@@ -77,9 +77,8 @@ def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -
     run_step("world", tasks=tasks)
     hand = run_step("handwritten")
     table.add("hand-written INSERT ... SELECT", hand, f"{hand['alerts']:,} alerts")
-    table.add(
-        "hand-written, rerun", hand, f"{hand['rerun_alerts']:,} alerts", seconds="rerun_seconds"
-    )
+    rerun_what = f"{hand['rerun_alerts']:,} alerts"
+    table.add("hand-written, rerun (median of 3)", hand, rerun_what, seconds="rerun_seconds")
     engine = run_step("engine")
     if engine["keys"] != hand["keys"]:
         sys.exit("The engine and the hand-written SQL created different alerts.")
@@ -87,7 +86,7 @@ def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -
     table.add("engine, first run", engine, f"{engine['alerts']:,} alerts ({ratio:.2f}x hand)")
     rerun = run_step("engine_rerun")
     ratio = rerun["seconds"] / hand["rerun_seconds"]
-    table.add("engine, rerun", rerun, f"{rerun['alerts']:,} new ({ratio:.2f}x hand)")
+    table.add("engine, rerun (median of 3)", rerun, f"{rerun['alerts']:,} new ({ratio:.2f}x hand)")
     emails = run_step("emails")
     largest = f"largest {emails['largest'] / 1024:.0f} KB"
     table.add("alert emails queued", emails, f"{emails['emails']:,} emails, {largest}")

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _django import setup_django  # noqa: E402
 
 TODAY = datetime.date(2026, 11, 25)
+RERUNS = 3  # reruns are cheap: the median of three
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 STEPS: dict[str, Step] = {}
 
@@ -65,8 +66,10 @@ def handwritten(options: dict[str, Any]) -> dict[str, Any]:
             cursor.execute(HANDWRITTEN_INSERT, {"today": TODAY})
             return int(cursor.rowcount)
 
+    scale_world.execute("CHECKPOINT")
     created, seconds = timed(insert)
-    rerun, rerun_seconds = timed(insert)
+    rerun = insert()
+    rerun_seconds = median_seconds(insert, RERUNS)
     keys = scale_world.scalar(
         "SELECT md5(string_agg(tache_id || ':' || destinataire_id || ':' || type_notification, "
         "',' ORDER BY tache_id, destinataire_id, type_notification)) "
@@ -107,8 +110,9 @@ def engine(options: dict[str, Any]) -> dict[str, Any]:
 def engine_rerun(options: dict[str, Any]) -> dict[str, Any]:
     from core.services.deadlines import create_deadline_alerts
 
-    result, seconds = timed(lambda: create_deadline_alerts(today=TODAY))
-    return {"seconds": seconds, "alerts": result.total_created}
+    created = create_deadline_alerts(today=TODAY).total_created
+    seconds = median_seconds(lambda: create_deadline_alerts(today=TODAY), RERUNS)
+    return {"seconds": seconds, "alerts": created}
 
 
 @step
