@@ -8,7 +8,7 @@ dates in the horizon (``_rule``), and the database applies them to every task in
 the number of tasks, no task or alert row travelling to Python and back (the counts
 per type are computed by the database). The unique key
 ``notification_alerte_unique_par_jour`` makes reruns, concurrent runs and
-redelivered tasks harmless; an anti-join on the day's alerts keeps a rerun linear.
+redelivered tasks harmless, one index probe per row.
 """
 
 from __future__ import annotations
@@ -249,33 +249,16 @@ class _AlertSql:
         params = [*names, *base_params, *access_params, *names, *base_params]
         return sql, params
 
-    def _new_alerts(self, *, anti_join: bool = True) -> tuple[str, list[Any]]:
-        """The alerts of the day not in the table yet.
-
-        The anti-join makes a rerun one pass over the day's alerts instead of a
-        conflict per row. It is left out when the day has no alert yet: then it
-        has nothing to remove, and a planner that saw an empty table could probe
-        the rows this very statement inserts, once per row.
-        """
-        alerts, params = self._alerts()
-        if not anti_join:
-            return alerts, params
-        sql = (
-            f"SELECT a.* FROM ({alerts}) a WHERE NOT EXISTS (SELECT 1 FROM {self.n} n "
-            "WHERE n.date_alerte = %s AND n.destinataire_id = a.user_id "
-            "AND n.tache_id = a.tache_id AND n.type_notification = a.kind)"
-        )
-        return sql, [*params, self.today]
-
-    def _insert_sql(self, new_alerts: str, *, rules_cte: str = "") -> str:
-        # ON CONFLICT DO NOTHING stays: a concurrent run may insert the same
-        # alert between the anti-join and the insert; the unique key decides.
+    def _insert_sql(self, alerts: str, *, rules_cte: str = "") -> str:
+        # The unique key arbitrates each row by one probe of its index, whatever
+        # the planner believes of the table: a rerun stays linear (no anti-join,
+        # which stale statistics could turn into a scan of the day per row).
         return (
             f"INSERT INTO {self.n} (tache_id, destinataire_id, type_notification, titre, "
             f"message, lue, date_creation, date_alerte, date_echeance) {rules_cte} "
             "SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, %s, %s, %s, a.due "
             # "WHERE true": SQLite would read ON CONFLICT as a join's ON.
-            f"FROM ({new_alerts}) a WHERE true ON CONFLICT DO NOTHING"
+            f"FROM ({alerts}) a WHERE true ON CONFLICT DO NOTHING"
         )
 
     def insert(self) -> dict[str, int]:
@@ -285,45 +268,44 @@ class _AlertSql:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         values: list[Any] = [False, now, self.today]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {self.n} WHERE date_alerte = %s LIMIT 1", [self.today])
-            new_alerts = self._new_alerts(anti_join=cursor.fetchone() is not None)
             if connection.vendor == "postgresql":
-                return self._insert_counting_in_sql(cursor, values, new_alerts)
-            return self._insert_per_type(cursor, values, new_alerts)
+                return self._insert_counting_in_sql(cursor, values)
+            return self._insert_per_type(cursor, values)
 
-    def _insert_counting_in_sql(
-        self, cursor: Any, values: list[Any], new_alerts_sql: tuple[str, list[Any]]
-    ) -> dict[str, int]:
-        new_alerts, params = new_alerts_sql
+    def _insert_counting_in_sql(self, cursor: Any, values: list[Any]) -> dict[str, int]:
+        alerts, params = self._alerts()
         sql = (
-            f"{self.rules_cte}, inserted AS ({self._insert_sql(new_alerts)} "
+            f"{self.rules_cte}, inserted AS ({self._insert_sql(alerts)} "
             "RETURNING type_notification) "
             "SELECT type_notification, COUNT(*) FROM inserted GROUP BY type_notification"
         )
         cursor.execute(sql, [*self.rules_params, *values, *params])
         return {kind: count for kind, count in cursor.fetchall()}
 
-    def _insert_per_type(
-        self, cursor: Any, values: list[Any], new_alerts_sql: tuple[str, list[Any]]
-    ) -> dict[str, int]:
+    def _insert_per_type(self, cursor: Any, values: list[Any]) -> dict[str, int]:
         """SQLite has no INSERT inside WITH: one insert per alert type (the rules
         of a type are due dates of their own), each counted by the driver (the
         statement starts with INSERT, the rules' WITH inside it)."""
-        new_alerts, params = new_alerts_sql
+        alerts, params = self._alerts()
         counts = {}
         for kind in dict.fromkeys(rule.alert_type for rule in self.rules):
             cte, cte_params = _rules_cte([r for r in self.rules if r.alert_type == kind])
-            sql = self._insert_sql(new_alerts, rules_cte=cte)
+            sql = self._insert_sql(alerts, rules_cte=cte)
             cursor.execute(sql, [*cte_params, *values, *params])
             counts[kind] = cursor.rowcount
         return counts
 
     def count_new(self) -> dict[str, int]:
         """Per type, the alerts an insert would add now (dry run)."""
-        new_alerts, params = self._new_alerts()
-        sql = f"{self.rules_cte} SELECT a.kind, COUNT(*) FROM ({new_alerts}) a GROUP BY a.kind"
+        alerts, params = self._alerts()
+        sql = (
+            f"{self.rules_cte} SELECT a.kind, COUNT(*) FROM ({alerts}) a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {self.n} n WHERE n.date_alerte = %s "
+            "AND n.destinataire_id = a.user_id AND n.tache_id = a.tache_id "
+            "AND n.type_notification = a.kind) GROUP BY a.kind"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.rules_params, *params])
+            cursor.execute(sql, [*self.rules_params, *params, self.today])
             return {kind: count for kind, count in cursor.fetchall()}
 
     def skipped(self) -> tuple[list[SkippedRecipient], int]:
