@@ -33,7 +33,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -88,11 +88,18 @@ def _pending_alerts(today: datetime.date) -> Any:
 
 
 def _next_recipients(*, today: datetime.date, after: int, limit: int) -> list[User]:
-    """The next users by id with un-emailed alerts of ``today`` (one probe each of
-    the unique key, which starts with the day and the recipient)."""
-    pending = _pending_alerts(today).filter(destinataire=OuterRef("pk"))
-    users = User.objects.filter(Exists(pending), id__gt=after).only(*USER_FIELDS)
-    return list(users.order_by("id")[:limit])
+    """The next users by id with un-emailed alerts of ``today``: a walk along the
+    unique key, which starts with the day and the recipient (never along a user's
+    whole history, whatever the planner's statistics)."""
+    recipients = (
+        _pending_alerts(today)
+        .filter(destinataire_id__gt=after)
+        .order_by("destinataire_id")
+        .values("destinataire_id")
+        .distinct()[:limit]
+    )
+    users = User.objects.filter(id__in=recipients).only(*USER_FIELDS)
+    return list(users.order_by("id"))
 
 
 def _can_email(user: User) -> bool:
