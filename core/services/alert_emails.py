@@ -47,6 +47,7 @@ from core.services.email_rendering import (
     object_url,
     recipient_language,
     render_email,
+    short_list,
     standard_headers,
 )
 
@@ -231,7 +232,7 @@ def _render(
         "count": total,
         "more": total - len(lines),
         "notifications_url": absolute_url(reverse("core:notification_list")) + "?statut=unread",
-        "project_names": ", ".join(dict.fromkeys(line["projet"] for line in lines)),
+        "project_names": short_list(line["projet"] for line in lines),
     }
     return render_email("alerts", context, language=recipient_language(user))
 

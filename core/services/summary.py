@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail, Projet, User
 from core.services import outbox
-from core.services.email_rendering import recipient_language, render_email
+from core.services.email_rendering import recipient_language, render_email, short_list
 from core.services.summary_content import SECTIONS, ProjectSummary, project_summaries
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _summary_row(
         "today": today,
         "projects": with_news,
         "quiet_projects": [p for p in projects if not p.has_news],
-        "project_names": ", ".join(p.nom for p in with_news),
+        "project_names": short_list(p.nom for p in with_news),
         "lookahead_days": settings.SUMMARY_LOOKAHEAD_DAYS,
         "totals": {s: sum(p.totals[s] for p in with_news) for s in SECTIONS},
     }

@@ -201,3 +201,18 @@ def test_queueing_queries_do_not_grow_with_alerts_per_recipient(world):
     assert OutboundEmail.objects.count() == 4
     assert NotificationTache.objects.count() == 6 + 3 * 14 * 2  # owners and alice, late ones
     assert few == many
+
+
+def test_the_subject_names_three_projects_at_most(world):
+    from tests.factories import MembreProjetFactory, ProjetFactory
+
+    for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo"):
+        projet = ProjetFactory(nom=name, chef_de_projet=world.alice)
+        MembreProjetFactory(projet=projet, utilisateur=world.bob)
+        TacheFactory(projet=projet, responsable=world.bob, date_echeance=TODAY)
+
+    run_deadline_check(today=TODAY)
+
+    subject = OutboundEmail.objects.get(recipient=world.bob).subject
+    assert subject.endswith(": Alpha, Bravo, Charlie…")
+    assert "5" in subject
