@@ -60,7 +60,7 @@ def run_step(name: str, **options: Any) -> dict[str, Any]:
 @dataclass
 class Table:
     tasks: int
-    rows: list[tuple[str, str, float, float]] = field(default_factory=list)
+    rows: list[tuple[str, str, float, float | None]] = field(default_factory=list)
 
     def add(self, label: str, figures: dict[str, Any], what: str, *, seconds: str = "") -> None:
         self.rows.append((label, what, figures[seconds or "seconds"], figures["rss_mb"]))
@@ -69,7 +69,8 @@ class Table:
         print(f"\n{self.tasks:,} open tasks")
         print(f"{'step':<44}{'result':<34}{'seconds':>9}{'peak RSS':>10}")
         for label, what, seconds, rss in self.rows:
-            print(f"{label:<44}{what:<34}{seconds:>9.3f}{rss:>7.0f} MB")
+            memory = "" if rss is None else f"{rss:>7.0f} MB"
+            print(f"{label:<44}{what:<34}{seconds:>9.3f}{memory}")
 
 
 def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -> Table:
@@ -91,7 +92,9 @@ def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -
     largest = f"largest {emails['largest'] / 1024:.0f} KB"
     table.add("alert emails queued", emails, f"{emails['emails']:,} emails, {largest}")
     morning = engine["seconds"] + emails["seconds"]
-    table.rows.append(("morning run (engine + emails)", f"limit {args.soft_limit} s", morning, 0.0))
+    table.rows.append(
+        ("morning run (engine + emails)", f"limit {args.soft_limit} s", morning, None)
+    )
     if "summary" in args.parts:
         bench_summary(table)
     if "sender" in args.parts:
