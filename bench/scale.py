@@ -48,6 +48,17 @@ def start_smtp(port: int) -> subprocess.Popen[bytes]:
     sys.exit("The SMTP server did not start.")
 
 
+def create_database(url: str) -> None:
+    """Create the throwaway database if it does not exist yet."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    dsn = base.replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def run_step(name: str, **options: Any) -> dict[str, Any]:
     command = [sys.executable, str(HERE / "scale_steps.py"), name, json.dumps(options)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -149,6 +160,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")) or "bench" not in url:
         sys.exit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
+    create_database(url)
     port = free_port()
     smtp = start_smtp(port)
     smtp_env = {
