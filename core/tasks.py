@@ -7,6 +7,7 @@ it once a day, recording it and catching it up is ``core.jobs``.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from celery import Task, shared_task
@@ -17,9 +18,11 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from core.jobs import arguments, catch_up, registry
 from core.jobs.runs import run_job
-from core.models import JobRun
+from core.jobs.soft_limit import soft_limit_as_flag
+from core.models import JobRun, User
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.daily_check import run_deadline_check
+from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
 from core.services.summary import send_daily_summary as summary_service
 
@@ -115,9 +118,24 @@ EMAIL_TASK: dict[str, Any] = {
 }
 
 
+@shared_task(name="core.tasks.mark_notifications_read", **EMAIL_TASK)
+def mark_notifications_read(user_id: int, up_to: str) -> dict[str, Any]:
+    """Service: core.services.notifications.mark_all_read (what "mark all read"
+    left for the background: the user's unread notifications up to ``up_to``)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return {"marked": 0}
+    moment = datetime.datetime.fromisoformat(up_to)
+    return {"marked": mark_all_read(user=user, up_to=moment).marked}
+
+
 @shared_task(name=registry.SEND_PENDING_EMAILS.task, **EMAIL_TASK)
 def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
-    """Service: core.services.outbox.send_pending (one SMTP connection per batch)."""
-    return run_job(
-        registry.SEND_PENDING_EMAILS, send_pending, trigger=arguments.trigger(trigger)
-    ).as_dict()
+    """Service: core.services.outbox.send_pending (a few SMTP connections per batch).
+    The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
+    with soft_limit_as_flag() as soft_limit_reached:
+        return run_job(
+            registry.SEND_PENDING_EMAILS,
+            lambda: send_pending(should_stop=soft_limit_reached.is_set),
+            trigger=arguments.trigger(trigger),
+        ).as_dict()

@@ -33,6 +33,12 @@ def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
     transaction.on_commit(start, robust=True)
 
 
+def after_commit(task: Any, *args: Any) -> None:
+    """Queue ``task(*args)`` once the current transaction commits; a broker down
+    then is logged, not raised (the caller's work is already committed)."""
+    transaction.on_commit(lambda: task.delay(*args), robust=True)
+
+
 def publish_now(task: Any, *, kwargs: dict[str, Any], timeout_s: float = 2.0) -> str:
     """Queue ``task`` on a fresh broker connection tried once; return its id.
 

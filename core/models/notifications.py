@@ -58,20 +58,28 @@ class NotificationTache(models.Model):
             # At most one alert of a type per task, recipient and day: reruns,
             # concurrent runs and redelivered tasks insert-or-ignore against it.
             # Rows without date_alerte never conflict (NULLs are distinct). Leading
-            # with the day, it also serves "today's alerts": the engine's report
-            # and the alert emails (WHERE date_alerte = ? [AND outbound_email IS NULL]).
+            # with the day then the recipient, it also serves the engine's rerun
+            # (anti-join on the day's alerts) and the alert emails, chunk by chunk
+            # of recipients (WHERE date_alerte = ? AND destinataire_id IN (...)).
             models.UniqueConstraint(
-                fields=["date_alerte", "tache", "destinataire", "type_notification"],
+                fields=["date_alerte", "destinataire", "tache", "type_notification"],
                 name="notification_alerte_unique_par_jour",
             ),
         ]
         indexes = [
-            # Serves the notification centre: WHERE destinataire_id = ? ORDER BY date_creation DESC.
+            # Serves the notification centre: WHERE destinataire_id = ? AND
+            # (date_creation, id) < (?, ?) ORDER BY date_creation DESC, id DESC.
             models.Index(
                 fields=["destinataire", "-date_creation", "-id"], name="notif_destinataire_idx"
             ),
-            # Serves the unread badge: COUNT(*) WHERE destinataire_id = ? AND NOT lue.
-            models.Index(fields=["destinataire"], condition=Q(lue=False), name="notif_non_lue_idx"),
+            # Serves the unread badge (COUNT up to 100 WHERE destinataire_id = ? AND
+            # NOT lue), the unread filter of the notification centre (keyset pages,
+            # newest first) and "mark all read" (batches of the user's unread ones).
+            models.Index(
+                fields=["destinataire", "-date_creation", "-id"],
+                condition=Q(lue=False),
+                name="notif_non_lue_idx",
+            ),
             # Serves the cleanup: WHERE lue AND date_creation < cutoff.
             models.Index(fields=["date_creation"], condition=Q(lue=True), name="notif_lue_idx"),
             # Serves the SET NULL when old sent emails are deleted:

@@ -1,21 +1,89 @@
-"""A user's notifications: the notification centre and the unread badge."""
+"""A user's notifications: the notification centre and the unread badge.
+
+The centre pages by key, not by offset: a page is the ``PAGE_SIZE`` notifications
+just before (or after) a cursor, the ``(date_creation, id)`` of a row, written as
+a row comparison that the index ``notif_destinataire_idx`` (or, for the unread
+ones, ``notif_non_lue_idx``) serves directly. A deep page costs what the first
+costs. Counts are capped: the page says "more than 1,000", the badge "99+".
+"""
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import DateTimeField, F, Func, IntegerField, QuerySet, Value
+from django.db.models.lookups import GreaterThan, LessThan
 
 from core.models import NotificationTache, User
 
 PAGE_SIZE = 25
+COUNT_CAP = 1000
+BADGE_CAP = 99
 UNREAD = "unread"
 ALL = "all"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the list: the notification at the edge of a page."""
+
+    date_creation: datetime.datetime
+    id: int
+
+    @classmethod
+    def of(cls, notification: NotificationTache) -> Cursor:
+        return cls(notification.date_creation, notification.pk)
+
+    @property
+    def token(self) -> str:
+        """Microseconds since the epoch and the id: ``1764057600123456-4242``."""
+        moment = self.date_creation - datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+        return f"{moment // datetime.timedelta(microseconds=1)}-{self.id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        """The cursor of a link, or ``None`` for a missing or mangled one."""
+        try:
+            micros, pk = (int(part) for part in (token or "").split("-"))
+            epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+            return cls(epoch + datetime.timedelta(microseconds=micros), pk)
+        except (ValueError, OverflowError):
+            return None
+
+
+@dataclass
+class NotificationPage:
+    object_list: list[NotificationTache]
+    newer: Cursor | None  # the previous page (more recent), if any
+    older: Cursor | None  # the next page (older), if any
+    total: int  # at most COUNT_CAP + 1
+    is_first: bool
+
+    @property
+    def count_cap(self) -> int:
+        return COUNT_CAP
+
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.newer is not None or self.older is not None
+
+
+class _Row(Func):
+    """``(a, b)``: compared as a whole, the way a composite index orders rows."""
+
+    template = "(%(expressions)s)"
+    output_field = IntegerField()  # only read to type the comparison
 
 
 def notifications_for(
     *, user: User, status: str = ALL, type_notification: str = ""
 ) -> QuerySet[NotificationTache]:
-    """The user's own notifications, newest first (index notif_destinataire_idx)."""
+    """The user's own notifications, newest first."""
     notifications = NotificationTache.objects.filter(destinataire=user)
     if status == UNREAD:
         notifications = notifications.filter(lue=False)
@@ -25,13 +93,53 @@ def notifications_for(
 
 
 def notification_page(
-    *, user: User, status: str = ALL, type_notification: str = "", page: int | str = 1
-) -> Page:
-    """One page of the centre: a COUNT and a LIMIT/OFFSET read, whatever the total."""
+    *,
+    user: User,
+    status: str = ALL,
+    type_notification: str = "",
+    older: str | None = None,
+    newer: str | None = None,
+) -> NotificationPage:
+    """One page of the centre: the first, the one older than ``older`` or the one
+    newer than ``newer`` (cursor tokens from the page's links); two reads."""
     notifications = notifications_for(user=user, status=status, type_notification=type_notification)
-    return Paginator(notifications, PAGE_SIZE).get_page(page)
+    total = notifications.order_by()[: COUNT_CAP + 1].count()
+    if (after := Cursor.parse(newer)) is not None:
+        rows = list(_beyond(notifications, after, newer=True)[: PAGE_SIZE + 1])[::-1]
+        if len(rows) > PAGE_SIZE:
+            return _page(rows[1:], total=total, has_newer=True, has_older=True)
+        # Back at the top: the first page, full.
+    elif (before := Cursor.parse(older)) is not None:
+        rows = list(_beyond(notifications, before, newer=False)[: PAGE_SIZE + 1])
+        return _page(rows[:PAGE_SIZE], total=total, has_newer=True, has_older=len(rows) > PAGE_SIZE)
+    rows = list(notifications[: PAGE_SIZE + 1])
+    return _page(rows[:PAGE_SIZE], total=total, has_newer=False, has_older=len(rows) > PAGE_SIZE)
+
+
+def _beyond(
+    notifications: QuerySet[NotificationTache], cursor: Cursor, *, newer: bool
+) -> QuerySet[NotificationTache]:
+    edge = _Row(Value(cursor.date_creation, DateTimeField()), Value(cursor.id))
+    keys = _Row(F("date_creation"), F("id"))
+    if newer:
+        return notifications.filter(GreaterThan(keys, edge)).order_by("date_creation", "id")
+    return notifications.filter(LessThan(keys, edge))
+
+
+def _page(
+    rows: list[NotificationTache], *, total: int, has_newer: bool, has_older: bool
+) -> NotificationPage:
+    return NotificationPage(
+        object_list=rows,
+        newer=Cursor.of(rows[0]) if rows and has_newer else None,
+        older=Cursor.of(rows[-1]) if rows and has_older else None,
+        total=total,
+        is_first=not has_newer,
+    )
 
 
 def unread_count(*, user: User) -> int:
-    """The badge: one COUNT on the partial index notif_non_lue_idx."""
-    return NotificationTache.objects.filter(destinataire=user, lue=False).count()
+    """The badge: unread notifications, counted up to ``BADGE_CAP + 1`` ("99+")
+    on the partial index notif_non_lue_idx."""
+    unread = NotificationTache.objects.filter(destinataire=user, lue=False).order_by()
+    return unread[: BADGE_CAP + 1].count()

@@ -1,12 +1,22 @@
 """Alert emails: one email per user listing their new alerts of the day.
 
-Called by ``core.services.daily_check`` once the alerts are committed. One
-transaction claims the day's un-emailed alerts (``SELECT ... FOR UPDATE SKIP
-LOCKED`` on PostgreSQL; SQLite takes its write lock at the start of the
-transaction), writes every user's outbox row in one insert and marks the alerts
-(``outbound_email``) in one update per thousand: a concurrent run skips the alerts
-this one holds, so no alert is ever emailed twice, and the number of queries does
-not grow with the number of users.
+Called by ``core.services.daily_check`` once the alerts are committed. The work
+goes by chunks of recipients, one transaction each, so memory and transaction
+length do not grow with the number of alerts:
+
+1. the next ``chunk_size`` users (by id) with un-emailed alerts of ``today``;
+2. one outbox row per user who may be emailed, inserted empty;
+3. one UPDATE gives each of their un-emailed alerts its email (the claim: rows
+   locked in id order on PostgreSQL, so a concurrent run waits, then finds them
+   taken; SQLite serialises write transactions);
+4. one read of what each email lists: its ``ALERTS_LISTED`` most urgent alerts and
+   its total, computed by the database; the rest are one click away in the
+   notification centre;
+5. the rows are rendered and updated; an email that got no alert (a concurrent
+   run took them) is deleted.
+
+An email therefore says exactly what was marked as emailed by it, and the number
+of queries depends on the number of chunks, not of alerts or users in a chunk.
 
 Only alerts of ``today`` are emailed: an older alert is no longer news (the
 next day brings its own, more accurate alert for a task still late or due).
@@ -22,70 +32,75 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
 from core.services import outbox
 from core.services.email_rendering import (
     RenderedEmail,
+    absolute_url,
     object_url,
     recipient_language,
     render_email,
+    short_list,
+    standard_headers,
 )
 
 logger = logging.getLogger(__name__)
 
 Type = NotificationTache.Type
+# Recipients per transaction.
+CHUNK_SIZE = 200
+# Alerts listed in one email; the email gives the total and links to the rest.
+ALERTS_LISTED = 20
 # Most urgent first in the email.
 TYPE_ORDER: dict[str, int] = {
     Type.ALERTE_RETARD.value: 0,
     Type.ALERTE_CRITIQUE.value: 1,
     Type.ALERTE_ECHEANCE.value: 2,
 }
+USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "email_alerts")
 
 
-def queue_alert_emails(*, today: datetime.date | None = None) -> int:
+def queue_alert_emails(*, today: datetime.date | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """Queue one outbox email per user with un-emailed alerts of ``today``."""
     today = today or timezone.localdate()
-    with transaction.atomic():
-        by_user = _claim_pending_alerts(today=today)
-        users = User.objects.in_bulk(list(by_user))
-        batches = [
-            (user, alerts)
-            for user_id, alerts in by_user.items()
-            if _can_email(user := users[user_id])
-        ]
-        rows = OutboundEmail.objects.bulk_create(
-            outbox.new_row(
-                _render(user, alerts, today=today), recipient=user, kind=OutboundEmail.Kind.ALERTS
-            )
-            for user, alerts in batches
-        )
-        marked = []
-        for row, (_user, alerts) in zip(rows, batches, strict=True):
-            for alert in alerts:
-                alert.outbound_email = row
-                marked.append(alert)
-        NotificationTache.objects.bulk_update(marked, ["outbound_email"], batch_size=1000)
-    if rows:
+    queued, after, more = 0, 0, True
+    while more:
+        with transaction.atomic():
+            users = _next_recipients(today=today, after=after, limit=chunk_size)
+            if users:
+                after = users[-1].id
+                queued += _queue_chunk([user for user in users if _can_email(user)], today=today)
+            more = len(users) == chunk_size
+    if queued:
         # One dispatch for the whole run, not one sender task per user.
-        outbox.dispatch_sender(expected=len(rows))
-    return len(rows)
+        outbox.dispatch_sender(expected=queued)
+    return queued
 
 
-def _claim_pending_alerts(*, today: datetime.date) -> dict[int, list[NotificationTache]]:
-    """Today's un-emailed alerts by recipient, locked until the caller commits."""
-    alerts = (
-        NotificationTache.objects.filter(outbound_email__isnull=True, date_alerte=today)
-        .select_related("tache__projet")
-        .select_for_update(skip_locked=True, of=("self",))
-        .order_by("destinataire_id", "id")
+def _pending_alerts(today: datetime.date) -> Any:
+    return NotificationTache.objects.filter(date_alerte=today, outbound_email__isnull=True)
+
+
+def _next_recipients(*, today: datetime.date, after: int, limit: int) -> list[User]:
+    """The next users by id with un-emailed alerts of ``today``: a walk along the
+    unique key, which starts with the day and the recipient (never along a user's
+    whole history, whatever the planner's statistics)."""
+    recipients = (
+        _pending_alerts(today)
+        .filter(destinataire_id__gt=after)
+        .order_by("destinataire_id")
+        .values("destinataire_id")
+        .distinct()[:limit]
     )
-    by_user: dict[int, list[NotificationTache]] = defaultdict(list)
-    for alert in alerts:
-        by_user[alert.destinataire_id].append(alert)
-    return by_user
+    users = User.objects.filter(id__in=recipients).only(*USER_FIELDS)
+    return list(users.order_by("id"))
 
 
 def _can_email(user: User) -> bool:
@@ -101,27 +116,141 @@ def _can_email(user: User) -> bool:
     return False
 
 
-def _render(user: User, alerts: list[NotificationTache], *, today: datetime.date) -> RenderedEmail:
-    ordered = sorted(alerts, key=lambda a: (TYPE_ORDER.get(a.type_notification, 9), a.id))
-    lines: list[dict[str, Any]] = [
+def _queue_chunk(users: list[User], *, today: datetime.date) -> int:
+    if not users:
+        return 0
+    rows = OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            kind=OutboundEmail.Kind.ALERTS,
+            recipient=user,
+            to_address=user.email,
+            subject="",
+            headers=standard_headers(),  # what render_email gives every email
+        )
+        for user in users
+    )
+    _claim_alerts(email_of={row.recipient_id: row.id for row in rows}, today=today)
+    listed, totals = _listed_alerts(email_ids=[row.id for row in rows])
+    filled = [
+        (row.id, _render(row.recipient, listed[row.id], totals[row.id], today=today))
+        for row in rows
+        if totals.get(row.id) and row.recipient is not None
+    ]
+    _fill(filled)
+    if len(filled) < len(rows):  # a concurrent run emailed these users' alerts first
+        OutboundEmail.objects.filter(id__in=[r.id for r in rows if not totals.get(r.id)]).delete()
+    return len(filled)
+
+
+def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """``(VALUES (...), ...) AS m``: columns ``m.column1``, ``m.column2``... on both
+    PostgreSQL and SQLite."""
+    row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return "(VALUES " + ", ".join([row] * len(rows)) + ") AS m", [v for r in rows for v in r]
+
+
+def _claim_alerts(*, email_of: dict[int | None, int], today: datetime.date) -> None:
+    """One UPDATE: each un-emailed alert of these users gets its user's email (a
+    join on the chunk's (user, email) pairs, not a sub-query per alert)."""
+    claimed = _pending_alerts(today).filter(destinataire_id__in=list(email_of))
+    if connection.vendor == "postgresql":
+        # Locked in id order: two runs wait for each other instead of deadlocking.
+        claimed = claimed.order_by("id").select_for_update()
+    claimed_sql, claimed_params = claimed.values("id").query.sql_with_params()
+    pairs, pairs_params = _values(list(email_of.items()))
+    n = connection.ops.quote_name(NotificationTache._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifiers from the models, every value a bound parameter.
+            f"UPDATE {n} SET outbound_email_id = m.column2 FROM {pairs} "  # noqa: S608
+            f"WHERE {n}.destinataire_id = m.column1 AND {n}.id IN ({claimed_sql})",
+            [*pairs_params, *claimed_params],
+        )
+
+
+def _listed_alerts(
+    *, email_ids: list[int]
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
+    """Per email, its most urgent alerts (at most ``ALERTS_LISTED``) and its total."""
+    urgency = Case(
+        *(When(type_notification=kind, then=Value(rank)) for kind, rank in TYPE_ORDER.items()),
+        default=Value(len(TYPE_ORDER)),
+        output_field=IntegerField(),
+    )
+    per_email = [F("outbound_email_id")]
+    rows = (
+        NotificationTache.objects.filter(outbound_email_id__in=email_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=per_email, order_by=[urgency.asc(), "date_echeance", "id"]
+            ),
+            total=Window(Count("id"), partition_by=per_email),
+        )
+        .filter(rank__lte=ALERTS_LISTED)
+        .order_by("outbound_email_id", "rank")
+        .values(
+            "outbound_email_id",
+            "total",
+            "type_notification",
+            "titre",
+            "message",
+            "tache_id",
+            "date_echeance",
+            task=F("tache__nom"),
+            project=F("tache__projet__nom"),
+        )
+    )
+    listed: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    totals: dict[int, int] = {}
+    for row in rows:
+        listed[row["outbound_email_id"]].append(dict(row))
+        totals[row["outbound_email_id"]] = row["total"]
+    return listed, totals
+
+
+def _render(
+    user: User, alerts: list[dict[str, Any]], total: int, *, today: datetime.date
+) -> RenderedEmail:
+    lines = [
         {
-            "type": alert.type_notification,
-            "type_label": Type(alert.type_notification).label,  # lazy: rendered in the language
-            "titre": alert.titre,
-            "message": alert.message,
-            "tache": alert.tache.nom,
-            "projet": alert.tache.projet.nom,
-            "date_echeance": alert.date_echeance,
-            "url": object_url("core:task_detail", alert.tache_id),
-            "tache_id": alert.tache_id,  # the action links (templates)
+            "type": alert["type_notification"],
+            # Lazy: rendered in the recipient's language.
+            "type_label": Type(alert["type_notification"]).label,
+            "titre": alert["titre"],
+            "message": alert["message"],
+            "tache": alert["task"],
+            "projet": alert["project"],
+            "date_echeance": alert["date_echeance"],
+            "url": object_url("core:task_detail", alert["tache_id"]),
+            "tache_id": alert["tache_id"],  # the action links (templates)
         }
-        for alert in ordered
+        for alert in alerts
     ]
     context = {
         "user": user,
         "today": today,
         "alerts": lines,
-        "count": len(lines),
-        "project_names": ", ".join(dict.fromkeys(a.tache.projet.nom for a in ordered)),
+        "count": total,
+        "more": total - len(lines),
+        "notifications_url": absolute_url(reverse("core:notification_list")) + "?statut=unread",
+        "project_names": short_list(line["projet"] for line in lines),
     }
     return render_email("alerts", context, language=recipient_language(user))
+
+
+def _fill(emails: list[tuple[int, RenderedEmail]]) -> None:
+    """The rendered texts into their rows, in one UPDATE."""
+    if not emails:
+        return
+    contents, params = _values(
+        [(pk, email.subject, email.body_text, email.body_html) for pk, email in emails]
+    )
+    o = connection.ops.quote_name(OutboundEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifiers from the model, every value a bound parameter.
+            f"UPDATE {o} SET subject = m.column2, body_text = m.column3, "  # noqa: S608
+            "body_html = m.column4 "
+            f"FROM {contents} WHERE {o}.id = m.column1",
+            params,
+        )

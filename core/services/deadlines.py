@@ -5,9 +5,10 @@
 the number of days left only, so they are applied in Python to the handful of due
 dates in the horizon (``_rule``), and the database applies them to every task in one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: a fixed number of queries whatever
-the number of tasks, no task row travelling to Python and back. The unique key
+the number of tasks, no task or alert row travelling to Python and back (the counts
+per type are computed by the database). The unique key
 ``notification_alerte_unique_par_jour`` makes reruns, concurrent runs and
-redelivered tasks harmless.
+redelivered tasks harmless, one index probe per row.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import datetime
 import functools
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,9 @@ class DeadlineRunResult:
     today: datetime.date
     dry_run: bool = False
     created: dict[str, int] = field(default_factory=lambda: {t.value: 0 for t in Type})
+    # The first SKIPPED_LISTED skipped recipients, and how many there are in all.
     skipped: list[SkippedRecipient] = field(default_factory=list)
+    skipped_count: int = 0
     tasks_scanned: int = 0
     duration_s: float = 0.0
     emails_queued: int = 0
@@ -65,6 +67,7 @@ class DeadlineRunResult:
                 {"tache_id": s.tache_id, "user_id": s.user_id, "reason": s.reason}
                 for s in self.skipped
             ],
+            "skipped_count": self.skipped_count,
             "duration_s": round(self.duration_s, 3),
             "emails_queued": self.emails_queued,
         }
@@ -80,6 +83,10 @@ class _DayRule:
     titre: str  # TASK and PROJECT stand for the names, filled in by the database
     message: str
 
+
+# A run lists this many skipped recipients (the log and the run's record stay
+# readable) and counts the rest.
+SKIPPED_LISTED = 100
 
 # Stand-ins for the task and project names inside the rendered templates: control
 # characters that no name typed in a form can contain.
@@ -100,7 +107,7 @@ def create_deadline_alerts(
         sql = _AlertSql(rules, today=today)
         counts = sql.count_new() if dry_run else sql.insert()
         result.created.update(counts)
-        result.skipped = sql.skipped()
+        result.skipped, result.skipped_count = sql.skipped()
     result.duration_s = time.monotonic() - started
     return result
 
@@ -161,6 +168,22 @@ def _literals(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
+def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
+    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table."""
+    adapt_date = connection.ops.adapt_datefield_value
+    cast = "%s::date" if connection.vendor == "postgresql" else "%s"
+    row = f"({cast}, %s, %s, %s, %s)"
+    sql = "WITH rules (due, kind, to_lead, titre, message) AS (VALUES " + ", ".join(
+        [row] * len(rules)
+    )
+    params = [
+        value
+        for r in rules
+        for value in (adapt_date(r.due), r.alert_type, r.to_lead, r.titre, r.message)
+    ]
+    return sql + ")", params
+
+
 class _AlertSql:
     """The alerts of the day as one SELECT, inserted, counted or explained.
 
@@ -171,23 +194,12 @@ class _AlertSql:
 
     def __init__(self, rules: list[_DayRule], *, today: datetime.date) -> None:
         # Raw SQL: adapt dates as the ORM would (ISO text on SQLite).
-        adapt_date = connection.ops.adapt_datefield_value
-        self.today = adapt_date(today)
+        self.today = connection.ops.adapt_datefield_value(today)
         q = connection.ops.quote_name
         self.t, self.p = q(Tache._meta.db_table), q(Projet._meta.db_table)
         self.m, self.n = q(MembreProjet._meta.db_table), q(NotificationTache._meta.db_table)
-        cast = "%s::date" if connection.vendor == "postgresql" else "%s"
-        row = f"({cast}, %s, %s, %s, %s)"
-        self.rules_cte = (
-            "WITH rules (due, kind, to_lead, titre, message) AS (VALUES "
-            + ", ".join([row] * len(rules))
-            + ")"
-        )
-        self.rules_params: list[Any] = [
-            value
-            for r in rules
-            for value in (adapt_date(r.due), r.alert_type, r.to_lead, r.titre, r.message)
-        ]
+        self.rules = rules
+        self.rules_cte, self.rules_params = _rules_cte(rules)
 
     def _from(self) -> tuple[str, list[Any]]:
         # The statuses are written as literals (code constants, never input), so
@@ -237,22 +249,51 @@ class _AlertSql:
         params = [*names, *base_params, *access_params, *names, *base_params]
         return sql, params
 
+    def _insert_sql(self, alerts: str, *, rules_cte: str = "") -> str:
+        # The unique key arbitrates each row by one probe of its index, whatever
+        # the planner believes of the table: a rerun stays linear (no anti-join,
+        # which stale statistics could turn into a scan of the day per row).
+        return (
+            f"INSERT INTO {self.n} (tache_id, destinataire_id, type_notification, titre, "
+            f"message, lue, date_creation, date_alerte, date_echeance) {rules_cte} "
+            "SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, %s, %s, %s, a.due "
+            # "WHERE true": SQLite would read ON CONFLICT as a join's ON.
+            f"FROM ({alerts}) a WHERE true ON CONFLICT DO NOTHING"
+        )
+
     def insert(self) -> dict[str, int]:
         """Insert-or-ignore; per type, the rows this run really added (a concurrent
-        run that inserted the same alert first wins it: it is not counted twice)."""
-        alerts, params = self._alerts()
-        sql = (
-            f"{self.rules_cte} INSERT INTO {self.n} (tache_id, destinataire_id, "
-            "type_notification, titre, message, lue, date_creation, date_alerte, "
-            f"date_echeance) SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, "
-            f"%s, %s, %s, a.due FROM ({alerts}) a WHERE true "
-            "ON CONFLICT DO NOTHING RETURNING type_notification"
-        )
+        run that inserted the same alert first wins it: it is not counted twice).
+        The counts are computed by the database: no row travels back."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         values: list[Any] = [False, now, self.today]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [*self.rules_params, *values, *params])
-            return dict(Counter(kind for (kind,) in cursor.fetchall()))
+            if connection.vendor == "postgresql":
+                return self._insert_counting_in_sql(cursor, values)
+            return self._insert_per_type(cursor, values)
+
+    def _insert_counting_in_sql(self, cursor: Any, values: list[Any]) -> dict[str, int]:
+        alerts, params = self._alerts()
+        sql = (
+            f"{self.rules_cte}, inserted AS ({self._insert_sql(alerts)} "
+            "RETURNING type_notification) "
+            "SELECT type_notification, COUNT(*) FROM inserted GROUP BY type_notification"
+        )
+        cursor.execute(sql, [*self.rules_params, *values, *params])
+        return {kind: count for kind, count in cursor.fetchall()}
+
+    def _insert_per_type(self, cursor: Any, values: list[Any]) -> dict[str, int]:
+        """SQLite has no INSERT inside WITH: one insert per alert type (the rules
+        of a type are due dates of their own), each counted by the driver (the
+        statement starts with INSERT, the rules' WITH inside it)."""
+        alerts, params = self._alerts()
+        counts = {}
+        for kind in dict.fromkeys(rule.alert_type for rule in self.rules):
+            cte, cte_params = _rules_cte([r for r in self.rules if r.alert_type == kind])
+            sql = self._insert_sql(alerts, rules_cte=cte)
+            cursor.execute(sql, [*cte_params, *values, *params])
+            counts[kind] = cursor.rowcount
+        return counts
 
     def count_new(self) -> dict[str, int]:
         """Per type, the alerts an insert would add now (dry run)."""
@@ -260,32 +301,36 @@ class _AlertSql:
         sql = (
             f"{self.rules_cte} SELECT a.kind, COUNT(*) FROM ({alerts}) a "
             f"WHERE NOT EXISTS (SELECT 1 FROM {self.n} n WHERE n.date_alerte = %s "
-            "AND n.tache_id = a.tache_id AND n.destinataire_id = a.user_id "
+            "AND n.destinataire_id = a.user_id AND n.tache_id = a.tache_id "
             "AND n.type_notification = a.kind) GROUP BY a.kind"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.rules_params, *params, self.today])
             return {kind: count for kind, count in cursor.fetchall()}
 
-    def skipped(self) -> list[SkippedRecipient]:
-        """Tasks alerting today whose owner gets nothing: none, or no access."""
+    def skipped(self) -> tuple[list[SkippedRecipient], int]:
+        """Tasks alerting today whose owner gets nothing (none, or no access): the
+        first ``SKIPPED_LISTED`` by id, and how many there are in all."""
         base, base_params = self._from()
         access, access_params = self._owner_has_access()
         sql = (
-            f"{self.rules_cte} SELECT t.id, t.nom, t.responsable_id {base} "
-            f"AND (t.responsable_id IS NULL OR NOT {access}) ORDER BY t.id"
+            f"{self.rules_cte} SELECT t.id, t.nom, t.responsable_id, COUNT(*) OVER () "
+            f"{base} AND (t.responsable_id IS NULL OR NOT {access}) ORDER BY t.id LIMIT %s"
         )
+        params = [*self.rules_params, *base_params, *access_params, SKIPPED_LISTED]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.rules_params, *base_params, *access_params])
-            return [
-                SkippedRecipient(
-                    tache_id=tache_id,
-                    task_name=nom,
-                    user_id=owner,
-                    reason="no_owner" if owner is None else "owner_without_access",
-                )
-                for tache_id, nom, owner in cursor.fetchall()
-            ]
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        listed = [
+            SkippedRecipient(
+                tache_id=tache_id,
+                task_name=nom,
+                user_id=owner,
+                reason="no_owner" if owner is None else "owner_without_access",
+            )
+            for tache_id, nom, owner, _total in rows
+        ]
+        return listed, rows[0][3] if rows else 0
 
 
 def render_alert_text(

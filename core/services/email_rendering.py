@@ -13,7 +13,7 @@ stored, and a retry or a resend carries a fresh, valid link.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -165,6 +165,14 @@ def message_id(email: OutboundEmail) -> str:
     """A Message-ID fixed per outbox row: a rare resend after a crash is recognisable."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
     return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def short_list(names: Iterable[str], *, limit: int = 3) -> str:
+    """``"A, B, C…"``: the first few distinct names, for a subject line that stays
+    readable (and cheap to encode: a long non-ASCII subject costs more CPU than
+    the rest of the message)."""
+    distinct = list(dict.fromkeys(names))
+    return ", ".join(distinct[:limit]) + ("…" if len(distinct) > limit else "")
 
 
 def _common_context() -> dict[str, Any]:

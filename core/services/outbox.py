@@ -5,65 +5,50 @@ Life of a row: ``PENDING`` -> claimed as ``SENDING`` (attempts + 1, a lease in
 exponential backoff, or ``FAILED`` after ``EMAIL_MAX_ATTEMPTS`` (the admin can
 resend it).
 
-Delivery is at-least-once by design. Each row is marked ``SENT`` right after the
-SMTP server accepted it, so in normal operation nothing is sent twice. At the
-edge, a worker killed between the server's "250 OK" and that UPDATE leaves the
-row ``SENDING``; once its lease expires it is sent again (same Message-ID, so
-clients can tell). Losing an alert is worse than a rare duplicate.
+Delivery is at-least-once by design. The rows the SMTP server accepted are
+marked ``SENT`` together at the end of their batch, in one UPDATE (per-email
+commits cost more than the reused connection saved). At the edge, a worker killed
+between the server's "250 OK" and that UPDATE leaves its rows ``SENDING``; once
+their lease expires they are sent again (same Message-ID, so clients can tell).
+Losing an alert is worse than a rare duplicate. A sender told to stop (the task's
+soft time limit) finishes the email in hand, records its batch and gives the
+rows it did not try back at once (``core.services.outbox_bookkeeping``).
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, wait
 
 from django.conf import settings
-from django.core.mail import get_connection
-from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import OutboundEmail, User
 from core.services.email_rendering import RenderedEmail, build_message
+from core.services.outbox_bookkeeping import (
+    SENDING_LEASE,
+    Bookkeeping,
+    SendResult,
+    is_permanent,
+    retry_delay,
+)
+from core.services.smtp_lanes import Lanes
 from core.signals import emails_queued
+
+__all__ = ["SENDING_LEASE", "SendResult", "retry_delay", "send_pending"]
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundEmail.Status
 
 DEFAULT_BATCH_SIZE = 100
-# A row left SENDING longer than this was abandoned by a dead worker.
-SENDING_LEASE = datetime.timedelta(minutes=15)
-RETRY_BASE_DELAY = datetime.timedelta(minutes=1)
-RETRY_MAX_DELAY = datetime.timedelta(hours=1)
-
-
-@dataclass
-class SendResult:
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    def add(self, other: SendResult) -> None:
-        self.claimed += other.claimed
-        self.sent += other.sent
-        self.retrying += other.retrying
-        self.failed += other.failed
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "claimed": self.claimed,
-            "sent": self.sent,
-            "retrying": self.retrying,
-            "failed": self.failed,
-        }
+# SMTP connections of one sender, side by side: at most 4 x 3 = 12 connections to
+# the server (Exchange accepts 20 per client by default, Postfix 50).
+SMTP_LANES = 3
 
 
 # --- Queueing ----------------------------------------------------------------
@@ -117,11 +102,15 @@ def enqueue_many(rows: list[OutboundEmail], *, batch_size: int = 500) -> None:
 
 def dispatch_sender(*, expected: int = 1) -> None:
     """Announce rows written in this transaction; ``core.jobs.dispatch`` starts the
-    sender once it commits (a lost start is swept up every minute)."""
+    senders once it commits (a lost start is swept up every minute)."""
     emails_queued.send(sender=OutboundEmail, count=expected)
 
 
 # --- Sending -----------------------------------------------------------------
+
+
+def _never() -> bool:
+    return False
 
 
 def send_pending(
@@ -129,15 +118,24 @@ def send_pending(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = 50,
     now: datetime.datetime | None = None,
+    should_stop: Callable[[], bool] = _never,
 ) -> SendResult:
-    """Send due rows, batch after batch, one SMTP connection per batch."""
+    """Send due rows, batch after batch, one SMTP connection per batch.
+
+    ``should_stop`` is polled before each email: once it answers true (the task's
+    soft time limit, a worker shutting down), the sender takes no more work, and
+    the rows it claimed but did not send go back to PENDING at once.
+    """
     result = SendResult()
     for _ in range(max_batches):
+        if should_stop():
+            result.stopped = True
+            break
         rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
         if not rows:
             break
-        result.add(_send_batch(rows, now=now))
-        if len(rows) < batch_size:
+        result.add(_send_batch(rows, now=now, should_stop=should_stop))
+        if result.stopped or len(rows) < batch_size:
             break
     return result
 
@@ -183,102 +181,76 @@ def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
     ).update(status=Status.FAILED, last_error="Interrupted while sending (worker lost).")
 
 
-def _send_batch(rows: list[OutboundEmail], *, now: datetime.datetime | None) -> SendResult:
-    result = SendResult(claimed=len(rows))
-    connection = get_connection(fail_silently=False)
+def _send_batch(
+    rows: list[OutboundEmail],
+    *,
+    now: datetime.datetime | None,
+    should_stop: Callable[[], bool],
+) -> SendResult:
+    """Send ``rows`` over a few parallel connections; record every outcome whatever
+    happens, an exception that stops the worker included (``finally``)."""
+    book = Bookkeeping(rows, now=now)
     try:
-        connection.open()
+        lanes = Lanes(min(SMTP_LANES, len(rows)))
     except Exception as exc:
         # The server is unreachable: every claimed row waits for a later attempt.
         logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
-        for row in rows:
-            _record_failure(row, exc, result=result, now=now)
-        return result
+        book.fail_all(exc)
+        book.flush()
+        return book.result
     try:
-        with _fast_commits():
-            for row in rows:
-                _send_one(row, connection=connection, result=result, now=now)
+        with lanes:
+            handed = _hand_to_lanes(rows, lanes=lanes, book=book, should_stop=should_stop)
+            _collect(handed, book=book, should_stop=should_stop)
     finally:
-        with suppress(Exception):
-            connection.close()
-    return result
+        book.flush()
+    return book.result
 
 
-@contextmanager
-def _fast_commits() -> Iterator[None]:
-    """On PostgreSQL, do not wait for the disk on each "mark as SENT" commit.
-
-    Each row is committed right after its SMTP "250 OK" (the smallest window for
-    a duplicate), and waiting for fsync each time made the sender slower than
-    the SMTP server. Without the wait, only a crash of the database server itself
-    can forget the last few marks, and those emails are then sent again: still
-    at-least-once, never lost.
-    """
-    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
-        yield
-        return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
-def _send_one(
-    row: OutboundEmail,
+def _hand_to_lanes(
+    rows: list[OutboundEmail],
     *,
-    connection: BaseEmailBackend,
-    result: SendResult,
-    now: datetime.datetime | None,
-) -> None:
-    try:
-        connection.send_messages([build_message(row, connection=connection)])
-    except Exception as exc:
-        _record_failure(row, exc, result=result, now=now)
-        # The connection may be broken; the backend reopens it for the next row.
-        with suppress(Exception):
-            connection.close()
-        return
-    # A sent row keeps its envelope (who, subject, when), not its body: the body
-    # served only delivery (alerts stay in the notification centre).
-    OutboundEmail.objects.filter(id=row.id, status=Status.SENDING).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        last_error="",
-        body_text="",
-        body_html="",
-    )
-    result.sent += 1
+    lanes: Lanes,
+    book: Bookkeeping,
+    should_stop: Callable[[], bool],
+) -> list[tuple[OutboundEmail, Future[None]]]:
+    """Build each message here (it may read the database) and queue it on a lane."""
+    handed = []
+    for index, row in enumerate(rows):
+        if should_stop():
+            book.result.stopped = True
+            break
+        lane = lanes[index]
+        try:
+            message = build_message(row, connection=lane.connection)
+        except Exception as exc:  # this email cannot be built: it alone waits
+            book.failed(row, f"{type(exc).__name__}: {exc}", permanent=False)
+            continue
+        handed.append((row, lane.submit(message)))
+    return handed
 
 
-def _record_failure(
-    row: OutboundEmail,
-    exc: BaseException,
+def _collect(
+    handed: list[tuple[OutboundEmail, Future[None]]],
     *,
-    result: SendResult,
-    now: datetime.datetime | None,
+    book: Bookkeeping,
+    should_stop: Callable[[], bool],
 ) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-        OutboundEmail.objects.filter(id=row.id).update(
-            status=Status.FAILED, last_error=error, next_attempt_at=None
-        )
-        logger.error("Email %s to %s failed for good: %s", row.id, row.to_address, error)
-        result.failed += 1
-        return
-    retry_at = (now or timezone.now()) + retry_delay(row.attempts)
-    OutboundEmail.objects.filter(id=row.id).update(
-        status=Status.PENDING, last_error=error, next_attempt_at=retry_at
-    )
-    result.retrying += 1
-
-
-def retry_delay(attempts: int) -> datetime.timedelta:
-    """1, 2, 4, 8... minutes after the n-th failed attempt, at most an hour."""
-    return min(RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0), RETRY_MAX_DELAY)
+    """Note each outcome; once told to stop, the emails not yet started stay untried."""
+    for row, future in handed:
+        while not future.done():
+            if should_stop() and not book.result.stopped:
+                book.result.stopped = True
+                for _row, waiting in handed:
+                    waiting.cancel()  # only those no lane has started
+            wait([future], timeout=0.2)
+        if future.cancelled():
+            continue
+        error = future.exception()
+        if error is None:
+            book.sent(row)
+        else:
+            book.failed(row, f"{type(error).__name__}: {error}", permanent=is_permanent(error))
 
 
 # --- Administration ------------------------------------------------------------

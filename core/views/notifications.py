@@ -1,4 +1,5 @@
-"""The notification centre: list, filter, mark one or all as read."""
+"""The notification centre: list, filter, mark one or all as read (writes in
+core.services.notifications; "mark all" leaves a large remainder to a task)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.forms import NotificationFilterForm
+from core.jobs import dispatch
 from core.models import NotificationTache
 from core.selectors.notifications import notification_page, unread_count
-from core.services.notifications import mark_read
+from core.services.notifications import mark_all_read, mark_read
+from core.tasks import mark_notifications_read
 from core.views.http import current_user, is_htmx, safe_next
+
+# "Mark all read" marks this many within the request, the rest in the background.
+MARKED_IN_REQUEST = 2000
 
 
 @login_required
@@ -25,9 +31,12 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     filter_form = NotificationFilterForm(request.GET)
     filters = filter_form.filters()
-    page = notification_page(user=user, page=request.GET.get("page", 1), **filters)
+    page = notification_page(
+        user=user, older=request.GET.get("older"), newer=request.GET.get("newer"), **filters
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("older", "newer", "page"):
+        query.pop(cursor, None)
     context = {
         "page": page,
         "filter_form": filter_form,
@@ -45,10 +54,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(
         NotificationTache.objects.select_related("tache__projet"), pk=pk, destinataire=user
     )
-    # Conditional: a second click keeps the first reading time.
-    NotificationTache.objects.filter(pk=notification.pk, lue=False).update(
-        lue=True, date_lecture=timezone.now()
-    )
+    mark_read(user=user, notification_id=notification.pk)
     if is_htmx(request):
         notification.lue = True
         context = {"notification": notification, "unread_notifications": unread_count(user=user)}
@@ -82,18 +88,23 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    """One UPDATE on the unread partial index, whatever the number of rows."""
-    unread = NotificationTache.objects.filter(destinataire=current_user(request), lue=False)
-    updated = unread.update(lue=True, date_lecture=timezone.now())
+    """The first MARKED_IN_REQUEST at once, in bounded batches; the rest, if any,
+    by a background task: the page answers at once whatever the number."""
+    user = current_user(request)
+    up_to = timezone.now()
+    result = mark_all_read(user=user, up_to=up_to, max_rows=MARKED_IN_REQUEST)
+    if result.remaining:
+        dispatch.after_commit(mark_notifications_read, user.pk, up_to.isoformat())
+        messages.info(request, _("The other notifications will be marked as read in a moment."))
     messages.success(
         request,
         ngettext(
             "%(count)d notification marked as read.",
             "%(count)d notifications marked as read.",
-            updated,
+            result.marked,
         )
-        % {"count": updated}
-        if updated
+        % {"count": result.marked}
+        if result.marked
         else _("Everything was already read."),
     )
     return redirect(safe_next(request, reverse("core:notification_list")))

@@ -40,7 +40,8 @@ class Received:
 @dataclass
 class RecordingHandler:
     received: list[Received] = field(default_factory=list)
-    refused: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # 550: the mailbox does not exist
+    deferred: set[str] = field(default_factory=set)  # 451: try again later
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
@@ -48,6 +49,8 @@ class RecordingHandler:
     ) -> str:
         if address in self.refused:
             return "550 5.1.1 No such mailbox"
+        if address in self.deferred:
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

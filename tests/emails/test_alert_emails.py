@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.db import close_old_connections
 
-from core.models import NotificationTache, OutboundEmail
+from core.models import NotificationTache, OutboundEmail, Tache
 from core.services.alert_emails import queue_alert_emails
 from core.services.daily_check import run_deadline_check
 from core.services.deadlines import create_deadline_alerts
@@ -190,3 +190,32 @@ def test_queueing_queries_do_not_grow_with_recipients(world):
     many = _queue_queries()
     assert OutboundEmail.objects.count() == 31  # one email per recipient
     assert few == many
+
+
+def test_queueing_queries_do_not_grow_with_alerts_per_recipient(world):
+    _owners_with_a_task_due_today(world, range(3))
+    few = _queue_queries()
+    for tache in list(Tache.objects.all()):
+        for days in range(1, 15):  # two weeks of lateness on each owner's desk
+            TacheFactory(
+                projet=world.projet, responsable=tache.responsable, date_echeance=TODAY - days * DAY
+            )
+    many = _queue_queries()
+    assert OutboundEmail.objects.count() == 4
+    assert NotificationTache.objects.count() == 6 + 3 * 14 * 2  # owners and alice, late ones
+    assert few == many
+
+
+def test_the_subject_names_three_projects_at_most(world):
+    from tests.factories import MembreProjetFactory, ProjetFactory
+
+    for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo"):
+        projet = ProjetFactory(nom=name, chef_de_projet=world.alice)
+        MembreProjetFactory(projet=projet, utilisateur=world.bob)
+        TacheFactory(projet=projet, responsable=world.bob, date_echeance=TODAY)
+
+    run_deadline_check(today=TODAY)
+
+    subject = OutboundEmail.objects.get(recipient=world.bob).subject
+    assert subject.endswith(": Alpha, Bravo, Charlie…")
+    assert "5" in subject

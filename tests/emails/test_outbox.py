@@ -14,6 +14,7 @@ from core.models import OutboundEmail
 from core.services.cleanup import cleanup_sent_emails
 from core.services.outbox import (
     SENDING_LEASE,
+    SMTP_LANES,
     enqueue,
     resend,
     retry_delay,
@@ -149,3 +150,37 @@ def test_admin_resend_action(db, client):
     failed.refresh_from_db()
     assert failed.status in (Status.PENDING, Status.SENT)
     assert failed.attempts <= 1 and failed.last_error == ""
+
+
+def test_a_sender_told_to_stop_records_what_it_sent_and_gives_back_the_rest(db):
+    for i in range(10):
+        _row(to_address=f"user{i}@dsi.example.org")
+
+    result = send_pending(now=NOW, should_stop=lambda: len(mail.outbox) >= 3)
+
+    # The emails already on the wire when the flag rose finish; no other starts.
+    assert result.stopped and 3 <= result.sent <= 3 + SMTP_LANES
+    assert result.released == 10 - result.sent
+    rows = set(OutboundEmail.objects.values_list("status", "attempts"))
+    assert rows == {(Status.SENT, 1), (Status.PENDING, 0)}  # untried: back at once
+    assert send_pending(now=NOW).sent == result.released
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        f"user{i}@dsi.example.org" for i in range(10)
+    )
+
+
+def _sending_queries(count: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    OutboundEmail.objects.all().delete()
+    for i in range(count):
+        _row(to_address=f"user{i}@dsi.example.org")
+    with CaptureQueriesContext(connection) as ctx:
+        assert send_pending(now=NOW, batch_size=100).sent == count
+    return len(ctx.captured_queries)
+
+
+def test_a_batch_is_recorded_in_a_fixed_number_of_statements(db):
+    """The SENT marks of a batch are one UPDATE, however many emails it holds."""
+    assert _sending_queries(3) == _sending_queries(60)

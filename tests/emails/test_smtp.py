@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail
 from core.services.daily_check import run_deadline_check
-from core.services.outbox import resend, send_pending
+from core.services.outbox import SMTP_LANES, resend, send_pending
 from core.services.summary import send_daily_summary
 from tests.conftest import TODAY
 from tests.emails.conftest import assert_link_resolves
@@ -80,7 +80,7 @@ def test_alert_emails_arrive_one_per_user(smtp_server, late_world):
     assert "Refonte du portail" in bob.message["Subject"]
 
 
-def test_a_batch_uses_one_smtp_connection(smtp_server, db):
+def test_a_batch_reuses_a_few_smtp_connections(smtp_server, db):
     for i in range(12):
         lead = UserFactory(username=f"lead{i}")
         TacheFactory(projet=ProjetFactory(chef_de_projet=lead), date_echeance=TODAY)
@@ -89,7 +89,7 @@ def test_a_batch_uses_one_smtp_connection(smtp_server, db):
     result = send_pending(now=NOW, batch_size=50)
 
     assert result.sent == 12 and len(smtp_server.received) == 12
-    assert smtp_server.handler.connections == 1
+    assert smtp_server.handler.connections == SMTP_LANES  # not one per email
 
 
 def test_smtp_down_loses_nothing_and_delivers_each_once_when_back(smtp_down, late_world):
@@ -141,16 +141,40 @@ def test_failed_after_max_attempts_then_resent_from_the_admin_action(
     assert len(smtp_down.received) == 1
 
 
-def test_a_refused_recipient_does_not_hold_back_the_others(smtp_server, late_world):
+def test_a_permanent_refusal_fails_the_row_at_once_with_the_reason(smtp_server, late_world):
     smtp_server.handler.refused.add("bob@dsi.example.org")
     run_deadline_check(today=TODAY)
 
     result = send_pending(now=NOW)
 
-    assert (result.sent, result.retrying) == (1, 1)
+    assert (result.sent, result.failed, result.retrying) == (1, 1, 0)
     assert [r.rcpt_tos for r in smtp_server.received] == [["alice@dsi.example.org"]]
     bob_row = OutboundEmail.objects.get(recipient=late_world.bob)
-    assert bob_row.status == "PENDING" and "No such mailbox" in bob_row.last_error
+    assert (bob_row.status, bob_row.attempts) == ("FAILED", 1)
+    assert "550" in bob_row.last_error and "No such mailbox" in bob_row.last_error
+    # Never tried again, even after every backoff.
+    assert send_pending(now=NOW + datetime.timedelta(days=1)).claimed == 0
+
+
+def test_a_temporary_refusal_is_retried_with_backoff_then_delivered(smtp_server, late_world):
+    smtp_server.handler.deferred.add("bob@dsi.example.org")
+    run_deadline_check(today=TODAY)
+
+    first = send_pending(now=NOW)
+
+    assert (first.sent, first.retrying, first.failed) == (1, 1, 0)
+    bob_row = OutboundEmail.objects.get(recipient=late_world.bob)
+    assert bob_row.status == "PENDING" and "451" in bob_row.last_error
+    assert bob_row.next_attempt_at == NOW + datetime.timedelta(minutes=1)
+    assert send_pending(now=NOW + datetime.timedelta(seconds=30)).claimed == 0  # backoff
+
+    smtp_server.handler.deferred.clear()
+    again = send_pending(now=NOW + datetime.timedelta(minutes=1))
+
+    assert again.sent == 1
+    assert len(smtp_server.handler.to("bob@dsi.example.org")) == 1
+    bob_row.refresh_from_db()
+    assert (bob_row.status, bob_row.attempts, bob_row.last_error) == ("SENT", 2, "")
 
 
 def _run_in_threads(target, count: int) -> list[BaseException]:
@@ -189,4 +213,38 @@ def test_summary_twice_at_once_then_concurrent_senders_one_email_per_lead(postgr
     assert OutboundEmail.objects.count() == 6
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted(
         f"lead{i}@dsi.example.org" for i in range(6)
+    )
+
+
+def test_alert_emails_by_chunks_reach_everyone_exactly_once(smtp_server, world, settings):
+    """Ten times more recipients than a chunk holds: one email each, every alert in one."""
+    from core.models import NotificationTache
+    from core.services.alert_emails import ALERTS_LISTED, queue_alert_emails
+    from core.services.deadlines import create_deadline_alerts
+    from tests.factories import MembreProjetFactory
+
+    settings.SITE_URL = "https://gouvernance.dsi.example.org"
+    owners = [UserFactory(username=f"owner{i}") for i in range(30)]
+    for owner in owners:
+        MembreProjetFactory(projet=world.projet, utilisateur=owner)
+        TacheFactory(projet=world.projet, responsable=owner, date_echeance=TODAY)
+    create_deadline_alerts(today=TODAY)
+
+    assert queue_alert_emails(today=TODAY, chunk_size=3) == 31  # 30 owners and alice
+    send_pending(now=NOW)
+
+    received = sorted(r.rcpt_tos[0] for r in smtp_server.received)
+    expected = sorted([f"owner{i}@dsi.example.org" for i in range(30)] + ["alice@dsi.example.org"])
+    assert received == expected  # each exactly once
+    assert not NotificationTache.objects.filter(outbound_email__isnull=True).exists()
+    # alice leads all 30 tasks: the most urgent 20 named, the rest one link away.
+    [alice] = smtp_server.handler.to("alice@dsi.example.org")
+    assert "30" in alice.message["Subject"]
+    named = [line for line in alice.text.splitlines() if line.startswith("[")]
+    assert len(named) == ALERTS_LISTED
+    assert "10" in alice.text and "10" in alice.html
+    link = "https://gouvernance.dsi.example.org/notifications/?statut=unread"
+    assert link in alice.text and link.replace("&", "&amp;") in alice.html
+    assert_link_resolves(
+        link.split("?")[0], site_url=settings.SITE_URL, view_name="core:notification_list"
     )

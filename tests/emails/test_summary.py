@@ -230,3 +230,31 @@ def test_runs_for_part_of_the_leads_then_all_send_one_email_each(db):
     send_daily_summary(today=TODAY, lead_ids=[lead.id for lead in leads[:2]])
     assert send_daily_summary(today=TODAY).already_queued == 2
     assert OutboundEmail.objects.count() == 5
+
+
+def test_by_chunks_of_leads_each_lead_gets_one_email(db):
+    leads = _leads_with_projects(7, projects_each=1)
+
+    result = send_daily_summary(today=TODAY, chunk_size=2)
+
+    assert (result.leads, result.queued) == (7, 7)
+    assert sorted(OutboundEmail.objects.values_list("recipient_id", flat=True)) == sorted(
+        lead.id for lead in leads
+    )
+    assert send_daily_summary(today=TODAY, chunk_size=3).already_queued == 7
+
+
+def test_a_long_section_names_ten_tasks_and_links_to_the_project_for_the_rest(world):
+    for i in range(15):
+        TacheFactory(projet=world.projet, nom=f"Retard {i:02d}", date_echeance=TODAY - DAY)
+
+    send_daily_summary(today=TODAY)
+
+    email = _summary_for(world.alice)
+    named = [line for line in email.body_text.splitlines() if line.startswith("- Retard")]
+    assert len(named) == 10
+    assert "En retard\u00a0: 15" in email.body_text  # the header counts them all
+    assert "et 5 autres tâches" in email.body_text and "et 5 autres tâches" in email.body_html
+    project_url = f"/projets/{world.projet.pk}/"
+    more = email.body_text.split("et 5 autres tâches")[1].splitlines()[1]
+    assert more.strip().endswith(project_url)

@@ -1,10 +1,13 @@
 """The engine is set-based: its number of queries does not grow with the number of tasks.
 
-One read of the due dates, one ``INSERT ... SELECT`` for every alert of the day, one
-read of the skipped recipients, on SQLite and PostgreSQL alike.
+One read of the due dates, one ``INSERT ... SELECT`` for every alert of the day
+(PostgreSQL counts them per type in the same statement; SQLite runs one per alert
+type), one read of the skipped recipients.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -42,3 +45,26 @@ def test_query_count_does_not_grow_with_tasks(world: World) -> None:
     assert (small_total, small_inserts) == (large_total, large_inserts)
     assert large_inserts == 1  # every alert of the day in one INSERT ... SELECT
     assert large_total == 3  # due dates, the insert, the skipped recipients
+
+
+def test_counts_per_type_come_from_the_database_and_a_rerun_adds_nothing(world: World) -> None:
+    for offset in (-3, -1, 0, 1, 2):
+        Tache.objects.bulk_create(
+            Tache(
+                projet=world.projet,
+                nom=f"T{offset}-{i}",
+                responsable=world.bob,
+                date_echeance=TODAY + datetime.timedelta(days=offset),
+            )
+            for i in range(20)
+        )
+
+    with CaptureQueriesContext(connection) as ctx:
+        first = create_deadline_alerts(today=TODAY)
+    rerun = create_deadline_alerts(today=TODAY)
+
+    assert first.created == {"ALERTE_RETARD": 80, "ALERTE_CRITIQUE": 40, "ALERTE_ECHEANCE": 40}
+    assert rerun.total_created == 0
+    assert NotificationTache.objects.count() == 160
+    inserts = sum(1 for q in ctx.captured_queries if "INSERT INTO" in q["sql"].upper())
+    assert inserts == (1 if connection.vendor == "postgresql" else 3)

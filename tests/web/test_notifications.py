@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from core.models import NotificationTache
+from core.services.notifications import mark_all_read, mark_read
 from tests.factories import NotificationFactory, TacheFactory
 from tests.web.conftest import client_for
 
@@ -41,15 +45,74 @@ def test_lists_only_my_notifications_newest_first(world, tache):
     assert reverse("core:task_detail", args=[tache.pk]) in content
 
 
-def test_paginates_25_per_page(world, tache):
+def _ids(response) -> list[int]:
+    return [n.pk for n in response.context["page"].object_list]
+
+
+def test_pages_by_key_25_at_a_time_newest_first(world, tache):
+    # Time is frozen: every notification has the same date, the id breaks the tie.
+    made = NotificationFactory.create_batch(60, destinataire=world.bob, tache=tache)
+    newest_first = [n.pk for n in reversed(made)]
+    client = client_for(world.bob)
+
+    first = client.get(LIST)
+    older = first.context["page"].older.token
+    second = client.get(LIST, {"older": older})
+    third = client.get(LIST, {"older": second.context["page"].older.token})
+
+    assert _ids(first) + _ids(second) + _ids(third) == newest_first
+    assert [len(_ids(r)) for r in (first, second, third)] == [25, 25, 10]
+    assert first.context["page"].newer is None and third.context["page"].older is None
+    assert f"older={older}" in first.content.decode()
+    assert "60 notifications" in first.content.decode()
+    # Back towards the newest: the same pages again.
+    back = client.get(LIST, {"newer": third.context["page"].newer.token})
+    assert _ids(back) == _ids(second)
+    assert _ids(client.get(LIST, {"newer": back.context["page"].newer.token})) == _ids(first)
+
+
+def test_a_mangled_cursor_shows_the_first_page(world, tache):
     NotificationFactory.create_batch(30, destinataire=world.bob, tache=tache)
     client = client_for(world.bob)
 
-    assert len(client.get(LIST).context["page"].object_list) == 25
-    second = client.get(LIST, {"page": 2}).context["page"]
-    assert len(second.object_list) == 5
-    # A page past the end shows the last page rather than an error.
-    assert client.get(LIST, {"page": 99}).context["page"].number == 2
+    for token in ("abc", "12-", "-5", "9" * 40 + "-1", ""):
+        response = client.get(LIST, {"older": token})
+        assert response.status_code == 200
+        assert _ids(response) == _ids(client.get(LIST))
+
+
+def test_filters_stay_in_the_page_links(world, tache):
+    NotificationFactory.create_batch(30, destinataire=world.bob, tache=tache, lue=False)
+    NotificationFactory.create_batch(5, destinataire=world.bob, tache=tache, lue=True)
+
+    response = client_for(world.bob).get(LIST, {"statut": "unread"})
+
+    content = response.content.decode()
+    token = response.context["page"].older.token
+    assert f"?statut=unread&amp;older={token}" in content
+    assert "30 notifications" in content
+
+
+def test_beyond_a_thousand_the_total_is_not_counted(world, tache):
+    NotificationTache.objects.bulk_create(
+        NotificationTache(destinataire=world.bob, tache=tache, titre=f"A{i}", message="m")
+        for i in range(1001)
+    )
+
+    content = client_for(world.bob).get(LIST).content.decode()
+
+    assert re.search(r"Plus de 1\s000 notifications", content)  # not 1 001: not counted
+
+
+def test_badge_says_99_plus_beyond_99(world, tache):
+    NotificationTache.objects.bulk_create(
+        NotificationTache(destinataire=world.bob, tache=tache, titre=f"A{i}", message="m")
+        for i in range(150)
+    )
+
+    content = client_for(world.bob).get(LIST).content.decode()
+
+    assert 'data-count="100"' in content and ">99+</span>" in content
 
 
 def test_filters_unread_and_by_type(world, tache):
@@ -215,3 +278,52 @@ def test_anonymous_is_sent_to_sign_in(world):
     response = Client().get(LIST)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_mark_all_read_answers_at_once_and_leaves_the_rest_to_the_background(
+    world, tache, monkeypatch, django_capture_on_commit_callbacks
+):
+    NotificationTache.objects.bulk_create(
+        NotificationTache(destinataire=world.bob, tache=tache, titre=f"A{i}", message="m")
+        for i in range(12)
+    )
+    monkeypatch.setattr("core.views.notifications.MARKED_IN_REQUEST", 5)
+    client = client_for(world.bob)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("core:notification_read_all"), follow=True)
+
+    texts = [str(m) for m in response.context["messages"]]
+    assert "5 notifications marquées comme lues." in texts
+    assert any("dans un instant" in text for text in texts)
+    assert NotificationTache.objects.filter(lue=False).count() == 7
+    assert len(callbacks) == 1
+    callbacks[0]()  # the background task (eager in tests)
+    assert not NotificationTache.objects.filter(lue=False).exists()
+
+
+def test_mark_all_read_stops_at_what_the_user_saw(world, tache):
+    seen = notify(world.bob, tache)
+    NotificationTache.objects.filter(pk=seen.pk).update(
+        date_creation=seen.date_creation - datetime.timedelta(minutes=1)
+    )
+    arriving = notify(world.bob, tache)
+
+    result = mark_all_read(
+        user=world.bob, up_to=arriving.date_creation - datetime.timedelta(seconds=1)
+    )
+
+    assert (result.marked, result.remaining) == (1, False)
+    seen.refresh_from_db()
+    arriving.refresh_from_db()
+    assert seen.lue and not arriving.lue
+
+
+def test_mark_read_says_whether_it_changed_anything(world, tache):
+    mine, alices = notify(world.bob, tache), notify(world.alice, tache)
+
+    assert mark_read(user=world.bob, notification_id=mine.pk) is True
+    assert mark_read(user=world.bob, notification_id=mine.pk) is False  # already read
+    assert mark_read(user=world.bob, notification_id=alices.pk) is False  # not mine
+    alices.refresh_from_db()
+    assert not alices.lue

@@ -99,7 +99,7 @@ class Command(OperatorCommand):
             return
         self.stdout.write(
             self.style.WARNING(
-                _("%(count)d recipient(s) skipped:") % {"count": len(result.skipped)}
+                _("%(count)d recipient(s) skipped:") % {"count": result.skipped_count}
             )
         )
         for skipped in result.skipped:

@@ -1,0 +1,149 @@
+"""What became of each email of a sending batch, written in a few statements.
+
+The sender (``core.services.outbox``) notes each outcome in memory while it talks
+to the SMTP server, and ``flush`` writes them at the end of the batch: one UPDATE
+for every email the server accepted, one per kind of failure, one for the emails
+it claimed but did not try (it was told to stop). Until then an accepted email is
+still ``SENDING``: a worker that dies before the flush leaves it to its lease, and
+it is sent again. A crash can resend, never lose.
+
+SMTP answers: a permanent refusal (5xx to the recipient or to the message) fails
+the row at once with the server's reason; anything else (4xx, a connection
+error) is retried with an exponential backoff until ``EMAIL_MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import smtplib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from core.models import OutboundEmail
+from core.services.email_rendering import UndeliverableEmail
+from core.services.smtp_lanes import NoRecipient
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundEmail.Status
+
+# A row left SENDING longer than this was abandoned by a dead worker.
+SENDING_LEASE = datetime.timedelta(minutes=15)
+RETRY_BASE_DELAY = datetime.timedelta(minutes=1)
+RETRY_MAX_DELAY = datetime.timedelta(hours=1)
+
+
+@dataclass
+class SendResult:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0  # claimed, not tried: back to PENDING at once
+    stopped: bool = False  # told to stop before the queue was empty
+
+    def add(self, other: SendResult) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.released += other.released
+        self.stopped = self.stopped or other.stopped
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "released": self.released,
+            "stopped": self.stopped,
+        }
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """1, 2, 4, 8... minutes after the n-th failed attempt, at most an hour."""
+    return min(RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0), RETRY_MAX_DELAY)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether the server refused this email for good (a 5xx about it).
+
+    A refused sender or a failed authentication is about the configuration, not
+    the email: retried like a temporary error (and logged) rather than failing
+    every email of the queue.
+    """
+    if isinstance(exc, NoRecipient | UndeliverableEmail):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+class Bookkeeping:
+    """The outcomes of one batch, written by ``flush`` in a few statements."""
+
+    def __init__(self, rows: list[OutboundEmail], *, now: datetime.datetime | None) -> None:
+        self.rows = {row.id: row for row in rows}
+        self.now = now
+        self.result = SendResult(claimed=len(rows))
+        self.sent_ids: list[int] = []
+        self.failures: dict[tuple[str, datetime.datetime | None, str], list[int]] = defaultdict(
+            list
+        )
+
+    def sent(self, row: OutboundEmail) -> None:
+        self.sent_ids.append(row.id)
+
+    def failed(self, row: OutboundEmail, error: str, *, permanent: bool) -> None:
+        error = error[:2000]
+        if permanent or row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+            logger.error("Email %s to %s failed for good: %s", row.id, row.to_address, error)
+            self.failures[Status.FAILED, None, error].append(row.id)
+            self.result.failed += 1
+        else:
+            retry_at = (self.now or timezone.now()) + retry_delay(row.attempts)
+            self.failures[Status.PENDING, retry_at, error].append(row.id)
+            self.result.retrying += 1
+
+    def fail_all(self, exc: BaseException) -> None:
+        for row in self.rows.values():
+            self.failed(row, f"{type(exc).__name__}: {exc}", permanent=False)
+
+    def flush(self) -> None:
+        """Write every outcome; the rows with none go back to PENDING untried."""
+        sending = OutboundEmail.objects.filter(status=Status.SENDING)
+        if self.sent_ids:
+            # A sent row keeps its envelope (who, subject, when), not its body: the
+            # body served only delivery (alerts stay in the notification centre).
+            sending.filter(id__in=self.sent_ids).update(
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                next_attempt_at=None,
+                last_error="",
+                body_text="",
+                body_html="",
+            )
+            self.result.sent += len(self.sent_ids)
+        done = set(self.sent_ids)
+        for (status, retry_at, error), ids in self.failures.items():
+            sending.filter(id__in=ids).update(
+                status=status, next_attempt_at=retry_at, last_error=error
+            )
+            done.update(ids)
+        untried = [row_id for row_id in self.rows if row_id not in done]
+        if untried:
+            # Not attempted: the attempt claimed for them is given back.
+            self.result.released += sending.filter(id__in=untried).update(
+                status=Status.PENDING, attempts=F("attempts") - 1, next_attempt_at=None
+            )
+        self.sent_ids, self.failures, self.rows = [], defaultdict(list), {}

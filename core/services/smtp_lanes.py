@@ -1,0 +1,79 @@
+"""A few SMTP connections side by side for one batch of the outbox.
+
+A lane is an open connection with a thread of its own that turns a message into
+bytes and talks to the server. While one lane waits for the server's answer,
+another works: a batch goes at the pace of the slower of the CPU and the network,
+not of their sum. The messages are built by the caller's thread (building may
+read the database; the lanes never touch it), and the caller records outcomes.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from typing import Any
+
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class NoRecipient(Exception):
+    """The backend sent nothing: the message has no recipient."""
+
+
+class Lane:
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend = get_connection(fail_silently=False)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-lane")
+        self.broken = False
+
+    def submit(self, message: EmailMessage) -> Future[None]:
+        return self.executor.submit(self._send, message)
+
+    def _send(self, message: EmailMessage) -> None:
+        if self.broken:  # the last error may have left the session unusable
+            with suppress(Exception):
+                self.connection.close()
+            self.connection.open()
+            self.broken = False
+        try:
+            if not self.connection.send_messages([message]):
+                raise NoRecipient("The email has no recipient.")
+        except NoRecipient:
+            raise
+        except Exception:
+            self.broken = True
+            raise
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        with suppress(Exception):
+            self.connection.close()
+
+
+class Lanes:
+    """``count`` open lanes; opening fails as a whole if the server is unreachable."""
+
+    def __init__(self, count: int) -> None:
+        self.lanes: list[Lane] = []
+        try:
+            for _ in range(count):
+                lane = Lane()
+                self.lanes.append(lane)
+                lane.connection.open()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Lanes:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __getitem__(self, index: int) -> Lane:
+        return self.lanes[index % len(self.lanes)]
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()

@@ -1,0 +1,243 @@
+"""What a daily summary says about a chunk of leads' projects, read in three queries.
+
+Per project: its tasks worth mentioning by section (late, due today, due soon,
+blocked), at most ``LINES_LISTED`` per section with the section's total, all
+counted and ranked by the database; and its health figures. The summary email
+names the first lines of each section and links to the project for the rest, so
+neither the email nor the memory of a run grows with the number of tasks.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.models import Projet, Tache
+from core.selectors.history import slip_count
+from core.selectors.projects import done_this_week
+from core.services.email_rendering import object_url
+
+OPEN = Tache.OPEN_STATUTS
+BLOQUEE = Tache.Statut.BLOQUEE
+SECTIONS = ("late", "due_today", "soon", "blocked")
+# Tasks named per section of a project; the email gives the section's total.
+LINES_LISTED = 10
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    id: int
+    nom: str
+    url: str
+    date_echeance: datetime.date | None
+    days: int  # days late (late), days left (soon), 0 otherwise
+    responsable: str
+    blocked: bool
+    kind: str  # "late" | "due_today" | "soon" | "blocked"
+    slips: int = 0  # times the due date was pushed back
+
+    @property
+    def slipped(self) -> str:
+        return ngettext(
+            "due date pushed back %(count)d time",
+            "due date pushed back %(count)d times",
+            self.slips,
+        ) % {"count": self.slips}
+
+    # Properties, not stored text: templates evaluate them inside the recipient's
+    # language, and the text and HTML parts share the same sentences.
+    @property
+    def when(self) -> str:
+        date = (
+            formats.date_format(self.date_echeance, "SHORT_DATE_FORMAT")
+            if self.date_echeance
+            else ""
+        )
+        values = {"days": self.days, "date": date}
+        if self.kind == "late":
+            text = ngettext(
+                "%(days)d day late (due %(date)s)", "%(days)d days late (due %(date)s)", self.days
+            )
+        elif self.kind == "due_today":
+            text = _("due today")
+        elif self.kind == "soon":
+            text = ngettext(
+                "due in %(days)d day (%(date)s)", "due in %(days)d days (%(date)s)", self.days
+            )
+        else:
+            text = _("blocked, due %(date)s") if date else _("blocked, no due date")
+        return text % values
+
+    @property
+    def who(self) -> str:
+        return self.responsable or _("unassigned")
+
+
+@dataclass
+class ProjectSummary:
+    id: int
+    nom: str
+    code: str
+    url: str
+    late: list[TaskLine] = field(default_factory=list)
+    due_today: list[TaskLine] = field(default_factory=list)
+    soon: list[TaskLine] = field(default_factory=list)
+    blocked: list[TaskLine] = field(default_factory=list)
+    # Per section, how many tasks it holds (the lists name the first ones).
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    open_count: int = 0
+    late_count: int = 0
+    done_this_week: int = 0
+
+    @property
+    def health(self) -> str:
+        return _("%(open)d open · %(late)d late · %(done)d done this week") % {
+            "open": self.open_count,
+            "late": self.late_count,
+            "done": self.done_this_week,
+        }
+
+    @property
+    def has_news(self) -> bool:
+        return any(self.totals.values())
+
+    @property
+    def unlisted(self) -> dict[str, int]:
+        """Per section, the tasks the email does not name."""
+        return {s: self.totals[s] - len(getattr(self, s)) for s in SECTIONS}
+
+    def urgency(self) -> tuple[int, int, int, int, str]:
+        late, due_today, soon, blocked = (self.totals[s] for s in SECTIONS)
+        return (-late, -due_today, -soon, -blocked, self.nom)
+
+
+def project_summaries(
+    *, lead_ids: list[int], today: datetime.date
+) -> dict[int, list[ProjectSummary]]:
+    """Every active project of ``lead_ids`` with its lines and health, by lead id."""
+    if not lead_ids:
+        return {}
+    projects = {
+        row["id"]: (
+            row["chef_de_projet_id"],
+            ProjectSummary(
+                id=row["id"],
+                nom=row["nom"],
+                code=row["code"],
+                url=object_url("core:project_detail", row["id"]),
+            ),
+        )
+        for row in Projet.objects.filter(
+            chef_de_projet_id__in=lead_ids, statut__in=Projet.ACTIVE_STATUTS
+        ).values("id", "nom", "code", "chef_de_projet_id")
+    }
+    for projet_id, line, total in _task_lines(lead_ids=lead_ids, today=today):
+        summary = projects[projet_id][1]
+        getattr(summary, line.kind).append(line)
+        summary.totals[line.kind] = total
+    for row in _health(lead_ids=lead_ids, today=today):
+        summary = projects[row["projet_id"]][1]
+        summary.open_count = row["open_count"]
+        summary.late_count = row["late_count"]
+        summary.done_this_week = row["done_count"]
+    by_lead: dict[int, list[ProjectSummary]] = defaultdict(list)
+    for lead_id, summary in projects.values():
+        by_lead[lead_id].append(summary)
+    return by_lead
+
+
+def _lead_tasks(lead_ids: list[int]) -> Any:
+    return Tache.objects.filter(
+        projet__chef_de_projet_id__in=lead_ids, projet__statut__in=Projet.ACTIVE_STATUTS
+    )
+
+
+def _section(*, today: datetime.date, horizon: datetime.date) -> Case:
+    """Where a task goes: a blocked task with a near date is listed by its date."""
+    return Case(
+        When(date_echeance__lt=today, then=Value("late")),
+        When(date_echeance=today, then=Value("due_today")),
+        When(date_echeance__lte=horizon, then=Value("soon")),
+        default=Value("blocked"),
+        output_field=CharField(),
+    )
+
+
+def _task_lines(
+    *, lead_ids: list[int], today: datetime.date
+) -> Iterable[tuple[int, TaskLine, int]]:
+    """(project id, line, its section's total) for the first tasks of each section."""
+    horizon = today + datetime.timedelta(days=settings.SUMMARY_LOOKAHEAD_DAYS)
+    per_section = [F("projet_id"), F("section")]
+    rows = (
+        _lead_tasks(lead_ids)
+        .filter(statut__in=OPEN)
+        .filter(Q(date_echeance__lte=horizon) | Q(statut=BLOQUEE))
+        .annotate(section=_section(today=today, horizon=horizon))
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=per_section, order_by=["date_echeance", "nom", "id"]
+            ),
+            total=Window(Count("id"), partition_by=per_section),
+        )
+        .filter(rank__lte=LINES_LISTED)
+        .annotate(slips=slip_count())
+        .order_by("projet_id", "section", "rank")
+        .values(
+            "id",
+            "nom",
+            "projet_id",
+            "statut",
+            "date_echeance",
+            "section",
+            "total",
+            "slips",
+            "responsable__username",
+            "responsable__first_name",
+            "responsable__last_name",
+        )
+    )
+    for row in rows:
+        due: datetime.date | None = row["date_echeance"]
+        line = TaskLine(
+            id=row["id"],
+            nom=row["nom"],
+            url=object_url("core:task_detail", row["id"]),
+            date_echeance=due,
+            days=abs((due - today).days) if due and row["section"] != "blocked" else 0,
+            responsable=_display_name(row),
+            blocked=row["statut"] == BLOQUEE,
+            kind=row["section"],
+            slips=row["slips"],
+        )
+        yield row["projet_id"], line, row["total"]
+
+
+def _display_name(row: dict[str, Any]) -> str:
+    full = f"{row['responsable__first_name'] or ''} {row['responsable__last_name'] or ''}"
+    return full.strip() or row["responsable__username"] or ""
+
+
+def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, Any]]:
+    """Open / late / done this week (since Monday) per project, in one aggregate."""
+    return (
+        _lead_tasks(lead_ids)
+        .order_by()
+        .values("projet_id")
+        .annotate(
+            open_count=Count("id", filter=Q(statut__in=OPEN)),
+            late_count=Count("id", filter=Q(statut__in=OPEN, date_echeance__lt=today)),
+            done_count=Count("id", filter=done_this_week(today=today)),
+        )
+    )
