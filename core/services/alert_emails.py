@@ -45,7 +45,6 @@ from core.services.email_rendering import (
     RenderedEmail,
     absolute_url,
     object_url,
-    recipient_language,
     render_email,
     short_list,
     standard_headers,
@@ -235,7 +234,7 @@ def _render(
         "notifications_url": absolute_url(reverse("core:notification_list")) + "?statut=unread",
         "project_names": short_list(line["projet"] for line in lines),
     }
-    return render_email("alerts", context, language=recipient_language(user))
+    return render_email("alerts", context)
 
 
 def _fill(emails: list[tuple[int, RenderedEmail]]) -> None:

@@ -43,11 +43,12 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def render_email(name: str, context: dict[str, Any], *, language: str) -> RenderedEmail:
-    """Render the ``name`` triplet in ``language`` with the standard headers."""
+def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render the ``name`` triplet, in French (the DSI's one language, as the
+    pages), with the standard headers."""
     full_context = {**context, **_common_context()}
-    with override(language):
-        subject = render_subject(name, full_context, language=language)
+    with override(settings.LANGUAGE_CODE):
+        subject = render_subject(name, full_context)
         body_text = render_to_string(f"emails/{name}.txt", full_context)
         body_html = render_to_string(f"emails/{name}.html", full_context)
     return RenderedEmail(
@@ -58,15 +59,10 @@ def render_email(name: str, context: dict[str, Any], *, language: str) -> Render
     )
 
 
-def render_subject(name: str, context: dict[str, Any], *, language: str) -> str:
+def render_subject(name: str, context: dict[str, Any]) -> str:
     """The one-line subject of the ``name`` triplet."""
-    with override(language):
+    with override(settings.LANGUAGE_CODE):
         return _one_line(render_to_string(f"emails/{name}_subject.txt", context))[:255]
-
-
-def recipient_language(user: User) -> str:
-    """The language to write to ``user`` in (a per-user choice if the model has one)."""
-    return str(getattr(user, "language", "") or settings.LANGUAGE_CODE)
 
 
 def standard_headers() -> dict[str, str]:
@@ -138,7 +134,7 @@ def render_password_reset(email: OutboundEmail) -> RenderedEmail:
             "or its address changed since the request."
         )
     context = {"user": user, "reset_url": password_reset_url(user)}
-    rendered = render_email("password_reset", context, language=recipient_language(user))
+    rendered = render_email("password_reset", context)
     return replace(rendered, headers=automated_headers())  # not a list: no unsubscribing
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail, User
 from core.services import outbox
-from core.services.email_rendering import recipient_language, render_subject
+from core.services.email_rendering import render_subject
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ def request_password_reset(*, user: User, now: datetime.datetime | None = None) 
         if not _claim_request_slot(user=user, now=now):
             logger.info("Password reset for user %s not queued: asked again too soon.", user.pk)
             return False
-        language = recipient_language(user)
-        subject = render_subject("password_reset", {"user": user}, language=language)
+        subject = render_subject("password_reset", {"user": user})
         outbox.enqueue(
             outbox.new_secret_row(
                 recipient=user, kind=OutboundEmail.Kind.PASSWORD_RESET, subject=subject

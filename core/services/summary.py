@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail, Projet, User
 from core.services import outbox
-from core.services.email_rendering import recipient_language, render_email, short_list
+from core.services.email_rendering import render_email, short_list
 from core.services.summary_content import SECTIONS, ProjectSummary, project_summaries
 
 logger = logging.getLogger(__name__)
@@ -150,5 +150,5 @@ def _summary_row(
         "lookahead_days": settings.SUMMARY_LOOKAHEAD_DAYS,
         "totals": {s: sum(p.totals[s] for p in with_news) for s in SECTIONS},
     }
-    email = render_email("summary", context, language=recipient_language(lead))
+    email = render_email("summary", context)
     return outbox.new_row(email, recipient=lead, kind=OutboundEmail.Kind.SUMMARY, dedup_key=key)
