@@ -51,3 +51,23 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def project_env(tmp_path: Path, *, clean: bool = False, **variables: str) -> dict[str, str]:
+    """The environment of a project process started by a test: production settings,
+    no ``.env``, ``var/`` and ``logs/`` under ``tmp_path``. ``clean``: nothing else
+    of the test's environment but PATH, HOME and LANG; otherwise the test's, less
+    the settings it must not leak (CELERY_*, FLOWER_*, DJANGO_*, DATABASE_*)."""
+    if clean:
+        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    else:
+        prefixes = ("CELERY_", "FLOWER_", "DJANGO_", "DATABASE_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
+        ENV_FILE=os.devnull,
+        VAR_DIR=str(tmp_path / "var"),
+        LOG_DIR=str(tmp_path / "logs"),
+    )
+    env.update(variables)
+    return env

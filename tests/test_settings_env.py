@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from si_gouvernance import env
+from tests.processes import project_env
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -79,13 +80,7 @@ def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: P
 def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
     """manage.py in a clean environment: only what the test sets, and the secret
     key ``python dev.py`` generates in ``var/``."""
-    base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    base.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(tmp_path / "var"),
-        LOG_DIR=str(tmp_path / "logs"),
-    )
+    base = project_env(tmp_path, clean=True)
     _dev_py().ensure_secret_key(tmp_path / "var")
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -212,14 +207,7 @@ def test_every_bad_environment_value_is_one_line_naming_it(tmp_path, variables, 
 @pytest.mark.parametrize("program", ["worker", "beat"])
 def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, program):
     _dev_py().ensure_secret_key(tmp_path / "var")
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(tmp_path / "var"),
-        LOG_DIR=str(tmp_path / "logs"),
-        EMAIL_PORT="99999",
-    )
+    env = project_env(tmp_path, clean=True, EMAIL_PORT="99999")
     done = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "si_gouvernance", program],
         cwd=ROOT,
@@ -238,13 +226,7 @@ def test_reading_the_settings_writes_no_file(tmp_path):
     _dev_py().ensure_secret_key(tmp_path / "var")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     code = "from django.conf import settings as s; print(s.DEBUG, s.LOG_DIR)"
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(tmp_path / "var"),
-        LOG_DIR=str(tmp_path / "logs"),
-    )
+    env = project_env(tmp_path, clean=True)
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )

@@ -142,38 +142,24 @@ def _sync_with_status(tache: Tache, *, today: datetime.date) -> None:
         tache.date_fin_reelle = None
 
 
+# What a history row keeps of each tracked field: (task field, kind, old, new column).
+_HISTORY_COLUMNS = (
+    ("statut", Champ.STATUT, "ancien_statut", "nouveau_statut"),
+    ("date_echeance", Champ.ECHEANCE, "ancienne_echeance", "nouvelle_echeance"),
+    ("responsable_id", Champ.RESPONSABLE, "ancien_responsable_id", "nouveau_responsable_id"),
+)
+
+
 def _record(tache: Tache, *, before: _Tracked, author: User, reason: str) -> list[HistoriqueTache]:
     """One history row per tracked field that changed, in one insert."""
-    now = timezone.now()
-    common = {"tache": tache, "auteur": author, "date": now, "motif": reason}
-    rows = []
-    if tache.statut != before.statut:
-        rows.append(
-            HistoriqueTache(
-                champ=Champ.STATUT,
-                ancien_statut=before.statut,
-                nouveau_statut=tache.statut,
-                **common,
-            )
+    common = {"tache": tache, "auteur": author, "date": timezone.now(), "motif": reason}
+    rows = [
+        HistoriqueTache(
+            champ=kind, **{old: getattr(before, field), new: getattr(tache, field)}, **common
         )
-    if tache.date_echeance != before.date_echeance:
-        rows.append(
-            HistoriqueTache(
-                champ=Champ.ECHEANCE,
-                ancienne_echeance=before.date_echeance,
-                nouvelle_echeance=tache.date_echeance,
-                **common,
-            )
-        )
-    if tache.responsable_id != before.responsable_id:
-        rows.append(
-            HistoriqueTache(
-                champ=Champ.RESPONSABLE,
-                ancien_responsable_id=before.responsable_id,
-                nouveau_responsable_id=tache.responsable_id,
-                **common,
-            )
-        )
+        for field, kind, old, new in _HISTORY_COLUMNS
+        if getattr(tache, field) != getattr(before, field)
+    ]
     return HistoriqueTache.objects.bulk_create(rows)
 
 

@@ -23,6 +23,7 @@ from core.selectors import health
 from tests.celery.conftest import ROOT, free_port, wait_for
 from tests.conftest import TODAY
 from tests.factories import NotificationFactory
+from tests.processes import project_env
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=PARIS)
@@ -151,16 +152,7 @@ def test_summary_task_reports_the_service_result(world):
 
 
 def run_flower_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWER_", "CELERY_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-        ENV_FILE=os.devnull,
-        VAR_DIR=str(tmp_path / "var"),
-        LOG_DIR=str(tmp_path / "logs"),
-        SECRET_KEY="flower-test",
-    )
-    env.update(extra)
-    return env
+    return project_env(tmp_path, SECRET_KEY="flower-test", **extra)
 
 
 @pytest.mark.parametrize("auth", ["", "admin", "admin:", ":secret"])

@@ -21,6 +21,7 @@ from core.flower_process import (
     protect_monitoring_endpoints,
 )
 from tests.celery.conftest import ROOT, free_port, wait_for
+from tests.processes import project_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]  # real processes: the PostgreSQL run
 CREDENTIALS = "admin:s3cret"
@@ -66,12 +67,8 @@ class Flower:
 
     def __init__(self, tmp_path: Path, broker: str, port: int) -> None:
         self.port = port
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWER_", "CELERY_"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="si_gouvernance.settings",
-            ENV_FILE=os.devnull,
-            VAR_DIR=str(tmp_path / "var"),
-            LOG_DIR=str(tmp_path / "logs"),
+        env = project_env(
+            tmp_path,
             SECRET_KEY="flower-test",
             FLOWER_BASIC_AUTH=CREDENTIALS,
             CELERY_BROKER_URL=broker,
