@@ -1,4 +1,5 @@
-"""Fault injection for the tests: servers the test can cut and bring back.
+"""Fault injection for the tests (and bench/faults.py): servers the test can cut
+and bring back.
 
 Never the shared services: a TCP proxy between a worker and the shared
 PostgreSQL (the worker's database goes down, the test's own connection stays),

@@ -1,0 +1,365 @@
+"""The moving parts of bench/faults.py: the throwaway database and its reset, real
+worker processes, an SMTP server that records and can go down, a scaled beat.
+
+Linux only (``/proc`` for the memory figures, ``redis-server`` for the broker).
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BenchError(Exception):
+    """A scenario could not be played as designed (not a verdict on the product)."""
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    """Poll ``condition`` every 0.2 s; a timeout is a ``BenchError`` naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+# --- The database -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Database:
+    """The benchmark database (its name contains "bench") and its pre-morning copy,
+    a template it is recreated from before each scenario."""
+
+    url: str
+
+    @property
+    def parts(self) -> Any:
+        return urlsplit(self.url)
+
+    @property
+    def name(self) -> str:
+        return str(self.parts.path.lstrip("/"))
+
+    @property
+    def template(self) -> str:
+        return f"{self.name}_premorning"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.parts.hostname or "127.0.0.1", self.parts.port or 5432
+
+    def connect(self, name: str | None = None) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            host=self.address[0],
+            port=self.address[1],
+            user=self.parts.username or "postgres",
+            password=self.parts.password or None,
+            dbname=name or self.name,
+            autocommit=True,
+        )
+
+    def via(self, port: int) -> str:
+        """This database's URL through a local TCP proxy listening on ``port``."""
+        netloc = self.parts.netloc.rsplit("@", 1)
+        credentials = f"{netloc[0]}@" if len(netloc) == 2 else ""
+        return f"{self.parts.scheme}://{credentials}127.0.0.1:{port}/{self.name}"
+
+    def recreate(self, *, template: str | None = None) -> None:
+        """Drop this database (its sessions too) and create it, empty or as a copy."""
+        with self.connect("postgres") as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name))
+            if template:
+                create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            conn.execute(create)
+
+    def snapshot(self) -> None:
+        """Copy the database as it is now into the template (the pre-morning state)."""
+        with self.connect("postgres") as conn:
+            ident = sql.Identifier(self.template)
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(ident, sql.Identifier(self.name))
+            )
+
+    def drop_template(self) -> None:
+        with self.connect("postgres") as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.template))
+            )
+
+    def insert_blocked(self) -> bool:
+        """Whether a session waits for the notifications table (a check mid-run).
+
+        Asked of ``pg_locks``: the statement's text in ``pg_stat_activity`` is cut
+        at 1 kB, before the INSERT of a query with a long list of rules."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                "AND relation = 'core_notificationtache'::regclass"
+            ).fetchone()
+        return bool(row and row[0])
+
+    @contextmanager
+    def notifications_locked(self) -> Iterator[None]:
+        """Reads allowed, inserts wait: a check that starts is caught in mid-run."""
+        conn = self.connect()
+        conn.autocommit = False
+        try:
+            conn.execute("LOCK TABLE core_notificationtache IN EXCLUSIVE MODE")
+            yield
+        finally:
+            conn.rollback()
+            conn.close()
+
+
+# --- Workers ------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+    peak_rss_kb: int = 0
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def sample_rss(self) -> None:
+        """Keep the largest high-water mark (VmHWM) of the worker's processes (its
+        pool's children too) while they live."""
+        for pid in self._group():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            if match := re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE):
+                self.peak_rss_kb = max(self.peak_rss_kb, int(match.group(1)))
+
+    def _group(self) -> list[int]:
+        """The processes of the worker's process group (its session, see _launch)."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (kill -9 by default)."""
+        if self.alive:
+            self.sample_rss()
+            os.killpg(self.process.pid, sig)
+        self.process.wait(timeout=30)
+
+
+@dataclass
+class Workers:
+    """``celery -A si_gouvernance worker`` processes with ``env``, one task at a time."""
+
+    workdir: Path
+    env: dict[str, str]
+    pool: str = "solo"
+    started: list[Worker] = field(default_factory=list)
+
+    def start(self, count: int, **extra_env: str) -> list[Worker]:
+        new = [self._launch(**extra_env) for _ in range(count)]
+        for worker in new:
+            wait_for(
+                lambda w=worker: " ready." in w.output() or not w.alive,  # type: ignore[misc]
+                timeout=120,
+                what="a worker to be ready",
+            )
+            if not worker.alive:
+                raise BenchError(f"a worker stopped at start:\n{worker.output()[-2000:]}")
+        return new
+
+    def _launch(self, **extra_env: str) -> Worker:
+        index = len(self.started)
+        log = self.workdir / f"worker-{index}.log"
+        command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "worker"]
+        command += [f"--pool={self.pool}", "--concurrency=1", "--loglevel=INFO"]
+        command += [f"--hostname=bench{index}@%h", "--without-gossip", "--without-mingle"]
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**self.env, **extra_env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = Worker(process=process, log=log)
+        self.started.append(worker)
+        return worker
+
+    def sample_rss(self) -> None:
+        for worker in self.started:
+            worker.sample_rss()
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max((w.peak_rss_kb for w in self.started), default=0) / 1024
+
+    def count(self, pattern: str) -> int:
+        """Lines matching ``pattern`` in every worker's log."""
+        return sum(len(re.findall(pattern, w.output())) for w in self.started)
+
+    def running(self, task_id: str) -> Worker:
+        """The live worker that received task ``task_id``."""
+        for worker in self.started:
+            if worker.alive and f"[{task_id}] received" in worker.output():
+                return worker
+        raise BenchError(f"no live worker received task {task_id}")
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            worker.kill()
+
+    def tails(self, chars: int = 3000) -> str:
+        return "\n".join(f"--- {w.log.name}\n{w.output()[-chars:]}" for w in self.started)
+
+
+# --- SMTP ---------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler that records each accepted message's Message-ID and
+    recipient. After ``accept_limit`` messages it answers 421 (service closing) to
+    every new message, as a server going down does, without ever taking a message
+    it does not acknowledge."""
+
+    accept_limit: int | None = None
+    received: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def refusing(self) -> bool:
+        return self.accept_limit is not None and len(self.received) >= self.accept_limit
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refusing:
+            return "421 4.3.2 Service shutting down"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content)
+        with self.lock:
+            for recipient in envelope.rcpt_tos:
+                self.received.append((str(message["Message-ID"]), recipient))
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    mailbox: Mailbox = field(default_factory=Mailbox)
+    controller: Any = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+# --- The broker and beat -------------------------------------------------------------
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at ``url``, forgetting pooled connections
+    (a restarted broker leaves them dead)."""
+    import kombu.pools
+
+    from si_gouvernance.celery import app
+
+    app.conf.update(broker_url=url, task_always_eager=False)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
+def send_as_beat(job: Any) -> None:
+    """Publish ``job`` (a ``core.jobs.registry.PeriodicJob``) as beat does."""
+    from si_gouvernance.celery import app
+
+    app.send_task(job.task, kwargs=dict(job.kwargs), expires=job.expires_s)
+
+
+class ScaledBeat:
+    """Beat's periodic entries on a shortened clock: the catch-up every
+    ``catch_up_s`` (ten minutes in production) and the outbox sweep every
+    ``sweep_s`` (one minute). A send that fails (broker down) is counted, as beat
+    logs it, and the next tick tries again."""
+
+    def __init__(self, *, catch_up_s: float, sweep_s: float) -> None:
+        from core.jobs import registry
+
+        self.entries = [
+            (registry.CATCH_UP_MISSED_JOBS, catch_up_s),
+            (registry.SEND_PENDING_EMAILS, sweep_s),
+        ]
+        self.failed_sends = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        due = {job.key: time.monotonic() + period for job, period in self.entries}
+        while not self._stop.wait(0.5):
+            for job, period in self.entries:
+                if time.monotonic() >= due[job.key]:
+                    due[job.key] += period
+                    try:
+                        send_as_beat(job)
+                    except Exception:
+                        self.failed_sends += 1

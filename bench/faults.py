@@ -1,0 +1,353 @@
+"""Benchmark: the fault-injection audit, replayed at its scale against real processes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_faults .venv/bin/python bench/faults.py
+        [--pool solo|prefork] [--only "worker kill -9"]... [--keep] [--timeout 600]
+
+One organisation (``bench/_fault_world.py``: 46 leads, 6,000 tasks; 3,141
+alerts, 218 alert emails and 44 summaries a morning) is built in the
+PostgreSQL database named by DATABASE_URL (its name must contain "bench"; it is
+dropped and recreated) and copied as a template, the *pre-morning* state. The
+morning's services, run once in this process on that state, give the
+**reference**: every alert (task, recipient, type, day) and every email
+(recipient, kind). Then each scenario starts from a fresh copy of the template,
+a fresh private ``redis-server`` (the broker), a local SMTP server (aiosmtpd,
+recording each message's Message-ID and recipient) and two real workers
+(``celery worker --pool=solo --concurrency=1``, as on Windows; ``--pool
+prefork`` for Linux's default), plays "08:00" (the check and the summary
+published as beat publishes them, with their one-hour expiry), injects its
+fault, and waits until the day is complete: both daily jobs done
+(``JobDay``) and no email left to send. Meanwhile this process plays beat's
+periodic entries: the catch-up and the outbox sweep.
+
+The scenarios and what each injects:
+
+1. **clean** -- nothing: the baseline.
+2. **database down** -- the workers reach PostgreSQL through a TCP proxy
+   (``tests/faults.py``), cut before 08:00: the check and the summary fail
+   their first try and their three retries; the database comes back once both
+   have failed for good; the catch-up completes the day.
+3. **database lost mid-check** -- the same proxy, cut while the check is
+   inserting its alerts (held by a lock, as in 6, so the cut falls inside the
+   run: day claimed, run recorded, transaction open): the worker cannot give
+   the day back; its retries fail; the database comes back; the catch-up
+   retakes the day once the lost run's lease ends (hard limit + 60 s). (The
+   summaries are sent before the cut.)
+4. **broker restarted empty** -- no worker runs at 08:00; the broker restarts
+   with the check and the summary inside and comes back empty; the workers
+   start after it, and their start-up catch-up queues the day.
+5. **broker restarted mid-check** -- the broker restarts empty while the check
+   runs (caught mid-run as in 6): its message, unacknowledged, is gone with
+   the broker; a worker of the prefork pool cancels the running check when its
+   broker connection drops. The run goes on (solo) or the catch-up retakes the
+   day once it is free.
+6. **worker kill -9** -- the notifications table is locked so the check is
+   caught mid-run (scanned, claimed, inserting); the worker running it is
+   killed (``kill -9`` of its process group); after the broker's visibility
+   timeout a worker is started again: redelivery (or the catch-up) completes.
+7. **SMTP down** -- the server answers 421 after a third of the morning's
+   emails, then stops listening for 10 s once every other email has failed
+   once, and comes back; the outbox retries them at the per-minute sweep.
+8. **two beats** -- the check and the summary are each published twice at the
+   same moment, taken by the two workers at once.
+
+Time is scaled through the settings' environment variables: retries 2 s apart
+(``JOB_RETRY_DELAY_S``, 300 s in production), no catch-up grace
+(``CATCH_UP_GRACE_MINUTES=0``, 10), the catch-up every 10 s (every 10 minutes),
+the outbox sweep every 5 s (every minute), a visibility timeout of 30 s (1,800)
+with time limits of 10 and 20 s below it (enforced by the prefork pool only;
+they also size the day's lease: hard limit + 60 s). The outbox's own backoff is not
+scaled: an email refused once waits one minute. "08:00" is the current minute:
+the daily jobs' beat rows are planned at 23:59 until then, so a starting worker
+has nothing to catch up before the fault; the bench therefore refuses to run in
+the last hour before midnight (Europe/Paris).
+
+The table shows, per scenario: alerts of the day (created / reference; "diff"
+counts the keys missing or extra in the whole table, compared key by key;
+"dup" the duplicates), alert emails and summaries received exactly once
+(/ expected, "+n" for any extra message), the trigger of each job's successful
+run, "s to done": the seconds from the service's return (the database, the
+broker, the restarted worker, the SMTP server; beat's publication when nothing
+fails) to the day being complete, and the largest peak RSS of a worker
+process. The exit status is non-zero if a scenario is not exact.
+Linux only (``/proc``, ``redis-server``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # the bench helpers, and tests/faults.py
+from _django import setup_django  # noqa: E402
+from _fault_rig import BenchError, Database, use_broker, wait_for  # noqa: E402
+from _fault_stage import (  # noqa: E402
+    FAULT_TIMEOUT_S,
+    SMTP_DOWN_S,
+    THROWAWAY_KEY,
+    VISIBILITY_S,
+    Row,
+    Stage,
+    play,
+)
+from _fault_world import (  # noqa: E402
+    PARIS,
+    Reference,
+    Verdict,
+    build_world,
+    plan_daily_jobs,
+    take_reference,
+)
+
+# --- The scenarios: each injects its fault and returns when the service came back ----
+
+
+def clean(stage: Stage) -> float:
+    stage.start_workers()
+    return stage.fire()
+
+
+def database_down(stage: Stage) -> float:
+    proxy = stage.database_proxy()
+    stage.start_workers(DATABASE_URL=stage.db.via(proxy.port))
+    proxy.cut()
+    stage.fire()
+    stage.failed_for_good("check_task_deadlines")
+    stage.failed_for_good("send_daily_summary")
+    proxy.restore()
+    return time.monotonic()
+
+
+def database_lost_mid_check(stage: Stage) -> float:
+    proxy = stage.database_proxy()
+    stage.start_workers(DATABASE_URL=stage.db.via(proxy.port))
+    with stage.db.notifications_locked():
+        stage.fire()
+        wait_for(
+            lambda: stage.db.insert_blocked() and stage.summary_sent(),
+            timeout=FAULT_TIMEOUT_S,
+            what="the check mid-run, the summaries sent",
+        )
+        proxy.cut()
+    # The worker saw its connection drop: it cannot give the day back, whose
+    # lease must end before the catch-up may retake it.
+    stage.failed_for_good("check_task_deadlines")
+    proxy.restore()
+    return time.monotonic()
+
+
+def broker_restarted_empty(stage: Stage) -> float:
+    stage.fire()  # no worker yet: the messages wait in the broker
+    wait_for(lambda: stage.queued_messages() >= 2, timeout=60, what="the messages in the broker")
+    stage.redis.stop()
+    stage.redis.start()
+    use_broker(stage.redis.url)
+    if stage.queued_messages():
+        raise BenchError("the restarted broker is not empty")
+    returned = time.monotonic()
+    stage.start_workers()  # their start-up catch-up
+    return returned
+
+
+def broker_restarted_mid_check(stage: Stage) -> float:
+    stage.start_workers()
+    with stage.db.notifications_locked():
+        stage.fire()
+        wait_for(
+            lambda: stage.db.insert_blocked() and stage.summary_sent(),
+            timeout=FAULT_TIMEOUT_S,
+            what="the check mid-run, the summaries sent",
+        )
+        stage.redis.stop()
+        stage.redis.start()
+        use_broker(stage.redis.url)
+    return time.monotonic()
+
+
+def worker_killed(stage: Stage) -> float:
+    from core.models import JobDay
+
+    stage.start_workers()
+    with stage.db.notifications_locked():
+        stage.fire()
+        wait_for(stage.db.insert_blocked, timeout=FAULT_TIMEOUT_S, what="the check mid-run")
+        holder = JobDay.objects.get(job="check_task_deadlines", business_date=stage.today)
+        stage.workers.running(holder.task_id).kill()
+    time.sleep(VISIBILITY_S + 1)  # the broker's redelivery delay, not business time
+    returned = time.monotonic()
+    stage.start_workers(1)
+    return returned
+
+
+def smtp_down(stage: Stage) -> float:
+    from core.models import OutboundEmail
+
+    stage.smtp.mailbox.accept_limit = stage.emails_expected // 3
+    stage.start_workers()
+    stage.fire()
+
+    def every_other_email_failed_once() -> bool:
+        rows = OutboundEmail.objects
+        sent = rows.filter(status="SENT").count()
+        waiting = rows.filter(status="PENDING", attempts__gte=1).count()
+        return stage.jobs_done() and sent + waiting == stage.emails_expected
+
+    wait_for(every_other_email_failed_once, timeout=FAULT_TIMEOUT_S, what="the refused emails")
+    stage.smtp.stop()
+    time.sleep(SMTP_DOWN_S)  # the outage itself
+    stage.smtp.mailbox.accept_limit = None
+    stage.smtp.start()
+    return time.monotonic()
+
+
+def two_beats(stage: Stage) -> float:
+    stage.start_workers()
+    return stage.fire(times=2)
+
+
+SCENARIOS: list[tuple[str, Callable[[Stage], float]]] = [
+    ("clean", clean),
+    ("database down", database_down),
+    ("database lost mid-check", database_lost_mid_check),
+    ("broker restarted empty", broker_restarted_empty),
+    ("broker restarted mid-check", broker_restarted_mid_check),
+    ("worker kill -9", worker_killed),
+    ("SMTP down", smtp_down),
+    ("two beats", two_beats),
+]
+
+
+# --- Set-up and report -------------------------------------------------------------------
+
+
+def prepare(db: Database, workdir: Path, *, tasks_per_project: int) -> tuple[Reference, str]:
+    """Build the organisation, keep it as the pre-morning template, take the reference."""
+    from django.db import connections
+    from django.utils import timezone
+
+    from core.jobs.scheduler import sync_entries
+
+    today = timezone.localdate()
+    size = build_world(today=today, tasks_per_project=tasks_per_project, seed=2026)
+    sync_entries()
+    plan_daily_jobs(None)  # "before 08:00"
+    connections.close_all()
+    db.snapshot()
+    reference = take_reference(today=today)
+    described = ", ".join(f"{n:,} {what}" for what, n in size.items())
+    return reference, described
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks-per-project", type=int, default=120)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per scenario")
+    parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")
+    parser.add_argument("--keep", action="store_true", help="keep the worker logs")
+    parser.add_argument(
+        "--pool", choices=("solo", "prefork"), default="solo", help="the workers' pool"
+    )
+    args = parser.parse_args()
+    db = Database(os.environ.get("DATABASE_URL", ""))
+    if db.parts.scheme not in ("postgres", "postgresql") or "bench" not in db.name:
+        sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
+    if shutil.which("redis-server") is None:
+        sys.exit("redis-server is not installed (the scenarios start their own).")
+    paris_now = datetime.datetime.now(tz=PARIS)
+    if paris_now.hour == 23:
+        sys.exit("Run it before 23:00 Europe/Paris: a scenario must not cross midnight.")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
+    db.recreate()
+    # Celery prefers CELERY_BROKER_URL from the environment to its configuration:
+    # gone, so that each scenario can point this process at its own broker.
+    os.environ.pop("CELERY_BROKER_URL", None)
+    setup_django(workdir, CELERY_TASK_ALWAYS_EAGER="false", SECRET_KEY=THROWAWAY_KEY)
+    use_broker("memory://localhost/")  # the reference's dispatches go nowhere
+    reference, size = prepare(db, workdir, tasks_per_project=args.tasks_per_project)
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    print(f"\nFault scenarios, {today}, workers --pool={args.pool}: {size}")
+    print(
+        f"Reference morning: {reference.alerts_today:,} alerts, "
+        f"{len(reference.alert_recipients)} alert emails, "
+        f"{len(reference.summary_recipients)} summaries\n"
+    )
+    rows = []
+    for index, (name, scenario) in enumerate(SCENARIOS, start=1):
+        if args.only and name not in args.only:
+            continue
+        scenario_dir = workdir / f"{index}-{name.replace(' ', '-')}"
+        rows.append(
+            play(
+                name,
+                scenario,
+                db=db,
+                reference=reference,
+                workdir=scenario_dir,
+                today=today,
+                timeout=args.timeout,
+                pool=args.pool,
+            )
+        )
+        print(f"  {index}. {name}: {'exact' if rows[-1].verdict.exact else 'NOT EXACT'}")
+    db.drop_template()
+    print_table(rows, reference)
+    if all(row.verdict.exact for row in rows):
+        if args.keep:
+            print(f"Worker logs in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
+    for row in rows:
+        if not row.verdict.exact:
+            print(f"\n{row.name}: {row.error or 'not exact'}\n{row.logs}")
+    sys.exit(f"\nNot exact; worker logs kept in {workdir}")
+
+
+def print_table(rows: list[Row], reference: Reference) -> None:
+    print(
+        f"\n{'scenario':<28}{'alerts':>12}{'diff':>6}{'dup':>5}{'alert emails':>14}"
+        f"{'summaries':>11}  {'done by (check / summary)':<27}{'s to done':>10}{'RSS MB':>8}"
+        "  exact"
+    )
+    for row in rows:
+        v = row.verdict
+        print(
+            f"{row.name:<28}{f'{v.alerts_today:,}/{reference.alerts_today:,}':>12}"
+            f"{v.alerts_missing + v.alerts_extra:>6}{v.alert_duplicates:>5}"
+            f"{_once(v.alert_emails_once, v.alert_emails_expected, v.alert_emails_extra):>14}"
+            f"{_once(v.summaries_once, v.summaries_expected, v.summaries_extra):>11}  "
+            f"{_done_by(v):<27}{_seconds(row.seconds):>10}{row.peak_rss_mb:>8.0f}  "
+            f"{'yes' if v.exact else 'NO'}"
+        )
+    if rows and all(row.verdict.exact for row in rows):
+        print(
+            f"\n{reference.alerts_today:,} alerts / {len(reference.alert_recipients)} alert "
+            f"emails / {len(reference.summary_recipients)} summaries exactly once after each "
+            "fault."
+        )
+
+
+def _once(once: int, expected: int, extra: int) -> str:
+    return f"{once}/{expected}" + (f" +{extra}" if extra else "")
+
+
+def _done_by(verdict: Verdict) -> str:
+    jobs = ("check_task_deadlines", "send_daily_summary")
+    return " / ".join("+".join(verdict.done_by.get(job, ["-"])) for job in jobs)
+
+
+def _seconds(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f}"
+
+
+if __name__ == "__main__":
+    main()
