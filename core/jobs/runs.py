@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.jobs.registry import PeriodicJob
 from core.models import JobDay, JobRun
@@ -109,6 +110,7 @@ def _recorded(
         hostname=socket.gethostname(),
     )
     if job.recorded:
+        _close_abandoned_runs(job, now=run.started_at)
         run.save()
     try:
         result = service()
@@ -119,6 +121,17 @@ def _recorded(
     if job.recorded or _did_something(counts):
         _finish(run, status=JobRun.Status.SUCCESS, counts=counts)
     return result
+
+
+def _close_abandoned_runs(job: PeriodicJob, *, now: datetime.datetime) -> None:
+    """A run still RUNNING past its lease was lost (worker killed, database gone
+    mid-run, so it could not record its end): say so, rather than "running" forever."""
+    JobRun.objects.filter(
+        job=job.key, status=JobRun.Status.RUNNING, started_at__lt=now - lease()
+    ).update(
+        status=JobRun.Status.FAILURE,
+        error=_("Interrupted: its worker stopped or lost the database before the end."),
+    )
 
 
 def _did_something(counts: dict[str, Any]) -> bool:

@@ -99,3 +99,17 @@ def test_a_visibility_timeout_beyond_the_daily_expiry_is_refused(tmp_path):
     )
     assert done.returncode != 0
     assert "CELERY_VISIBILITY_TIMEOUT" in done.stderr
+
+
+@time_machine.travel(at(8, 0), tick=False)
+def test_a_run_lost_mid_way_is_shown_interrupted_not_running_forever(world):
+    lost = JobRun.objects.create(
+        job="check_task_deadlines",
+        trigger="BEAT",
+        business_date=TODAY - datetime.timedelta(days=1),
+        started_at=at(8, 0) - datetime.timedelta(days=1),
+        task_id="lost",
+    )
+    check_task_deadlines.apply(kwargs={"trigger": "BEAT"}).get()
+    lost.refresh_from_db()
+    assert lost.status == "FAILURE" and "Interrompue" in lost.error
