@@ -184,7 +184,11 @@ def test(extra: list[str]) -> None:
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    # The tests choose their database, broker and Flower: a developer's own
+    # settings exported in the shell must not leak in (Celery reads CELERY_BROKER_URL
+    # from the environment before its configuration).
+    leaks = ("DATABASE_URL", "CELERY_", "FLOWER_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(leaks)}
     env.update(DJANGO_SETTINGS_MODULE="si_gouvernance.settings_test", ENV_FILE=os.devnull)
     pg = postgres_url()
     if pg:
