@@ -57,7 +57,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     mark_read(user=user, notification_id=notification.pk)
     if is_htmx(request):
         notification.lue = True
-        context = {"notification": notification, "unread_notifications": unread_count(user=user)}
+        context = {"notifications": [notification], "unread_notifications": unread_count(user=user)}
         return render(request, "core/partials/notification_read.html", context)
     return redirect(safe_next(request, reverse("core:notification_list")))
 
