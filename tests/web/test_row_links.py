@@ -17,9 +17,7 @@ ROW_LINK = Template("{% load governance %}{% path_to name pk %}")
 
 
 def test_every_one_id_url_of_the_site_is_covered():
-    assert {"core:task_detail", "core:project_detail", "core:notification_open"} <= set(
-        ONE_ID_URLS
-    )
+    assert {"core:task_detail", "core:project_detail", "core:notification_open"} <= set(ONE_ID_URLS)
 
 
 @pytest.mark.parametrize("name", ONE_ID_URLS)
