@@ -57,6 +57,7 @@ def label(obj: Model, field_name: str) -> str:
     """``obj.get_<field_name>_display()``, for rows of lists: Django's method
     rebuilds the field's choices dict on every call (about 25 µs)."""
     field = obj._meta.get_field(field_name)
+    assert isinstance(field, Field)  # a column of the model, not a reverse relation
     value = getattr(obj, field.attname)
     return str(_choice_labels(field).get(value, value))
 
