@@ -192,9 +192,13 @@ def measure(
 ) -> Result:
     port = free_port()
     command, label, processes = server_command(server, port)
+    # Production keeps database connections open (deploy/si-gouvernance.env.example);
+    # runserver opens a thread per request, where Django advises against it.
+    conn_max_age = "0" if server == "runserver" else os.environ.get("DATABASE_CONN_MAX_AGE", "60")
     process = subprocess.Popen(
         command,
         cwd=ROOT,
+        env=dict(os.environ, DATABASE_CONN_MAX_AGE=conn_max_age),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -23,7 +23,8 @@ threads = settings.WEB_THREADS  # above 1, gunicorn uses its gthread worker
 timeout = settings.WEB_TIMEOUT
 # SIGTERM (systemctl stop): requests in flight get this long to finish.
 graceful_timeout = 30
-# Behind nginx on the same host: keep its upstream connections open a little.
+# With WEB_THREADS > 1 (gthread worker), keep nginx's upstream connections open a
+# little; the default sync worker closes each one after its response.
 keepalive = 5
 # Recycle a worker now and then: a slow leak never grows without bound.
 max_requests = 2000

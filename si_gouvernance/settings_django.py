@@ -325,9 +325,13 @@ LOGGING = {
 # --- Web server (`manage.py serve`: gunicorn on Linux, waitress on Windows) -----
 # Behind the reverse proxy (deploy/nginx), on the loopback by default.
 WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
-# Pages are CPU-bound Python: one gunicorn process per core (+1 to cover database
-# waits), few threads each (more would only queue on the GIL). waitress: one process.
-WEB_WORKERS = env_int("WEB_WORKERS", (os.cpu_count() or 1) + 1, minimum=1, maximum=256)
-WEB_THREADS = env_int("WEB_THREADS", 2, minimum=1, maximum=256)
+# Pages are CPU-bound Python. gunicorn: one process per core, each serving one
+# request at a time (its "sync" worker; nginx in front buffers slow clients). With
+# 20 clients on 2 cores (bench/web_load.py) that halves the p95 of 3 processes x 2
+# threads: threads queue on the GIL, a third process on the cores. A database on
+# another machine (network waits) is the case for more: WEB_WORKERS=2 x cores + 1.
+# waitress (Windows) is a single process: its threads overlap the database waits.
+WEB_WORKERS = env_int("WEB_WORKERS", max(2, os.cpu_count() or 1), minimum=1, maximum=256)
+WEB_THREADS = env_int("WEB_THREADS", 4 if os.name == "nt" else 1, minimum=1, maximum=256)
 # A request running longer than this is cut (gunicorn restarts its worker).
 WEB_TIMEOUT = env_int("WEB_TIMEOUT", 60, minimum=1, maximum=3600)

@@ -62,7 +62,7 @@ def sign_in_and_browse(server: Server, username: str) -> None:
 
 
 def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serve, dora):
-    server = serve("gunicorn", "--workers=2", "--threads=2")
+    server = serve("gunicorn", "--workers=2")  # the default worker: one request at a time
     wait_for(  # the master binds the port first, then forks its two workers
         lambda: len(descendants(server.process.pid)) == 2, timeout=30, what="2 gunicorn workers"
     )
@@ -79,7 +79,7 @@ def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serv
 
 
 def test_waitress_serves_signed_in_pages_and_stops_cleanly(serve, dora):
-    server = serve("waitress", "--threads=4")
+    server = serve("waitress", "--threads=4")  # Windows' default
 
     sign_in_and_browse(server, dora)
 
