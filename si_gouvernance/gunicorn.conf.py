@@ -26,9 +26,11 @@ graceful_timeout = 30
 # With WEB_THREADS > 1 (gthread worker), keep nginx's upstream connections open a
 # little; the default sync worker closes each one after its response.
 keepalive = 5
-# Recycle a worker now and then: a slow leak never grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle a worker now and then: a slow leak never grows without bound. Not too
+# often: a new worker starts Django again (about a second of CPU), and at the
+# ~150 requests/s two cores serve, 2,000 meant a restart every 30 s per worker.
+max_requests = 10000
+max_requests_jitter = 1000
 # X-Forwarded-Proto is trusted from the local reverse proxy only: gunicorn's
 # default forwarded_allow_ips (127.0.0.1,::1; env FORWARDED_ALLOW_IPS).
 proc_name = "si-gouvernance-web"
