@@ -151,9 +151,11 @@ def summary(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prepare_outbox(count: int) -> None:
-    """``count`` pending emails copied from the alert emails just queued."""
+    """``count`` pending emails copied from the alert emails just queued, the same
+    ``count`` emails each time (the sender and the naive loop send alike)."""
     import scale_world
 
+    scale_world.execute("DELETE FROM core_outboundemail WHERE kind = 'OTHER'")
     scale_world.execute("UPDATE core_outboundemail SET status = 'SENT' WHERE status <> 'SENT'")
     scale_world.execute(
         "INSERT INTO core_outboundemail (kind, to_address, subject, body_text, body_html, "
@@ -190,10 +192,14 @@ def sender(options: dict[str, Any]) -> dict[str, Any]:
 
 @step
 def naive(options: dict[str, Any]) -> dict[str, Any]:
-    """Django's naive loop: each email built and sent on a connection of its own."""
+    """Django's naive loop: each email built and sent on a connection of its own.
+
+    It sends fresh copies of the sender's emails: the rows the sender sent have
+    lost their bodies."""
     from core.models import OutboundEmail
     from core.services.email_rendering import build_message
 
+    _prepare_outbox(options["emails"])
     rows = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.OTHER).order_by("id")
 
     def send_each() -> int:
