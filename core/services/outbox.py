@@ -127,6 +127,7 @@ def send_pending(
     the rows it claimed but did not send go back to PENDING at once.
     """
     result = SendResult()
+    _fail_exhausted_abandoned(now=now or timezone.now())
     for _ in range(max_batches):
         if should_stop():
             result.stopped = True
@@ -146,7 +147,6 @@ def claim_batch(*, batch_size: int, now: datetime.datetime) -> list[OutboundEmai
     ``FOR UPDATE SKIP LOCKED`` lets concurrent senders on PostgreSQL take disjoint
     batches; SQLite serialises write transactions, which gives the same guarantee.
     """
-    _fail_exhausted_abandoned(now=now)
     with transaction.atomic():
         ids = list(
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -173,7 +173,11 @@ def _due(now: datetime.datetime) -> Q:
 
 
 def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
-    """A row abandoned on its last attempt (worker killed each time) gives up."""
+    """A row abandoned on its last attempt (worker killed each time) gives up.
+
+    Once per call, not per batch: such rows are rare (a lease of 15 minutes must
+    have run out), and the scan reads every SENDING row, the batches in flight
+    and, until a vacuum, their dead versions."""
     OutboundEmail.objects.filter(
         status=Status.SENDING,
         next_attempt_at__lte=now,
