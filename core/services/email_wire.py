@@ -29,8 +29,6 @@ CRLF = "\r\n"
 MAX_HEADER_LINE = 78  # the generator's folding width (email.policy.compat32)
 MAX_BODY_LINE = 998  # RFC 5322; Django switches to quoted-printable beyond
 EOL = re.compile(r"\r\n|\r|\n")
-# A line of this many characters may pass MAX_BODY_LINE bytes once in UTF-8.
-LONG_LINE = re.compile(rf"[^\r\n]{{{MAX_BODY_LINE // 4 + 1},}}")
 # Headers Django writes itself, or that would change the message's structure.
 OWN_HEADERS = frozenset(
     {"from", "to", "cc", "reply-to", "date", "subject"}
@@ -96,9 +94,11 @@ def _safe(value: str) -> bool:
 
 
 def _short_lines(text: str) -> bool:
-    if not LONG_LINE.search(text):  # the usual case, decided without encoding
+    """Django's own test before it switches to quoted-printable, cheap first."""
+    lines = text.splitlines()
+    if max(map(len, lines), default=0) * 4 <= MAX_BODY_LINE:  # UTF-8: 4 bytes at most
         return True
-    return all(len(line.encode()) <= MAX_BODY_LINE for line in EOL.split(text))
+    return all(len(line.encode(errors="surrogateescape")) <= MAX_BODY_LINE for line in lines)
 
 
 def _part(content: str, subtype: str) -> str:
