@@ -152,7 +152,9 @@ def summary(options: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare_outbox(count: int) -> None:
     """``count`` pending emails copied from the alert emails just queued, the same
-    ``count`` emails each time (the sender and the naive loop send alike)."""
+    ``count`` emails each time (the sender and the naive loop send alike), each
+    with a creation time of its own as ``bulk_create`` gives them (one shared
+    ``now()`` made the sender's ORDER BY created_at, id sort all of them per batch)."""
     import scale_world
 
     scale_world.execute("DELETE FROM core_outboundemail WHERE kind = 'OTHER'")
@@ -161,7 +163,7 @@ def _prepare_outbox(count: int) -> None:
         "INSERT INTO core_outboundemail (kind, to_address, subject, body_text, body_html, "
         "headers, status, attempts, last_error, created_at) "
         "SELECT 'OTHER', 'r' || i || '@bench.example.org', e.subject, e.body_text, "
-        "e.body_html, e.headers, 'PENDING', 0, '', now() "
+        "e.body_html, e.headers, 'PENDING', 0, '', clock_timestamp() "
         "FROM generate_series(1, %s) i JOIN LATERAL (SELECT * FROM core_outboundemail "
         "WHERE kind IN ('ALERTS', 'SUMMARY') ORDER BY id "
         "OFFSET i %% greatest(1, (SELECT count(*) FROM core_outboundemail "
