@@ -21,6 +21,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -120,7 +121,7 @@ def send_pending(
     now: datetime.datetime | None = None,
     should_stop: Callable[[], bool] = _never,
 ) -> SendResult:
-    """Send due rows, batch after batch, one SMTP connection per batch.
+    """Send due rows, batch after batch, over a few SMTP connections kept open.
 
     ``should_stop`` is polled before each email: once it answers true (the task's
     soft time limit, a worker shutting down), the sender takes no more work, and
@@ -128,16 +129,35 @@ def send_pending(
     """
     result = SendResult()
     _fail_exhausted_abandoned(now=now or timezone.now())
-    for _ in range(max_batches):
-        if should_stop():
-            result.stopped = True
-            break
-        rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
-        if not rows:
-            break
-        result.add(_send_batch(rows, now=now, should_stop=should_stop))
-        if result.stopped or len(rows) < batch_size:
-            break
+    lanes: Lanes | None = None  # opened for the first batch, kept for the next ones
+    # At most two batches: while the lanes send one, the next is claimed and queued
+    # behind it, so the server never waits for the database.
+    in_flight: list[Batch] = []
+    try:
+        for _ in range(max_batches):
+            if should_stop():
+                result.stopped = True
+                break
+            rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
+            if not rows:
+                break
+            try:
+                lanes = lanes or Lanes(min(SMTP_LANES, len(rows)))
+            except Exception as exc:
+                result.add(_defer_all(rows, exc, now=now))
+            else:
+                in_flight.append(_start_batch(rows, lanes=lanes, now=now, should_stop=should_stop))
+            if len(in_flight) == 2:
+                result.add(_finish_batch(in_flight.pop(0), should_stop=should_stop))
+            if result.stopped or len(rows) < batch_size:
+                break
+        while in_flight:
+            result.add(_finish_batch(in_flight.pop(0), should_stop=should_stop))
+    finally:
+        if lanes is not None:
+            lanes.close()  # after an exception: no email left half-sent
+        for batch in in_flight:  # an exception stopped the worker: what is known
+            batch.book.flush()
     return result
 
 
@@ -185,30 +205,44 @@ def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
     ).update(status=Status.FAILED, last_error="Interrupted while sending (worker lost).")
 
 
-def _send_batch(
+def _defer_all(
+    rows: list[OutboundEmail], exc: Exception, *, now: datetime.datetime | None
+) -> SendResult:
+    """The server is unreachable: every claimed row waits for a later attempt."""
+    logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
+    book = Bookkeeping(rows, now=now)
+    book.fail_all(exc)
+    book.flush()
+    return book.result
+
+
+@dataclass
+class Batch:
+    """Claimed rows queued on the lanes, and the record of their outcomes."""
+
+    book: Bookkeeping
+    handed: list[tuple[OutboundEmail, Future[None]]]
+
+
+def _start_batch(
     rows: list[OutboundEmail],
     *,
+    lanes: Lanes,
     now: datetime.datetime | None,
     should_stop: Callable[[], bool],
-) -> SendResult:
-    """Send ``rows`` over a few parallel connections; record every outcome whatever
-    happens, an exception that stops the worker included (``finally``)."""
+) -> Batch:
     book = Bookkeeping(rows, now=now)
+    return Batch(book, _hand_to_lanes(rows, lanes=lanes, book=book, should_stop=should_stop))
+
+
+def _finish_batch(batch: Batch, *, should_stop: Callable[[], bool]) -> SendResult:
+    """Wait for the batch's emails; record every outcome whatever happens, an
+    exception that stops the worker included (``finally``)."""
     try:
-        lanes = Lanes(min(SMTP_LANES, len(rows)))
-    except Exception as exc:
-        # The server is unreachable: every claimed row waits for a later attempt.
-        logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
-        book.fail_all(exc)
-        book.flush()
-        return book.result
-    try:
-        with lanes:
-            handed = _hand_to_lanes(rows, lanes=lanes, book=book, should_stop=should_stop)
-            _collect(handed, book=book, should_stop=should_stop)
+        _collect(batch.handed, book=batch.book, should_stop=should_stop)
     finally:
-        book.flush()
-    return book.result
+        batch.book.flush()
+    return batch.book.result
 
 
 def _hand_to_lanes(
