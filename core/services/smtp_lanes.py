@@ -1,7 +1,8 @@
-"""A few SMTP connections side by side for one batch of the outbox.
+"""A few SMTP connections side by side, kept open for the batches of one sending call.
 
 A lane is an open connection with a thread of its own that turns a message into
-bytes and talks to the server. While one lane waits for the server's answer,
+bytes (``email_wire`` for an outbox email's plain shape, else Django) and talks to
+the server. While one lane waits for the server's answer,
 another works: a batch goes at the pace of the slower of the CPU and the network,
 not of their sum. The messages are built by the caller's thread (building may
 read the database; the lanes never touch it), and the caller records outcomes.
