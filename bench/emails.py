@@ -4,8 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_c .venv/bin/python bench/emails.py
 
 1. ``--emails`` emails to a local SMTP server (aiosmtpd, in this process): the
-   outbox sender (three SMTP connections reused per batch of 100) against a naive
-   loop calling ``send_mail`` once per email (one connection each).
+   outbox sender (three SMTP connections kept open across its batches of 100)
+   against a naive loop calling ``send_mail`` once per email (one connection each).
 2. ``send_daily_summary`` for a small and a large number of leads, each leading
    ``--projects`` projects: a fixed number of SQL queries per chunk of 200 leads.
 
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace, handler: CountingHandler) -> None:
         f"{'SMTP connections':>18}"
     )
     for label, seconds, msgs, conns in (
-        ("outbox sender (3 connections / batch)", outbox_s, outbox_msgs, outbox_conns),
+        ("outbox sender (3 connections)", outbox_s, outbox_msgs, outbox_conns),
         ("naive send_mail loop (1 per email)", naive_s, naive_msgs, naive_conns),
     ):
         print(f"{label:<40}{seconds:>9.2f}{msgs / seconds:>10.0f}{conns:>18}")

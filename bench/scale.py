@@ -123,7 +123,7 @@ def bench_summary(table: Table) -> None:
 
 def bench_sender(table: Table, args: argparse.Namespace, smtp_env: dict[str, str]) -> None:
     sender = run_step("sender", emails=args.emails, env=smtp_env)
-    naive = run_step("naive", env=smtp_env)
+    naive = run_step("naive", emails=args.emails, env=smtp_env)
     sender_rate = sender["emails"] / sender["seconds"]
     naive_rate = naive["emails"] / naive["seconds"]
     table.add(

@@ -151,15 +151,19 @@ def summary(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prepare_outbox(count: int) -> None:
-    """``count`` pending emails copied from the alert emails just queued."""
+    """``count`` pending emails copied from the alert emails just queued, the same
+    ``count`` emails each time (the sender and the naive loop send alike), each
+    with a creation time of its own as ``bulk_create`` gives them (one shared
+    ``now()`` made the sender's ORDER BY created_at, id sort all of them per batch)."""
     import scale_world
 
+    scale_world.execute("DELETE FROM core_outboundemail WHERE kind = 'OTHER'")
     scale_world.execute("UPDATE core_outboundemail SET status = 'SENT' WHERE status <> 'SENT'")
     scale_world.execute(
         "INSERT INTO core_outboundemail (kind, to_address, subject, body_text, body_html, "
         "headers, status, attempts, last_error, created_at) "
         "SELECT 'OTHER', 'r' || i || '@bench.example.org', e.subject, e.body_text, "
-        "e.body_html, e.headers, 'PENDING', 0, '', now() "
+        "e.body_html, e.headers, 'PENDING', 0, '', clock_timestamp() "
         "FROM generate_series(1, %s) i JOIN LATERAL (SELECT * FROM core_outboundemail "
         "WHERE kind IN ('ALERTS', 'SUMMARY') ORDER BY id "
         "OFFSET i %% greatest(1, (SELECT count(*) FROM core_outboundemail "
@@ -190,10 +194,14 @@ def sender(options: dict[str, Any]) -> dict[str, Any]:
 
 @step
 def naive(options: dict[str, Any]) -> dict[str, Any]:
-    """Django's naive loop: each email built and sent on a connection of its own."""
+    """Django's naive loop: each email built and sent on a connection of its own.
+
+    It sends fresh copies of the sender's emails: the rows the sender sent have
+    lost their bodies."""
     from core.models import OutboundEmail
     from core.services.email_rendering import build_message
 
+    _prepare_outbox(options["emails"])
     rows = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.OTHER).order_by("id")
 
     def send_each() -> int:

@@ -21,6 +21,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -120,23 +121,43 @@ def send_pending(
     now: datetime.datetime | None = None,
     should_stop: Callable[[], bool] = _never,
 ) -> SendResult:
-    """Send due rows, batch after batch, one SMTP connection per batch.
+    """Send due rows, batch after batch, over a few SMTP connections kept open.
 
     ``should_stop`` is polled before each email: once it answers true (the task's
     soft time limit, a worker shutting down), the sender takes no more work, and
     the rows it claimed but did not send go back to PENDING at once.
     """
     result = SendResult()
-    for _ in range(max_batches):
-        if should_stop():
-            result.stopped = True
-            break
-        rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
-        if not rows:
-            break
-        result.add(_send_batch(rows, now=now, should_stop=should_stop))
-        if result.stopped or len(rows) < batch_size:
-            break
+    _fail_exhausted_abandoned(now=now or timezone.now())
+    lanes: Lanes | None = None  # opened for the first batch, kept for the next ones
+    # At most two batches: while the lanes send one, the next is claimed and queued
+    # behind it, so the server never waits for the database.
+    in_flight: list[Batch] = []
+    try:
+        for _ in range(max_batches):
+            if should_stop():
+                result.stopped = True
+                break
+            rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
+            if not rows:
+                break
+            try:
+                lanes = lanes or Lanes(min(SMTP_LANES, len(rows)))
+            except Exception as exc:
+                result.add(_defer_all(rows, exc, now=now))
+            else:
+                in_flight.append(_start_batch(rows, lanes=lanes, now=now, should_stop=should_stop))
+            if len(in_flight) == 2:
+                result.add(_finish_batch(in_flight.pop(0), should_stop=should_stop))
+            if result.stopped or len(rows) < batch_size:
+                break
+        while in_flight:
+            result.add(_finish_batch(in_flight.pop(0), should_stop=should_stop))
+    finally:
+        if lanes is not None:
+            lanes.close()  # after an exception: no email left half-sent
+        for batch in in_flight:  # an exception stopped the worker: what is known
+            batch.book.flush()
     return result
 
 
@@ -146,7 +167,6 @@ def claim_batch(*, batch_size: int, now: datetime.datetime) -> list[OutboundEmai
     ``FOR UPDATE SKIP LOCKED`` lets concurrent senders on PostgreSQL take disjoint
     batches; SQLite serialises write transactions, which gives the same guarantee.
     """
-    _fail_exhausted_abandoned(now=now)
     with transaction.atomic():
         ids = list(
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -173,7 +193,11 @@ def _due(now: datetime.datetime) -> Q:
 
 
 def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
-    """A row abandoned on its last attempt (worker killed each time) gives up."""
+    """A row abandoned on its last attempt (worker killed each time) gives up.
+
+    Once per call, not per batch: such rows are rare (a lease of 15 minutes must
+    have run out), and the scan reads every SENDING row, the batches in flight
+    and, until a vacuum, their dead versions."""
     OutboundEmail.objects.filter(
         status=Status.SENDING,
         next_attempt_at__lte=now,
@@ -181,30 +205,44 @@ def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
     ).update(status=Status.FAILED, last_error="Interrupted while sending (worker lost).")
 
 
-def _send_batch(
+def _defer_all(
+    rows: list[OutboundEmail], exc: Exception, *, now: datetime.datetime | None
+) -> SendResult:
+    """The server is unreachable: every claimed row waits for a later attempt."""
+    logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
+    book = Bookkeeping(rows, now=now)
+    book.fail_all(exc)
+    book.flush()
+    return book.result
+
+
+@dataclass
+class Batch:
+    """Claimed rows queued on the lanes, and the record of their outcomes."""
+
+    book: Bookkeeping
+    handed: list[tuple[OutboundEmail, Future[None]]]
+
+
+def _start_batch(
     rows: list[OutboundEmail],
     *,
+    lanes: Lanes,
     now: datetime.datetime | None,
     should_stop: Callable[[], bool],
-) -> SendResult:
-    """Send ``rows`` over a few parallel connections; record every outcome whatever
-    happens, an exception that stops the worker included (``finally``)."""
+) -> Batch:
     book = Bookkeeping(rows, now=now)
+    return Batch(book, _hand_to_lanes(rows, lanes=lanes, book=book, should_stop=should_stop))
+
+
+def _finish_batch(batch: Batch, *, should_stop: Callable[[], bool]) -> SendResult:
+    """Wait for the batch's emails; record every outcome whatever happens, an
+    exception that stops the worker included (``finally``)."""
     try:
-        lanes = Lanes(min(SMTP_LANES, len(rows)))
-    except Exception as exc:
-        # The server is unreachable: every claimed row waits for a later attempt.
-        logger.warning("SMTP connection failed, %d email(s) deferred: %s", len(rows), exc)
-        book.fail_all(exc)
-        book.flush()
-        return book.result
-    try:
-        with lanes:
-            handed = _hand_to_lanes(rows, lanes=lanes, book=book, should_stop=should_stop)
-            _collect(handed, book=book, should_stop=should_stop)
+        _collect(batch.handed, book=batch.book, should_stop=should_stop)
     finally:
-        book.flush()
-    return book.result
+        batch.book.flush()
+    return batch.book.result
 
 
 def _hand_to_lanes(
