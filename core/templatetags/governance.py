@@ -16,7 +16,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.models import Tache
+from core.models import Tache, User
+from core.selectors.access import can_update_progress
 
 register = template.Library()
 
@@ -65,6 +66,13 @@ def label(obj: Model, field_name: str) -> str:
 @functools.cache
 def _choice_labels(field: Field) -> dict[Any, Any]:
     return dict(field.flatchoices)  # lazy labels: translated when rendered
+
+
+@register.filter
+def offers_actions_to(tache: Tache, user: User) -> bool:
+    """Whether an alert about ``tache`` shows ``user`` "Marquer terminée" and
+    "Signaler un blocage": an open task whose status they may change."""
+    return tache.is_open and can_update_progress(user=user, tache=tache)
 
 
 @register.filter
