@@ -12,7 +12,7 @@ from django.db.models import Field, Model
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -73,6 +73,20 @@ def offers_actions_to(tache: Tache, user: User) -> bool:
     """Whether an alert about ``tache`` shows ``user`` "Marquer terminée" and
     "Signaler un blocage": an open task whose status they may change."""
     return tache.is_open and can_update_progress(user=user, tache=tache)
+
+
+@register.simple_tag
+def due_date(tache: Tache, today: datetime.date) -> SafeString:
+    """A task's due date, flagged "en retard" or "aujourd'hui" while it is open."""
+    due = tache.date_echeance
+    if due is None:
+        return mark_safe('<span class="muted">—</span>')  # noqa: S308 (a constant)
+    text = formats.date_format(due, "SHORT_DATE_FORMAT")
+    if tache.is_open and due < today:
+        return format_html('<span class="pill late">{} · {}</span>', text, _("late"))
+    if tache.is_open and due == today:
+        return format_html('<span class="pill today">{} · {}</span>', text, _("today"))
+    return format_html("{}", text)
 
 
 @register.filter

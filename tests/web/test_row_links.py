@@ -1,11 +1,15 @@
-"""Links of list rows (``{% path_to %}``) are the URLs ``{% url %}`` would give."""
+"""The tags of list rows: links (``{% path_to %}``) are the URLs ``{% url %}`` would
+give; a due date says when it is late (``{% due_date %}``)."""
 
 from __future__ import annotations
+
+import datetime
 
 import pytest
 from django.template import Context, Template
 from django.urls import get_resolver, reverse, set_script_prefix
 
+from core.models import Tache
 from core.templatetags.governance import _one_id_pattern
 
 ONE_ID_URLS = sorted(
@@ -43,3 +47,30 @@ def test_a_site_served_under_a_sub_path_keeps_it_in_row_links():
 def test_an_id_that_is_not_a_number_is_refused():
     with pytest.raises(ValueError):
         ROW_LINK.render(Context({"name": "core:task_detail", "pk": "7/../admin"}))
+
+
+TODAY = datetime.date(2026, 11, 25)
+DUE_DATE = Template("{% load governance %}{% due_date tache today %}")
+
+
+@pytest.mark.parametrize(
+    ("due", "statut", "shown"),
+    [
+        (
+            datetime.date(2026, 11, 20),
+            Tache.Statut.EN_COURS,
+            '<span class="pill late">20/11/2026 · en retard</span>',
+        ),
+        (
+            TODAY,
+            Tache.Statut.A_FAIRE,
+            '<span class="pill today">25/11/2026 · aujourd&#x27;hui</span>',
+        ),
+        (datetime.date(2026, 11, 20), Tache.Statut.TERMINEE, "20/11/2026"),
+        (datetime.date(2026, 12, 1), Tache.Statut.BLOQUEE, "01/12/2026"),
+        (None, Tache.Statut.A_FAIRE, '<span class="muted">—</span>'),
+    ],
+)
+def test_a_due_date_is_flagged_only_while_the_task_is_open(due, statut, shown):
+    tache = Tache(date_echeance=due, statut=statut)
+    assert DUE_DATE.render(Context({"tache": tache, "today": TODAY})) == shown
