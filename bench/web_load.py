@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -292,9 +293,17 @@ def run_wrk(wrk: str, base: str, paths: list[str], cookies: list[str], *, durati
     return json.loads(output.rsplit("BENCH_JSON ", 1)[1])
 
 
+def interpreter() -> str:
+    """Which Python serves: the build matters. Debian's python3 (optimised at build
+    time, what the production checklist installs) runs these pages about 15%
+    faster than a plain ``./configure`` build such as pyenv's default."""
+    return f"Python {platform.python_version()} from {os.path.realpath(sys.executable)}"
+
+
 def print_table(results: list[Result], args: argparse.Namespace, *, load_before: float) -> None:
     print(f"\n{args.clients} clients, {args.duration} s per server, 3 pages in turn\n")
     print(f"load average before the run: {load_before:.2f} (other processes, 2 cores)")
+    print(f"servers run by {interpreter()}")
     header = f"{'server':<36} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
     print(f"{header} {'errors':>6} {'CPU ms/req':>10} {'wrk cores':>9}")
     for r in results:
