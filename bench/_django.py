@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def setup_django(workdir: Path, **extra_env: str) -> None:
         LOG_LEVEL="WARNING",
         **extra_env,
     )
+    # The throwaway VAR_DIR has no var/secret_key: a throwaway key for a throwaway
+    # environment (shared with the bench's child processes through the environment).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command
