@@ -327,3 +327,25 @@ def test_mark_read_says_whether_it_changed_anything(world, tache):
     assert mark_read(user=world.bob, notification_id=alices.pk) is False  # not mine
     alices.refresh_from_db()
     assert not alices.lue
+
+
+def test_an_alert_offers_task_actions_only_to_who_may_still_change_the_task(world, tache):
+    """bob's alert about a task since given to charlie keeps its link but loses
+    "Marquer terminée" / "Signaler un blocage"; alice, the lead, keeps them; a done
+    task offers none."""
+    notify(world.bob, tache, titre="Alerte de Bob")
+    notify(world.alice, tache, titre="Alerte d'Alice")
+    finish = reverse("core:task_finish", args=[tache.pk])
+
+    assert finish in client_for(world.bob).get(LIST).content.decode()
+
+    tache.responsable = world.charlie
+    tache.save()
+    bobs = client_for(world.bob).get(LIST).content.decode()
+    assert "Alerte de Bob" in bobs and finish not in bobs
+    assert 'data-action="block"' not in bobs
+    assert finish in client_for(world.alice).get(LIST).content.decode()
+
+    tache.statut = tache.Statut.TERMINEE
+    tache.save()
+    assert finish not in client_for(world.alice).get(LIST).content.decode()
