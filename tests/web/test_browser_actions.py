@@ -6,13 +6,14 @@ Screenshots at 1280 px and 390 px (a phone) go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from core.models import NotificationTache, Tache, User
+from core.models import HistoriqueTache, NotificationTache, Tache, User
 from core.services.daily_check import run_deadline_check
 from core.services.deadlines import create_deadline_alerts
 from tests.factories import ProjetFactory, TacheFactory, UserFactory
@@ -167,6 +168,14 @@ def test_portfolio_for_staff_and_403_for_others(live_server, demo, browser_page,
 
 def test_the_project_list_is_cards_on_a_phone(live_server, demo, browser_page):
     page, base = browser_page, live_server.url
+    late = demo["late"]  # its due date was pushed back twice: a second pill in the cell
+    for moved in (1, 2):
+        HistoriqueTache.objects.create(
+            tache=late,
+            champ=HistoriqueTache.Champ.ECHEANCE,
+            ancienne_echeance=late.date_echeance - datetime.timedelta(days=moved + 1),
+            nouvelle_echeance=late.date_echeance - datetime.timedelta(days=moved),
+        )
     sign_in(page, base, "bob")
     page.set_viewport_size(PHONE)
     page.goto(f"{base}/projets/{demo['projet'].pk}/")
@@ -176,6 +185,9 @@ def test_the_project_list_is_cards_on_a_phone(live_server, demo, browser_page):
         box = cell.bounding_box()
         assert cell.is_visible() and box is not None and box["x"] + box["width"] <= 390
     assert "en retard" in due.inner_text() and "À faire" in status.inner_text()
+    assert "repoussée 2 fois" in due.inner_text()
+    # The card's parts wrap inside it: nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert (due.get_attribute("data-label"), status.get_attribute("data-label")) == (
         "Échéance",
         "Statut",
