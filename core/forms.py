@@ -18,6 +18,7 @@ from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
 from core.services.password_reset import request_password_reset
 from core.services.task_updates import OWNER_STATUTS
+from core.text import TypedTextField
 
 
 def assignable_users(*, projet: Projet, today: datetime.date) -> QuerySet[User]:
@@ -36,7 +37,8 @@ class TacheForm(forms.ModelForm):
     already past on a new task asks for a confirmation.
     """
 
-    motif = forms.CharField(
+    motif = TypedTextField(
+        multiline=True,
         label=gettext_lazy("Reason for the change"),
         help_text=gettext_lazy("Kept in the task's history (required to block a task)."),
         required=False,
@@ -142,7 +144,8 @@ class TaskProgressForm(forms.Form):
         max_value=100,
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
     )
-    commentaire = forms.CharField(
+    commentaire = TypedTextField(
+        multiline=True,
         label=gettext_lazy("Comment"),
         help_text=gettext_lazy("Kept in the task's history; required to report a block."),
         required=False,
@@ -172,7 +175,8 @@ class TaskProgressForm(forms.Form):
 class BlockForm(forms.Form):
     """Report a block from an alert: the reason is required."""
 
-    motif = forms.CharField(
+    motif = TypedTextField(
+        multiline=True,
         label=gettext_lazy("What blocks the task?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models.fields import NoteField
 from core.models.projects import Tache
 
 
@@ -65,7 +66,7 @@ class HistoriqueTache(models.Model):
         related_name="+",
         verbose_name=_("new owner"),
     )
-    motif = models.TextField(_("reason or comment"), blank=True)
+    motif = NoteField(_("reason or comment"), blank=True)
 
     # A due date pushed back: the governance signal counted on the portfolio,
     # the task page and in the daily summary. Clearing a due date is not counted.

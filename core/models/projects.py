@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models.fields import NameField, NoteField
+
 
 class Projet(models.Model):
     class Statut(models.TextChoices):
@@ -24,9 +26,9 @@ class Projet(models.Model):
     # Projects whose tasks raise alerts and appear in summaries.
     ACTIVE_STATUTS = (Statut.PLANIFIE, Statut.EN_COURS)
 
-    nom = models.CharField(_("name"), max_length=200)
+    nom = NameField(_("name"), max_length=200)
     code = models.SlugField(_("code"), max_length=30, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = NoteField(_("description"), blank=True)
     chef_de_projet = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -114,7 +116,7 @@ class Etape(models.Model):
     projet = models.ForeignKey(
         Projet, on_delete=models.CASCADE, related_name="etapes", verbose_name=_("project")
     )
-    nom = models.CharField(_("name"), max_length=200)
+    nom = NameField(_("name"), max_length=200)
     ordre = models.PositiveSmallIntegerField(_("order"))
     date_debut_prevue = models.DateField(_("planned start"), null=True, blank=True)
     date_fin_prevue = models.DateField(_("planned end"), null=True, blank=True)
@@ -160,8 +162,8 @@ class Tache(models.Model):
         related_name="taches",
         verbose_name=_("phase"),
     )
-    nom = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    nom = NameField(_("name"), max_length=200)
+    description = NoteField(_("description"), blank=True)
     responsable = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

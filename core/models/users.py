@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models.fields import NameField
 from core.models.preferences import NotificationDefaults
 
 
@@ -14,6 +15,9 @@ class User(AbstractUser):
     default" (settings), so changing a default reaches everyone who never chose.
     """
 
+    # Names reach emails and pages: typed text, one line (AbstractUser's own sizes).
+    first_name = NameField(_("first name"), max_length=150, blank=True)
+    last_name = NameField(_("last name"), max_length=150, blank=True)
     email_alerts = models.BooleanField(
         _("alert emails"),
         null=True,
