@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,17 +81,21 @@ class _DayRule:
     due: datetime.date
     alert_type: str
     to_lead: bool
-    titre: str  # TASK and PROJECT stand for the names, filled in by the database
-    message: str
+    titre: tuple[str, ...]  # pieces (see _pieces): the database fills in the names
+    message: tuple[str, ...]
 
 
 # A run lists this many skipped recipients (the log and the run's record stay
 # readable) and counts the rest.
 SKIPPED_LISTED = 100
 
-# Stand-ins for the task and project names inside the rendered templates: control
-# characters that no name typed in a form can contain.
+# Where the task and project names go in a rendered template. They mark our own
+# translated sentence before it is cut into pieces (_pieces), and never meet a
+# name: the database joins the pieces and the names, it replaces nothing, so no
+# name can contain a marker that the query would expand.
 TASK, PROJECT = "\x01", "\x02"
+_SLOT_OF = {TASK: "t", PROJECT: "p"}
+_SLOTS = 2  # each name at most once in a sentence
 
 
 def create_deadline_alerts(
@@ -159,7 +164,27 @@ def _day_rule(due: datetime.date, *, today: datetime.date) -> _DayRule | None:
             date_echeance=due,
             days_left=days_left,
         )
-    return _DayRule(due, alert_type, to_lead, titre, message)
+    return _DayRule(due, alert_type, to_lead, _pieces(titre), _pieces(message))
+
+
+def _pieces(rendered: str) -> tuple[str, ...]:
+    """``rendered`` as text, slot, text, slot, text: a slot is "t" (the task's
+    name), "p" (the project's) or "" (nothing), whatever the language's order."""
+    parts = re.split(f"([{TASK}{PROJECT}])", rendered)
+    texts, slots = parts[0::2], [_SLOT_OF[marker] for marker in parts[1::2]]
+    assert len(slots) <= _SLOTS, rendered
+    texts += [""] * (_SLOTS + 1 - len(texts))
+    slots += [""] * (_SLOTS - len(slots))
+    return (texts[0], *(piece for pair in zip(slots, texts[1:], strict=True) for piece in pair))
+
+
+def _joined(column: str) -> str:
+    """SQL joining the pieces of ``column`` (r.<column>0 .. r.<column>4) and the names."""
+    pieces = [f"r.{column}0"]
+    for i in range(1, 2 * _SLOTS, 2):
+        pieces.append(f"CASE r.{column}{i} WHEN 't' THEN t.nom WHEN 'p' THEN p.nom ELSE '' END")
+        pieces.append(f"r.{column}{i + 1}")
+    return "(" + " || ".join(pieces) + ")"
 
 
 def _literals(values: tuple[str, ...]) -> str:
@@ -172,14 +197,15 @@ def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
     """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table."""
     adapt_date = connection.ops.adapt_datefield_value
     cast = "%s::date" if connection.vendor == "postgresql" else "%s"
-    row = f"({cast}, %s, %s, %s, %s)"
-    sql = "WITH rules (due, kind, to_lead, titre, message) AS (VALUES " + ", ".join(
+    pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(2 * _SLOTS + 1)]
+    row = f"({cast}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
+    sql = f"WITH rules (due, kind, to_lead, {', '.join(pieces)}) AS (VALUES " + ", ".join(
         [row] * len(rules)
     )
     params = [
         value
         for r in rules
-        for value in (adapt_date(r.due), r.alert_type, r.to_lead, r.titre, r.message)
+        for value in (adapt_date(r.due), r.alert_type, r.to_lead, *r.titre, *r.message)
     ]
     return sql + ")", params
 
@@ -229,11 +255,9 @@ class _AlertSql:
         access, access_params = self._owner_has_access()
         columns = (
             "SELECT t.id AS tache_id, {user} AS user_id, r.kind AS kind, "
-            "substr(replace(replace(r.titre, %s, t.nom), %s, p.nom), 1, 255) AS titre, "
-            "replace(replace(r.message, %s, t.nom), %s, p.nom) AS message, "
+            f"substr({_joined('ti')}, 1, 255) AS titre, {_joined('me')} AS message, "
             "t.date_echeance AS due "
         )
-        names = [TASK, PROJECT, TASK, PROJECT]
         owners = (
             columns.format(user="t.responsable_id")
             + base
@@ -246,7 +270,7 @@ class _AlertSql:
             " OR t.responsable_id <> p.chef_de_projet_id)"
         )
         sql = f"{owners} UNION ALL {leads}"
-        params = [*names, *base_params, *access_params, *names, *base_params]
+        params = [*base_params, *access_params, *base_params]
         return sql, params
 
     def _insert_sql(self, alerts: str, *, rules_cte: str = "") -> str:
