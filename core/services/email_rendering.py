@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from email.header import Header
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
+from core.text import header_safe, wire_safe
 
 
 class UndeliverableEmail(Exception):
@@ -98,19 +100,35 @@ def build_message(
     """The multipart message (text + HTML alternative) of an outbox row.
 
     Raises ``UndeliverableEmail`` when a row rendered at send time can no longer be.
+    Whatever the row holds (names typed before input was normalised included), the
+    parts carry no control character but the line feed and the tab, so that a line
+    is the same for Django's long-line test (which switches a part to
+    quoted-printable) and for the SMTP server: no line can pass 998 bytes.
     """
     content = message_content(email)
     message = EmailMultiAlternatives(
-        subject=content.subject,
-        body=content.body_text,
+        subject=subject_header(content.subject),
+        body=wire_safe(content.body_text),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to_address],
         headers={**content.headers, "Message-ID": message_id(email)},
         connection=connection,
     )
     if content.body_html:
-        message.attach_alternative(content.body_html, "text/html")
+        message.attach_alternative(wire_safe(content.body_html), "text/html")
     return message
+
+
+def subject_header(subject: str) -> str:
+    """The subject on one line; encoded (RFC 2047) as a whole when it holds ``=?``,
+    so that a name typed as an encoded word reaches the reader as typed, never
+    decoded into other text. Encoded words are joined by spaces: one line, which
+    the generator folds between words."""
+    line = header_safe(subject)
+    if "=?" not in line:
+        return line
+    # header_name: the first word fits after "Subject: ", so no fold comes first.
+    return Header(line, "utf-8", header_name="Subject").encode(linesep=" ")
 
 
 def message_content(email: OutboundEmail) -> RenderedEmail:
@@ -180,8 +198,9 @@ def _one_line(text: str) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    """Drop the blank lines template tags leave behind (at most one in a row)."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    """Drop the blank lines template tags leave behind (at most one in a row).
+    Lines end at ``\n`` only: ``splitlines()`` would also cut inside a name."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
     tidy: list[str] = []
     for line in lines:
         if line or (tidy and tidy[-1]):

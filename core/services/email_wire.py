@@ -94,8 +94,11 @@ def _safe(value: str) -> bool:
 
 
 def _short_lines(text: str) -> bool:
-    """Django's own test before it switches to quoted-printable, cheap first."""
-    lines = text.splitlines()
+    """No line over 998 bytes, lines cut where SMTP cuts them (CRLF, CR or LF
+    here, CRLF on the wire), cheap first. Longer: Django sends the part
+    quoted-printable. (``str.splitlines()`` would also cut at ``\x1c`` or
+    ``\u2028``, which SMTP does not.)"""
+    lines = EOL.split(text)
     if max(map(len, lines), default=0) * 4 <= MAX_BODY_LINE:  # UTF-8: 4 bytes at most
         return True
     return all(len(line.encode(errors="surrogateescape")) <= MAX_BODY_LINE for line in lines)
