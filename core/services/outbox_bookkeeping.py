@@ -1,11 +1,12 @@
-"""What became of each email of a sending batch, written in a few statements.
+"""What became of each email of a sending batch, and the SMTP connection it goes by.
 
-The sender (``core.services.outbox``) notes each outcome in memory while it talks
-to the SMTP server, and ``flush`` writes them at the end of the batch: one UPDATE
-for every email the server accepted, one per kind of failure, one for the emails
-it claimed but did not try (it was told to stop). Until then an accepted email is
-still ``SENDING``: a worker that dies before the flush leaves it to its lease, and
-it is sent again. A crash can resend, never lose.
+The sender (``core.services.outbox``) marks each email the server accepted
+``SENT`` at once, one UPDATE by primary key: a worker that dies mid-batch resends
+at most the email it had in hand. Failures are noted in memory and written when
+the batch ends (one UPDATE per kind of failure, one for the emails it claimed but
+did not try, when told to stop). A row whose sender died stays ``SENDING`` until
+its lease, the sending task's hard time limit, runs out; it is then sent again.
+A crash can resend one email, never lose one.
 
 SMTP answers: a permanent refusal (5xx to the recipient or to the message) fails
 the row at once with the server's reason; anything else (4xx, a connection
@@ -22,19 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db.models import F
 from django.utils import timezone
 
 from core.models import OutboundEmail
 from core.services.email_rendering import UndeliverableEmail
-from core.services.smtp_lanes import NoRecipient
 
 logger = logging.getLogger(__name__)
 
 Status = OutboundEmail.Status
 
-# A row left SENDING longer than this was abandoned by a dead worker.
-SENDING_LEASE = datetime.timedelta(minutes=15)
 RETRY_BASE_DELAY = datetime.timedelta(minutes=1)
 RETRY_MAX_DELAY = datetime.timedelta(hours=1)
 
@@ -65,6 +64,53 @@ class SendResult:
             "released": self.released,
             "stopped": self.stopped,
         }
+
+
+def sending_lease() -> datetime.timedelta:
+    """How long a claimed row stays ``SENDING``. The sender runs as a Celery task
+    killed at its hard time limit: a row still ``SENDING`` after it has no live
+    sender and goes back to the queue."""
+    return datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+class NoRecipient(Exception):
+    """The backend sent nothing: the message has no recipient."""
+
+
+class MailConnection:
+    """One connection of Django's email backend, opened for the first email and
+    kept for the whole sending call; after an error it is opened afresh for the
+    next email (the session may be unusable: dropped, or mid-transaction)."""
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+        self.is_open = False
+
+    def __enter__(self) -> MailConnection:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        if not self.is_open:
+            self.backend.open()
+            self.is_open = True
+        try:
+            sent = self.backend.send_messages([message])
+        except Exception:
+            self.close()
+            raise
+        if not sent:
+            raise NoRecipient("The email has no recipient.")
+
+    def close(self) -> None:
+        if self.is_open:
+            self.is_open = False
+            try:
+                self.backend.close()
+            except Exception as exc:  # the session is already gone: nothing to lose
+                logger.info("SMTP connection closed with an error: %s", exc)
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -102,7 +148,19 @@ class Bookkeeping:
         )
 
     def sent(self, row: OutboundEmail) -> None:
+        """Accepted by the server: SENT now, before the next email goes. A sent row
+        keeps its envelope (who, subject, when), not its body: the body served only
+        delivery (alerts stay in the notification centre)."""
+        OutboundEmail.objects.filter(id=row.id, status=Status.SENDING).update(
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            last_error="",
+            body_text="",
+            body_html="",
+        )
         self.sent_ids.append(row.id)
+        self.result.sent += 1
 
     def failed(self, row: OutboundEmail, error: str, *, permanent: bool) -> None:
         error = error[:2000]
@@ -122,18 +180,6 @@ class Bookkeeping:
     def flush(self) -> None:
         """Write every outcome; the rows with none go back to PENDING untried."""
         sending = OutboundEmail.objects.filter(status=Status.SENDING)
-        if self.sent_ids:
-            # A sent row keeps its envelope (who, subject, when), not its body: the
-            # body served only delivery (alerts stay in the notification centre).
-            sending.filter(id__in=self.sent_ids).update(
-                status=Status.SENT,
-                sent_at=timezone.now(),
-                next_attempt_at=None,
-                last_error="",
-                body_text="",
-                body_html="",
-            )
-            self.result.sent += len(self.sent_ids)
         done = set(self.sent_ids)
         for (status, retry_at, error), ids in self.failures.items():
             sending.filter(id__in=ids).update(

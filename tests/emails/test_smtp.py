@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail
 from core.services.daily_check import run_deadline_check
-from core.services.outbox import SMTP_LANES, resend, send_pending
+from core.services.outbox import resend, send_pending
 from core.services.summary import send_daily_summary
 from tests.conftest import TODAY
 from tests.emails.conftest import assert_link_resolves
@@ -80,7 +80,7 @@ def test_alert_emails_arrive_one_per_user(smtp_server, late_world):
     assert "Refonte du portail" in bob.message["Subject"]
 
 
-def test_a_batch_reuses_a_few_smtp_connections(smtp_server, db):
+def test_a_batch_reuses_one_smtp_connection(smtp_server, db):
     for i in range(12):
         lead = UserFactory(username=f"lead{i}")
         TacheFactory(projet=ProjetFactory(chef_de_projet=lead), date_echeance=TODAY)
@@ -89,7 +89,7 @@ def test_a_batch_reuses_a_few_smtp_connections(smtp_server, db):
     result = send_pending(now=NOW, batch_size=50)
 
     assert result.sent == 12 and len(smtp_server.received) == 12
-    assert smtp_server.handler.connections == SMTP_LANES  # not one per email
+    assert smtp_server.handler.connections == 1  # not one per email
 
 
 def test_smtp_down_loses_nothing_and_delivers_each_once_when_back(smtp_down, late_world):
