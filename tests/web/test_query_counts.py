@@ -23,6 +23,7 @@ from tests.factories import (
     ProjetFactory,
     TacheFactory,
     UserFactory,
+    add_comments,
 )
 from tests.web.conftest import NOW, client_for
 
@@ -96,6 +97,7 @@ def pages(world) -> list[tuple[str, object, str]]:
         ("bob", world.bob, reverse("core:project_list")),
         ("bob", world.bob, reverse("core:project_detail", args=[world.projet.pk])),
         ("bob", world.bob, reverse("core:task_detail", args=[tache.pk])),
+        ("bob", world.bob, reverse("core:task_history", args=[tache.pk])),
         ("alice", world.alice, reverse("core:task_edit", args=[tache.pk])),
         ("alice", world.alice, reverse("core:task_create", args=[world.projet.pk])),
     ]
@@ -150,3 +152,19 @@ def test_supervision_runs_a_fixed_number_of_queries(world):
     finally:
         celery_app.conf.broker_url = saved
     assert large == small <= MAX_QUERIES
+
+
+def test_a_task_page_costs_the_same_with_3_or_200_history_entries(world):
+    """The task page reads the latest entries and two counts; its history pages
+    one page at a time: neither grows with the history."""
+    tache = TacheFactory(projet=world.projet, responsable=world.bob)
+    history = reverse("core:task_history", args=[tache.pk])
+    urls = [reverse("core:task_detail", args=[tache.pk]), history, f"{history}?page=2"]
+    client = client_for(world.bob)
+    add_comments(tache, 3, auteur=world.alice)
+    small = [queries(client, url) for url in urls]
+    add_comments(tache, 197, auteur=world.alice)
+    large = [queries(client, url) for url in urls]
+
+    assert large == small
+    assert max(large) <= MAX_QUERIES
