@@ -143,7 +143,7 @@ class HistoriqueTacheAdmin(admin.ModelAdmin):
     list_filter = ("champ",)
     search_fields = ("tache__nom", "auteur__username", "motif")
     list_select_related = ("tache", "auteur")
-    date_hierarchy = "date"
+    # No date_hierarchy: its MIN/MAX over the whole table has no index to use.
     ordering = ("-date", "-id")
     list_per_page = 50
     # A filtered list counts once, not the filtered rows and then the whole table.
