@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,7 @@ from core.models import (
     Tache,
     User,
 )
+from core.selectors.history import history_preview
 from core.services import task_updates
 
 admin.site.site_header = _("SI-Gouvernance administration")
@@ -128,13 +131,25 @@ class EtapeAdmin(admin.ModelAdmin):
     ordering = ("projet__nom", "ordre")
 
 
-class HistoriqueTacheInline(admin.TabularInline):
-    """The task's history, read only: it is written by core.services.task_updates."""
+@admin.register(HistoriqueTache)
+class HistoriqueTacheAdmin(admin.ModelAdmin):
+    """The tasks' history, read only: it is written by core.services.task_updates.
 
-    model = HistoriqueTache
-    extra = 0
-    can_delete = False
+    A task's change page shows its latest entries (``TacheAdmin.recent_history``)
+    and links here, filtered on the task: a long history is paged, never inlined.
+    """
+
+    list_display = ("date", "tache", "auteur", "champ", "ancien_statut", "nouveau_statut")
+    list_filter = ("champ",)
+    search_fields = ("tache__nom", "auteur__username", "motif")
+    list_select_related = ("tache", "auteur")
+    # No date_hierarchy: its MIN/MAX over the whole table has no index to use.
+    ordering = ("-date", "-id")
+    list_per_page = 50
+    # A filtered list counts once, not the filtered rows and then the whole table.
+    show_full_result_count = False
     fields = (
+        "tache",
         "date",
         "auteur",
         "champ",
@@ -148,14 +163,17 @@ class HistoriqueTacheInline(admin.TabularInline):
     )
     readonly_fields = fields
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoriqueTache]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("auteur", "ancien_responsable", "nouveau_responsable")
-        )
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: HistoriqueTache | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: HistoriqueTache | None = None
+    ) -> bool:
         return False
 
 
@@ -184,7 +202,20 @@ class TacheAdmin(admin.ModelAdmin):
     autocomplete_fields = ("projet", "etape", "responsable")
     date_hierarchy = "date_echeance"
     list_per_page = 50
-    inlines = (HistoriqueTacheInline,)
+    readonly_fields = ("recent_history",)
+
+    @admin.display(description=_("latest history entries"))
+    def recent_history(self, obj: Tache) -> str:
+        """The latest entries (two queries however long the history) and a link to
+        the whole history in its own paged list."""
+        if obj.pk is None:
+            return "—"
+        context = {
+            "history": history_preview(tache=obj),
+            "all_url": reverse("admin:core_historiquetache_changelist")
+            + f"?tache__id__exact={obj.pk}",
+        }
+        return render_to_string("admin/core/tache/recent_history.html", context)
 
     def save_model(self, request: HttpRequest, obj: Tache, form: Any, change: bool) -> None:
         """Through the service, like the application: the history records the change."""
@@ -192,7 +223,7 @@ class TacheAdmin(admin.ModelAdmin):
         assert isinstance(author, User)
         today = timezone.localdate()
         if change:
-            task_updates.save_task(tache=obj, author=author, today=today)
+            task_updates.save_task(tache=obj, author=author, today=today, rate_limited=False)
         else:
             task_updates.create_task(tache=obj, author=author, today=today)
 

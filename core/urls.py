@@ -35,6 +35,7 @@ urlpatterns = [
     path("projets/<int:pk>/", projects.project_detail, name="project_detail"),
     path("projets/<int:pk>/taches/nouvelle/", tasks.task_create, name="task_create"),
     path("taches/<int:pk>/", tasks.task_detail, name="task_detail"),
+    path("taches/<int:pk>/historique/", tasks.task_history_page, name="task_history"),
     path("taches/<int:pk>/modifier/", tasks.task_edit, name="task_edit"),
     path("taches/<int:pk>/avancement/", tasks.task_progress, name="task_progress"),
     path("taches/<int:pk>/terminer/", tasks.task_finish, name="task_finish"),

@@ -260,6 +260,13 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 NOTIFICATION_DEFAULT_ALERT_EMAILS = env_bool("NOTIFICATION_DEFAULT_ALERT_EMAILS", True)
 NOTIFICATION_DEFAULT_SUMMARY_EMAILS = env_bool("NOTIFICATION_DEFAULT_SUMMARY_EMAILS", True)
 
+# --- Update limits (core.services.update_limits) ----------------------------------
+# What one person may write into tasks' histories: at most TASK_UPDATE_LIMIT entries
+# on one task per TASK_UPDATE_WINDOW_MINUTES, TASK_UPDATE_DAILY_LIMIT over 24 hours.
+TASK_UPDATE_LIMIT = env_int("TASK_UPDATE_LIMIT", 10, minimum=1, maximum=10_000)
+TASK_UPDATE_WINDOW_MINUTES = env_int("TASK_UPDATE_WINDOW_MINUTES", 10, minimum=1, maximum=24 * 60)
+TASK_UPDATE_DAILY_LIMIT = env_int("TASK_UPDATE_DAILY_LIMIT", 100, minimum=1, maximum=100_000)
+
 # --- Deadline rules -----------------------------------------------------------
 # Days before the due date on which the owner gets an ALERTE_ECHEANCE.
 DEADLINE_ALERT_DAYS = env_int_list("DEADLINE_ALERT_DAYS", [2, 1], minimum=1, maximum=365)

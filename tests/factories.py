@@ -7,7 +7,15 @@ import datetime
 import factory
 from django.utils import timezone
 
-from core.models import Etape, MembreProjet, NotificationTache, Projet, Tache, User
+from core.models import (
+    Etape,
+    HistoriqueTache,
+    MembreProjet,
+    NotificationTache,
+    Projet,
+    Tache,
+    User,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -69,3 +77,19 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     type_notification = NotificationTache.Type.ALERTE_RETARD
     titre = factory.Sequence(lambda n: f"Notification {n}")
     message = "Message de test."
+
+
+def add_comments(tache: Tache, n: int, *, auteur: User | None = None) -> None:
+    """``n`` comments in ``tache``'s history, a minute apart, the newest now and
+    numbered from the oldest ("Note 0") to the newest, in one insert."""
+    now = timezone.now()
+    HistoriqueTache.objects.bulk_create(
+        HistoriqueTache(
+            tache=tache,
+            auteur=auteur,
+            champ=HistoriqueTache.Champ.COMMENTAIRE,
+            date=now - datetime.timedelta(minutes=n - 1 - i),
+            motif=f"Note {i}",
+        )
+        for i in range(n)
+    )

@@ -14,7 +14,14 @@ from django.utils import timezone
 from core.models import JobRun, OutboundEmail, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
-from tests.factories import EtapeFactory, MembreProjetFactory, ProjetFactory, UserFactory
+from tests.factories import (
+    EtapeFactory,
+    MembreProjetFactory,
+    ProjetFactory,
+    TacheFactory,
+    UserFactory,
+    add_comments,
+)
 
 MODELS = [
     "user",
@@ -22,6 +29,7 @@ MODELS = [
     "membreprojet",
     "etape",
     "tache",
+    "historiquetache",
     "notificationtache",
     "jobrun",
     "outboundemail",
@@ -43,9 +51,10 @@ def add_rows(world: World, n: int) -> None:
         projet = ProjetFactory(chef_de_projet=lead)
         MembreProjetFactory(projet=projet, utilisateur=world.bob)
         etape = EtapeFactory(projet=projet, ordre=1)
-        Tache.objects.create(
+        tache = Tache.objects.create(
             projet=projet, etape=etape, nom=f"T{i}", responsable=world.bob, date_echeance=TODAY
         )
+        add_comments(tache, 2, auteur=world.bob)
         JobRun.objects.create(
             job="check_task_deadlines", business_date=TODAY, started_at=timezone.now()
         )
@@ -91,8 +100,9 @@ def test_changelists_show_what_matters(admin_client: Client, world: World) -> No
 def test_add_page_loads(admin_client: Client, model: str) -> None:
     response = admin_client.get(reverse(f"admin:core_{model}_add"))
 
-    # Job runs are written by the jobs only, outbox rows by the application.
-    assert response.status_code == (403 if model in ("jobrun", "outboundemail") else 200)
+    # Job runs are written by the jobs only, outbox rows and history by the application.
+    written_elsewhere = ("jobrun", "outboundemail", "historiquetache")
+    assert response.status_code == (403 if model in written_elsewhere else 200)
 
 
 def test_projet_change_page_shows_members_and_phases(admin_client: Client, world: World) -> None:
@@ -122,3 +132,44 @@ def test_open_tasks_column_counts_only_open_tasks(admin_client: Client, world: W
     response = admin_client.get(reverse("admin:core_projet_changelist"))
 
     assert response.context["cl"].result_list[0]._open_tasks == 3
+
+
+def change_page(client: Client, tache: Tache) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("admin:core_tache_change", args=[tache.pk]))
+    assert response.status_code == 200
+    return response.content.decode(), len(ctx.captured_queries)
+
+
+def test_task_change_page_shows_the_latest_20_entries_and_links_to_the_rest(
+    admin_client: Client, world: World
+) -> None:
+    tache = TacheFactory(projet=world.projet, responsable=world.bob)
+    add_comments(tache, 3, auteur=world.bob)
+    _, few = change_page(admin_client, tache)
+    add_comments(tache, 197, auteur=world.bob)
+    page, many = change_page(admin_client, tache)
+
+    assert many == few
+    assert page.count('class="history-entry') == 20
+    history = reverse("admin:core_historiquetache_changelist") + f"?tache__id__exact={tache.pk}"
+    assert f'href="{history}"' in page and "Voir tout l'historique (200)" in page
+
+
+def test_the_history_list_is_filtered_by_task_paged_and_read_only(
+    admin_client: Client, world: World
+) -> None:
+    tache, other = TacheFactory.create_batch(2, projet=world.projet)
+    add_comments(tache, 120, auteur=world.bob)
+    add_comments(other, 5, auteur=world.bob)
+
+    url = reverse("admin:core_historiquetache_changelist") + f"?tache__id__exact={tache.pk}"
+    response = admin_client.get(url)
+
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert cl.result_count == 120 and len(cl.result_list) == 50
+    assert {row.tache_id for row in cl.result_list} == {tache.pk}
+    entry = cl.result_list[0]
+    detail = admin_client.get(reverse("admin:core_historiquetache_change", args=[entry.pk]))
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()

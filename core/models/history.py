@@ -80,6 +80,9 @@ class HistoriqueTache(models.Model):
             # Serves the task page (WHERE tache_id = ? ORDER BY date DESC) and the
             # slip counts, which join on tache_id.
             models.Index(fields=["tache", "-date"], name="historique_tache_date_idx"),
+            # Serves the update limits (core.services.update_limits): an author's
+            # entries of the last 24 hours, WHERE auteur_id = ? AND date >= ?.
+            models.Index(fields=["auteur", "-date"], name="historique_auteur_date_idx"),
         ]
 
     def __str__(self) -> str:

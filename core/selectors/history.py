@@ -1,20 +1,84 @@
-"""A task's history, newest first, and its slipped due dates."""
+"""A task's history, newest first, and its slipped due dates.
+
+A history can be long (every update of every member), so nothing reads it whole:
+the task page shows the latest ``HISTORY_PREVIEW`` entries and the counts, the
+history page one page of ``HISTORY_PAGE_SIZE`` at a time; both are served by the
+index ``historique_tache_date_idx``.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from core.models import HistoriqueTache, Tache
+from core.models import HistoriqueTache, Tache, User
+
+HISTORY_PREVIEW = 20
+HISTORY_PAGE_SIZE = 50
 
 
-def task_history(*, tache: Tache) -> list[HistoriqueTache]:
-    """Every recorded change of ``tache`` with its people: one query."""
-    return list(
+@dataclass(frozen=True)
+class HistoryPreview:
+    """The latest entries of a task's history and what the whole history counts."""
+
+    latest: list[HistoriqueTache]
+    total: int
+    slips: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.total > len(self.latest)
+
+
+def task_history(*, tache: Tache) -> QuerySet[HistoriqueTache]:
+    """Every recorded change of ``tache`` with its people, newest first (lazy:
+    slice it or page it)."""
+    return (
         HistoriqueTache.objects.filter(tache=tache)
         .select_related("auteur", "ancien_responsable", "nouveau_responsable")
         .order_by("-date", "-id")
     )
+
+
+def history_preview(*, tache: Tache, limit: int = HISTORY_PREVIEW) -> HistoryPreview:
+    """The task page's history: two queries whatever its length (the counts, then
+    the latest ``limit`` entries)."""
+    counts = (
+        HistoriqueTache.objects.filter(tache=tache)
+        .order_by()
+        .aggregate(total=Count("id"), slips=Count("id", filter=HistoriqueTache.SLIP))
+    )
+    latest = list(task_history(tache=tache)[:limit])
+    return HistoryPreview(latest=latest, total=counts["total"], slips=counts["slips"])
+
+
+@dataclass(frozen=True)
+class RecentEntries:
+    """How many history entries one author wrote lately: on one task, on all."""
+
+    on_task: int
+    on_all: int
+
+
+def recent_entries(
+    *, author: User, tache_id: int, task_since: datetime.datetime, all_since: datetime.datetime
+) -> RecentEntries:
+    """The author's entries since ``task_since`` on the task and since
+    ``all_since`` on every task (``all_since`` is the earlier): one COUNT on the
+    index historique_auteur_date_idx. A task's creation entry is not counted."""
+    counts = (
+        HistoriqueTache.objects.filter(auteur=author, date__gte=all_since)
+        .exclude(champ=HistoriqueTache.Champ.CREATION)
+        .order_by()
+        .aggregate(
+            on_all=Count("id"),
+            on_task=Count("id", filter=Q(tache_id=tache_id, date__gte=task_since)),
+        )
+    )
+    return RecentEntries(on_task=counts["on_task"], on_all=counts["on_all"])
 
 
 def slip_count(*, tache_ref: str = "pk") -> Coalesce:

@@ -22,6 +22,7 @@ COUNT_CAP = 1000
 BADGE_CAP = 99
 UNREAD = "unread"
 ALL = "all"
+MAX_ID = 2**63 - 1  # the largest bigint
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,15 @@ class Cursor:
 
     @classmethod
     def parse(cls, token: str | None) -> Cursor | None:
-        """The cursor of a link, or ``None`` for a missing or mangled one."""
+        """The cursor of a link, or ``None`` for a missing or mangled one (an id
+        no database column can hold included: SQLite would raise on it)."""
         try:
             micros, pk = (int(part) for part in (token or "").split("-"))
             epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-            return cls(epoch + datetime.timedelta(microseconds=micros), pk)
+            moment = epoch + datetime.timedelta(microseconds=micros)
         except (ValueError, OverflowError):
             return None
+        return cls(moment, pk) if 0 < pk <= MAX_ID else None
 
 
 @dataclass

@@ -4,6 +4,8 @@ Every write locks the task row, compares with what is stored, saves, keeps the
 completion date in step with the status and writes one history row per changed
 field (status, due date, owner), in one transaction: the history can never miss
 a change made through the application, nor record one that was rolled back.
+An update that writes history is refused (``update_limits.TooManyUpdates``, nothing
+saved) once its author reached their limits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import HistoriqueTache, NotificationTache, Tache, User
+from core.services import update_limits
 
 Champ = HistoriqueTache.Champ
 Statut = Tache.Statut
@@ -54,16 +57,23 @@ def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
 
 
 def save_task(
-    *, tache: Tache, author: User, today: datetime.date, reason: str = ""
+    *,
+    tache: Tache,
+    author: User,
+    today: datetime.date,
+    reason: str = "",
+    rate_limited: bool = True,
 ) -> list[HistoriqueTache]:
     """The lead's edit (or the admin's): save every field of ``tache``; one history
-    row per tracked field that changed, with ``reason``."""
+    row per tracked field that changed, with ``reason``. ``rate_limited=False``
+    for the admin, the DSI's own tool, which writes no text into the history."""
     with transaction.atomic():
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
         before = _Tracked.of(stored)
         _sync_with_status(tache, today=today)
         tache.save()
-        return _record(tache, before=before, author=author, reason=reason)
+        rows = _changes(tache, before=before, author=author, reason=reason)
+        return _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
 
 
 def update_progress(
@@ -90,13 +100,12 @@ def update_progress(
         tache.avancement = avancement
         _sync_with_status(tache, today=today)
         tache.save(update_fields=["statut", "avancement", "date_fin_reelle", "date_modification"])
-        rows = _record(tache, before=before, author=author, reason=comment)
+        rows = _changes(tache, before=before, author=author, reason=comment)
         if comment and not rows:
             rows = [
-                HistoriqueTache.objects.create(
-                    tache=tache, auteur=author, champ=Champ.COMMENTAIRE, motif=comment
-                )
+                HistoriqueTache(tache=tache, auteur=author, champ=Champ.COMMENTAIRE, motif=comment)
             ]
+        rows = _write(rows, author=author, tache_id=tache.pk)
         if statut == Statut.TERMINEE:
             _alerts_handled(tache, user=author)
     return rows
@@ -150,16 +159,24 @@ _HISTORY_COLUMNS = (
 )
 
 
-def _record(tache: Tache, *, before: _Tracked, author: User, reason: str) -> list[HistoriqueTache]:
-    """One history row per tracked field that changed, in one insert."""
+def _changes(tache: Tache, *, before: _Tracked, author: User, reason: str) -> list[HistoriqueTache]:
+    """One history row (not saved yet) per tracked field that changed."""
     common = {"tache": tache, "auteur": author, "date": timezone.now(), "motif": reason}
-    rows = [
+    return [
         HistoriqueTache(
             champ=kind, **{old: getattr(before, field), new: getattr(tache, field)}, **common
         )
         for field, kind, old, new in _HISTORY_COLUMNS
         if getattr(tache, field) != getattr(before, field)
     ]
+
+
+def _write(
+    rows: list[HistoriqueTache], *, author: User, tache_id: int, rate_limited: bool = True
+) -> list[HistoriqueTache]:
+    """Insert the rows in one statement, within the author's allowance."""
+    if rows and rate_limited:
+        update_limits.require_allowance(author=author, tache_id=tache_id, now=rows[0].date)
     return HistoriqueTache.objects.bulk_create(rows)
 
 

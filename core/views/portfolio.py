@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.csv_cells import safe_row
 from core.forms import PortfolioFilterForm
 from core.selectors import portfolio
 from core.views.http import staff_required
@@ -84,24 +85,21 @@ def _csv_lines(*, today: Any, filters: portfolio.PortfolioFilters) -> Iterator[s
         _("Slipped due dates"),
         *weeks,
     ]
-    yield "\ufeff" + writer.writerow(header)
+    yield "\ufeff" + writer.writerow(safe_row(header))
     for row in portfolio.all_rows(today=today, filters=filters):
-        projet = row.projet
-        yield writer.writerow(
-            [
-                _cell(projet.nom),
-                _cell(projet.code),
-                _cell(str(projet.chef_de_projet)),
-                projet.get_statut_display(),
-                row.open_count,
-                row.late_count,
-                row.due_today_count,
-                row.slip_count,
-                *row.trend,
-            ]
-        )
+        yield writer.writerow(safe_row(_csv_cells(row)))
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet must not read as a formula (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _csv_cells(row: portfolio.PortfolioRow) -> list[object]:
+    projet = row.projet
+    return [
+        projet.nom,
+        projet.code,
+        str(projet.chef_de_projet),
+        projet.get_statut_display(),
+        row.open_count,
+        row.late_count,
+        row.due_today_count,
+        row.slip_count,
+        *row.trend,
+    ]

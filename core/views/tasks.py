@@ -3,6 +3,9 @@
 The one-click actions of an alert ("Marquer terminée", "Signaler un blocage") are
 a confirmation page on GET and the change on POST (with its CSRF token): a link
 opened from an email, or by a mail scanner, never changes anything.
+
+An update refused by the update limits (core.services.update_limits) answers 429
+with the same page, the form still filled in, and the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,8 +27,9 @@ from core.forms import BlockForm, TacheForm, TaskProgressForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
 from core.selectors.access import can_edit_task, can_update_progress
-from core.selectors.history import task_history
+from core.selectors.history import HISTORY_PAGE_SIZE, history_preview, task_history
 from core.services import task_updates
+from core.services.update_limits import TooManyUpdates
 from core.views.http import current_user, safe_next
 
 
@@ -60,10 +65,11 @@ def _render_detail(
     tache: Tache,
     today: datetime.date,
     form: TaskProgressForm | None,
+    status: int = 200,
 ) -> HttpResponse:
     # The form is the owner's; the lead has the full edit (and the one-click actions).
     is_owner = tache.responsable_id == user.pk
-    history = task_history(tache=tache)
+    history = history_preview(tache=tache)
     context: dict[str, Any] = {
         "tache": tache,
         "projet": tache.projet,
@@ -72,9 +78,21 @@ def _render_detail(
         "can_act": can_update_progress(user=user, tache=tache),
         "progress_form": form or (TaskProgressForm(tache=tache) if is_owner else None),
         "history": history,
-        "slips": sum(entry.is_slip for entry in history),
+        "slips": history.slips,
     }
-    return render(request, "core/task_detail.html", context)
+    return render(request, "core/task_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def task_history_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole history of a task, HISTORY_PAGE_SIZE entries a page (who may see
+    the task may read it)."""
+    _user, tache, today = _task(request, pk)
+    paginator = Paginator(task_history(tache=tache), HISTORY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"tache": tache, "projet": tache.projet, "today": today, "page": page}
+    return render(request, "core/task_history.html", context)
 
 
 @login_required
@@ -84,7 +102,9 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
     user, tache, today = _task(request, pk)
     _require_progress_right(tache, user)
     form = TaskProgressForm(request.POST, tache=tache)
-    if form.is_valid():
+    if not form.is_valid():
+        return _render_detail(request, user=user, tache=tache, today=today, form=form)
+    try:
         task_updates.update_progress(
             tache_id=tache.pk,
             author=user,
@@ -93,9 +113,19 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
             comment=form.cleaned_data["commentaire"],
             today=today,
         )
-        messages.success(request, _("Task “%(nom)s” updated.") % {"nom": tache.nom})
-        return redirect(tache)
-    return _render_detail(request, user=user, tache=tache, today=today, form=form)
+    except TooManyUpdates as refused:
+        status = _refused(request, refused)
+        return _render_detail(
+            request, user=user, tache=tache, today=today, form=form, status=status
+        )
+    messages.success(request, _("Task “%(nom)s” updated.") % {"nom": tache.nom})
+    return redirect(tache)
+
+
+def _refused(request: HttpRequest, refused: TooManyUpdates) -> int:
+    """Say why an update was refused; the status code of the page shown again."""
+    messages.error(request, str(refused))
+    return 429
 
 
 @login_required
@@ -104,14 +134,20 @@ def task_finish(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Marquer terminée": a confirmation page on GET, the change on POST."""
     user, tache, today = _task(request, pk)
     _require_progress_right(tache, user)
+    status = 200
     if request.method == "POST":
-        if task_updates.mark_done(tache_id=tache.pk, author=user, today=today):
-            messages.success(request, _("Task “%(nom)s” marked as done.") % {"nom": tache.nom})
+        try:
+            done = task_updates.mark_done(tache_id=tache.pk, author=user, today=today)
+        except TooManyUpdates as refused:
+            status = _refused(request, refused)
         else:
-            messages.info(request, _("Task “%(nom)s” was already done.") % {"nom": tache.nom})
-        return redirect(safe_next(request, tache.get_absolute_url()))
+            if done:
+                messages.success(request, _("Task “%(nom)s” marked as done.") % {"nom": tache.nom})
+            else:
+                messages.info(request, _("Task “%(nom)s” was already done.") % {"nom": tache.nom})
+            return redirect(safe_next(request, tache.get_absolute_url()))
     context = {"tache": tache, "projet": tache.projet, "today": today}
-    return render(request, "core/task_finish.html", context)
+    return render(request, "core/task_finish.html", context, status=status)
 
 
 @login_required
@@ -121,12 +157,17 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
     user, tache, today = _task(request, pk)
     _require_progress_right(tache, user)
     form = BlockForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        task_updates.report_blocked(
-            tache_id=tache.pk, author=user, reason=form.cleaned_data["motif"], today=today
-        )
-        messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
-        return redirect(safe_next(request, tache.get_absolute_url()))
+        try:
+            task_updates.report_blocked(
+                tache_id=tache.pk, author=user, reason=form.cleaned_data["motif"], today=today
+            )
+        except TooManyUpdates as refused:
+            status = _refused(request, refused)
+        else:
+            messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
+            return redirect(safe_next(request, tache.get_absolute_url()))
     context = {
         "tache": tache,
         "projet": tache.projet,
@@ -134,7 +175,7 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
-    return render(request, "core/task_block.html", context)
+    return render(request, "core/task_block.html", context, status=status)
 
 
 @login_required
@@ -164,12 +205,17 @@ def _task_form(
     today: datetime.date,
 ) -> HttpResponse:
     form = TacheForm(request.POST or None, instance=tache, projet=projet, today=today)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        saved = _save(request, form, user=user, projet=projet, today=today)
-        if saved is not None:
-            return redirect(saved)
+        try:
+            saved = _save(request, form, user=user, projet=projet, today=today)
+        except TooManyUpdates as refused:
+            status = _refused(request, refused)
+        else:
+            if saved is not None:
+                return redirect(saved)
     context = {"form": form, "projet": projet, "tache": tache}
-    return render(request, "core/task_form.html", context)
+    return render(request, "core/task_form.html", context, status=status)
 
 
 def _save(

@@ -177,3 +177,18 @@ def test_csv_export_queries_grow_by_chunk_not_by_project(world, admin):
     small = queries(client, CSV_URL)
     add_projects(30, lead=world.alice)
     assert queries(client, CSV_URL) == small
+
+
+def test_csv_export_neutralises_formulas_behind_blanks_and_line_breaks(world, admin):
+    tricky = [' =HYPERLINK("http://evil.example";"Cliquez")', "\n=1+1", "\t=1", "-2+3"]
+    for i, nom in enumerate(tricky):
+        lead = UserFactory(first_name="@SUM(A1)", last_name=f"Chef {i}")
+        ProjetFactory(nom=nom, code=f" +code{i}", chef_de_projet=lead)
+
+    text = b"".join(client_for(admin).get(CSV_URL).streaming_content).decode("utf-8")
+
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    by_name = {row[0]: row for row in rows[1:]}
+    assert set(by_name) >= {"'" + nom for nom in tricky}
+    for i, nom in enumerate(tricky):
+        assert by_name["'" + nom][1:3] == [f"' +code{i}", f"'@SUM(A1) Chef {i}"]

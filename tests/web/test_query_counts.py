@@ -23,6 +23,7 @@ from tests.factories import (
     ProjetFactory,
     TacheFactory,
     UserFactory,
+    add_comments,
 )
 from tests.web.conftest import NOW, client_for
 
@@ -96,6 +97,7 @@ def pages(world) -> list[tuple[str, object, str]]:
         ("bob", world.bob, reverse("core:project_list")),
         ("bob", world.bob, reverse("core:project_detail", args=[world.projet.pk])),
         ("bob", world.bob, reverse("core:task_detail", args=[tache.pk])),
+        ("bob", world.bob, reverse("core:task_history", args=[tache.pk])),
         ("alice", world.alice, reverse("core:task_edit", args=[tache.pk])),
         ("alice", world.alice, reverse("core:task_create", args=[world.projet.pk])),
     ]
@@ -150,3 +152,46 @@ def test_supervision_runs_a_fixed_number_of_queries(world):
     finally:
         celery_app.conf.broker_url = saved
     assert large == small <= MAX_QUERIES
+
+
+def test_a_task_page_costs_the_same_with_3_or_200_history_entries(world):
+    """The task page reads the latest entries and two counts; its history pages
+    one page at a time: neither grows with the history."""
+    tache = TacheFactory(projet=world.projet, responsable=world.bob)
+    history = reverse("core:task_history", args=[tache.pk])
+    urls = [reverse("core:task_detail", args=[tache.pk]), history, f"{history}?page=2"]
+    client = client_for(world.bob)
+    add_comments(tache, 3, auteur=world.alice)
+    small = [queries(client, url) for url in urls]
+    add_comments(tache, 197, auteur=world.alice)
+    large = [queries(client, url) for url in urls]
+
+    assert large == small
+    assert max(large) <= MAX_QUERIES
+
+
+@pytest.mark.parametrize("page", ["999999999", "9" * 5000, "-1", "0", "abc", "2.5", "1e9"])
+def test_an_absurd_page_number_costs_what_a_real_page_costs(world, page):
+    """Past the end, the last page; not a number, the first: one COUNT either way,
+    never a 404 or a second count. Page sizes are fixed: no parameter changes them."""
+    staff = UserFactory(username="dsi", is_staff=True)
+    for _ in range(55):  # two pages of each list
+        MembreProjetFactory(projet=ProjetFactory(chef_de_projet=world.alice), utilisateur=world.bob)
+    tache = TacheFactory(projet=world.projet, responsable=world.bob)
+    add_comments(tache, 55)
+    lists = [
+        (world.bob, reverse("core:project_list")),
+        (staff, reverse("core:portfolio")),
+        (world.bob, reverse("core:task_history", args=[tache.pk])),
+    ]
+    for user, url in lists:
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as real:
+            client.get(url, {"page": "2", "per_page": "100000"})
+        with CaptureQueriesContext(connection) as absurd:
+            response = client.get(url, {"page": page, "per_page": "100000"})
+
+        assert response.status_code == 200
+        assert response.context["page"].number in (1, 2)
+        assert len(response.context["page"].object_list) <= 50
+        assert len(absurd) == len(real), url

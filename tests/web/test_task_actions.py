@@ -15,7 +15,7 @@ from core.models import HistoriqueTache, OutboundEmail, Tache
 from core.services import task_updates
 from core.services.daily_check import run_deadline_check
 from tests.conftest import TODAY
-from tests.factories import NotificationFactory, ProjetFactory, TacheFactory
+from tests.factories import NotificationFactory, ProjetFactory, TacheFactory, add_comments
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -277,3 +277,103 @@ def test_admin_labels_are_french(world):
     text = results.content.decode()
     assert "Par nom de la tâche" in text
     assert not re.search(r"Task (Name|results)", text)
+
+
+# --- A long history: the task page shows the latest entries, the rest is paged --------
+
+
+def test_task_page_shows_the_latest_20_entries_and_links_to_the_whole_history(world, tache):
+    add_comments(tache, 200, auteur=world.bob)
+
+    response = client_for(world.bob).get(reverse("core:task_detail", args=[tache.pk]))
+
+    text = response.content.decode()
+    assert text.count('class="history-entry') == 20
+    assert "Note 199" in text and "Note 180" in text and "Note 179" not in text
+    history_url = reverse("core:task_history", args=[tache.pk])
+    assert f'href="{history_url}"' in text
+    assert "Voir tout l'historique (200)" in text
+
+
+def test_a_short_history_has_no_link(world, tache):
+    add_comments(tache, 20, auteur=world.bob)
+
+    text = client_for(world.bob).get(reverse("core:task_detail", args=[tache.pk])).content
+    assert reverse("core:task_history", args=[tache.pk]).encode() not in text
+
+
+def test_the_whole_history_is_paged_by_50_newest_first(world, tache):
+    add_comments(tache, 120, auteur=world.bob)
+    client = client_for(world.alice)
+    url = reverse("core:task_history", args=[tache.pk])
+
+    first = client.get(url)
+    last = client.get(url, {"page": 3})
+
+    assert [e.motif for e in first.context["page"]][:2] == ["Note 119", "Note 118"]
+    assert len(first.context["page"]) == 50 and len(last.context["page"]) == 20
+    assert last.context["page"][-1].motif == "Note 0"
+    assert "Page 1 sur 3" in first.content.decode()
+    for absurd in ("999999999999", "-3", "abc", "9" * 5000):
+        page = client.get(url, {"page": absurd})
+        assert page.status_code == 200
+        assert page.context["page"].number in (1, 3)
+
+
+def test_the_history_page_follows_the_task_page_access_rule(world, tache):
+    url = reverse("core:task_history", args=[tache.pk])
+    assert client_for(world.charlie).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to the sign-in page
+
+
+# --- Update limits: the 11th update within 10 minutes is refused, with 429 ------------
+
+
+def test_the_eleventh_progress_note_is_refused_with_429_and_saves_nothing(world, tache):
+    client = client_for(world.bob)
+    url = reverse("core:task_progress", args=[tache.pk])
+    for i in range(10):
+        note = {"statut": "EN_COURS", "avancement": str(i), "commentaire": f"Note {i}"}
+        assert client.post(url, note).status_code == 302
+
+    response = client.post(url, {"statut": "BLOQUEE", "avancement": "90", "commentaire": "Trop"})
+
+    assert response.status_code == 429
+    text = response.content.decode()
+    assert (
+        "Trop de mises à jour de cette tâche\u00a0: au plus 10 toutes les 10\u00a0minutes" in text
+    )
+    assert "Trop</textarea>" in text  # what was typed is still in the form
+    tache.refresh_from_db()
+    assert (tache.statut, tache.avancement) == ("EN_COURS", 9)
+    assert not HistoriqueTache.objects.filter(tache=tache, motif="Trop").exists()
+
+
+@pytest.mark.parametrize("action", ["block", "finish", "edit"])
+def test_every_path_that_writes_history_is_limited(world, tache, action):
+    lead_edit = action == "edit"
+    user = world.alice if lead_edit else world.bob
+    add_comments(tache, 10, auteur=user)
+    url, data = {
+        "block": (reverse("core:task_block", args=[tache.pk]), {"motif": "Pas d'accès"}),
+        "finish": (reverse("core:task_finish", args=[tache.pk]), {}),
+        "edit": (
+            reverse("core:task_edit", args=[tache.pk]),
+            {
+                "nom": tache.nom,
+                "statut": "A_FAIRE",
+                "priorite": "NORMALE",
+                "responsable": world.bob.pk,
+                "date_echeance": "2026-12-04",
+                "motif": "Licences en retard",
+            },
+        ),
+    }[action]
+
+    response = client_for(user).post(url, data)
+
+    assert response.status_code == 429
+    assert "Rien n&#x27;a été enregistré" in response.content.decode()
+    tache.refresh_from_db()
+    assert (tache.statut, tache.date_echeance) == ("A_FAIRE", TODAY - 2 * DAY)
+    assert HistoriqueTache.objects.filter(tache=tache).count() == 10
