@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -18,7 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import admin_lockouts  # noqa: F401 (replaces axes' failed sign-ins admin)
+from core import (
+    admin_accounts,  # noqa: F401 (users and groups: who grants what)
+    admin_lockouts,  # noqa: F401 (replaces axes' failed sign-ins admin)
+)
 from core.admin_actions import resend_emails
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (
@@ -39,25 +41,6 @@ from core.services import task_updates
 admin.site.site_header = _("SI-Gouvernance administration")
 admin.site.site_title = _("SI-Gouvernance administration")
 admin.site.index_title = _("Administration")
-
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    fieldsets = (
-        *(BaseUserAdmin.fieldsets or ()),
-        (_("Email notifications"), {"fields": ("email_alerts", "email_summary")}),
-    )
-    list_display = (
-        "username",
-        "first_name",
-        "last_name",
-        "email",
-        "is_active",
-        "is_staff",
-        "email_alerts",
-        "email_summary",
-    )
-    list_filter = ("is_active", "is_staff", "is_superuser", "email_alerts", "email_summary")
 
 
 class MembreProjetInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from core.models import (
@@ -28,6 +29,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="fr_FR")
     email = factory.LazyAttribute(lambda u: f"{u.username}@dsi.example.org")
     password = factory.django.Password("motdepasse-test")
+
+
+def grant(user: User, *perms: str) -> User:
+    """Give ``user`` the permissions named ``"app_label.codename"`` (directly, not
+    through the migration's groups: a transactional test's flush drops groups)."""
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
+# What the two groups of migration 0008 give.
+PORTFOLIO = ("core.view_portfolio",)
+SUPERVISION = ("core.view_supervision", "core.run_job")
 
 
 class ProjetFactory(factory.django.DjangoModelFactory):

@@ -1,23 +1,30 @@
 """The beat schedule in the admin: which rows an administrator changed, and the
-way back to the code's default (see ``core.jobs.scheduler``)."""
+way back to the code's default (see ``core.jobs.scheduler``).
+
+django-celery-beat's actions declare no permission: anyone who may view the
+schedule could switch it off or run it. Each is redeclared here with its
+permission: ``change`` to enable, disable or toggle a row, ``core.run_job``
+(the supervision's run-now permission) to run one now."""
 
 from __future__ import annotations
 
-import django_celery_beat.admin as beat_admin
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatAdmin
 from django_celery_beat.models import PeriodicTask
 
 from core.jobs.scheduler import is_modified, reset_entry
 from core.models import BeatEntryDefault
 
+RUN_JOB = "core.run_job"  # declared on JobRun's Meta.permissions
 
-class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+
+class PeriodicTaskAdmin(BeatAdmin):
     list_display = ("name", "enabled", "modified", "scheduler", "last_run_at")
-    actions = (*beat_admin.PeriodicTaskAdmin.actions, "reset_to_default")
+    actions = ("enable_tasks", "disable_tasks", "toggle_tasks", "run_tasks", "reset_to_default")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PeriodicTask]:
         # Each row's stored fingerprint in the same query, not one query per row.
@@ -28,6 +35,25 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
     def modified(self, obj: PeriodicTask) -> bool:
         stored = getattr(obj, "default_fingerprint", None)
         return is_modified(obj, {obj.name: stored} if stored else {})
+
+    @admin.action(description=BeatAdmin.enable_tasks.short_description, permissions=["change"])
+    def enable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().enable_tasks(request, queryset)
+
+    @admin.action(description=BeatAdmin.disable_tasks.short_description, permissions=["change"])
+    def disable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().disable_tasks(request, queryset)
+
+    @admin.action(description=BeatAdmin.toggle_tasks.short_description, permissions=["change"])
+    def toggle_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().toggle_tasks(request, queryset)
+
+    @admin.action(description=BeatAdmin.run_tasks.short_description, permissions=["run"])
+    def run_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().run_tasks(request, queryset)
+
+    def has_run_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_JOB)
 
     @admin.action(description=_("Back to the code's default schedule"), permissions=["change"])
     def reset_to_default(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:

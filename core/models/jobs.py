@@ -41,6 +41,11 @@ class JobRun(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        # Granted through the "Supervision" group (migration 0008).
+        permissions = [
+            ("view_supervision", "Can view the supervision of periodic jobs"),
+            ("run_job", "Can run a periodic job now"),
+        ]
         indexes = [
             # Serves supervision and health: WHERE job = ? ORDER BY started_at DESC.
             models.Index(fields=["job", "-started_at"], name="jobrun_job_started_idx"),

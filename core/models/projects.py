@@ -54,6 +54,8 @@ class Projet(models.Model):
         ordering = ["nom"]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
+        # Granted through the "DSI (portefeuille)" group (migration 0008).
+        permissions = [("view_portfolio", "Can view the whole portfolio")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_fin_prevue__isnull=True)

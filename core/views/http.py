@@ -39,13 +39,20 @@ def is_htmx(request: HttpRequest) -> bool:
 View = Callable[..., HttpResponseBase]
 
 
-def staff_required(view: View) -> View:
-    """Signed in (else the sign-in page), and staff (else 403)."""
+def permission_required(*perms: str) -> Callable[[View], View]:
+    """Signed in (else the sign-in page), and holding every one of ``perms`` (else 403).
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_staff:
-            raise PermissionDenied(_("This page is reserved for administrators."))
-        return view(request, *args, **kwargs)
+    Django's ``permission_required(..., raise_exception=True)`` with the 403 saying
+    why: its PermissionDenied carries no message, and the 403 log line quotes it.
+    """
 
-    return login_required(wrapper)
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_perms(perms):
+                raise PermissionDenied(_("This page is reserved for administrators."))
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator

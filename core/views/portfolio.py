@@ -1,4 +1,5 @@
-"""The DSI's portfolio (staff): every project's health, slips and trend; CSV export."""
+"""The DSI's portfolio (``core.view_portfolio``): every project's health, slips and
+trend; CSV export."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET
 from core.csv_cells import safe_row
 from core.forms import PortfolioFilterForm
 from core.selectors import portfolio
-from core.views.http import staff_required
+from core.views.http import permission_required
 
 PROJECTS_PER_PAGE = 50
 
@@ -25,7 +26,7 @@ def _filter_form(request: HttpRequest) -> PortfolioFilterForm:
     return PortfolioFilterForm(request.GET or None, leads=portfolio.leads())
 
 
-@staff_required
+@permission_required("core.view_portfolio")
 @require_GET
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -54,7 +55,7 @@ class _Echo:
         return value
 
 
-@staff_required
+@permission_required("core.view_portfolio")
 @require_GET
 def portfolio_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered portfolio as CSV for a spreadsheet (semicolons, UTF-8 with BOM)."""

@@ -1,4 +1,5 @@
-"""Supervision of the periodic jobs, for staff: runs, schedule, worker, outbox."""
+"""Supervision of the periodic jobs (``core.view_supervision``): runs, schedule, worker,
+outbox; the run-now button needs ``core.run_job``."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from core import tasks
 from core.jobs import dispatch
 from core.models import JobRun
 from core.selectors import supervision
-from core.views.http import staff_required
+from core.views.http import permission_required
 from si_gouvernance.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
 
-@staff_required
+@permission_required("core.view_supervision")
 @require_GET
 def supervision_page(request: HttpRequest) -> HttpResponse:
     context = {
@@ -35,7 +36,7 @@ def supervision_page(request: HttpRequest) -> HttpResponse:
     return render(request, "core/supervision.html", context)
 
 
-@staff_required
+@permission_required("core.run_job")
 @require_POST
 def run_deadline_check(request: HttpRequest) -> HttpResponse:
     """Queue the daily check now; safe to press twice, the engine never duplicates."""

@@ -16,12 +16,15 @@ from django.utils import timezone
 
 from core.models import NotificationTache
 from tests.factories import (
+    PORTFOLIO,
+    SUPERVISION,
     EtapeFactory,
     MembreProjetFactory,
     NotificationFactory,
     ProjetFactory,
     TacheFactory,
     UserFactory,
+    grant,
 )
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by
@@ -144,7 +147,8 @@ def demo(transactional_db):
             message=f"La tâche « {tache.nom} » du projet Refonte du portail "
             f"est due le {tache.date_echeance:%d/%m/%Y}.",
         )
-    UserFactory(username="admin", first_name="Admin", last_name="DSI", is_staff=True)
+    admin = UserFactory(username="admin", first_name="Admin", last_name="DSI", is_staff=True)
+    grant(admin, *PORTFOLIO, *SUPERVISION)  # the two groups a DSI hands out
     return {"projet": projet, "late": late}
 
 
@@ -211,7 +215,7 @@ def test_lead_dashboard_and_admin_supervision(live_server, demo, browser_page, n
     sign_in(page, base, "alice")
     page.wait_for_selector("#led-projets")
     shoot(page, "dashboard_lead")
-    assert page.goto(f"{base}/supervision/").status == 403  # a chef de projet is not staff
+    assert page.goto(f"{base}/supervision/").status == 403  # a lead has no such permission
 
     page.goto(f"{base}/")
     page.click(".account button")  # sign out (a POST with its CSRF token)

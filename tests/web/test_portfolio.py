@@ -1,4 +1,4 @@
-"""The DSI's portfolio (staff only): every project, its health, slips and trend;
+"""The DSI's portfolio (``core.view_portfolio``): every project, its health, slips and trend;
 filters, CSV export, and a fixed number of queries whatever the portfolio's size."""
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from core.models import Projet, Tache
 from core.selectors import portfolio
 from core.services import task_updates
 from tests.conftest import TODAY
-from tests.factories import MembreProjetFactory, ProjetFactory, TacheFactory, UserFactory
+from tests.factories import (
+    PORTFOLIO,
+    MembreProjetFactory,
+    ProjetFactory,
+    TacheFactory,
+    UserFactory,
+    grant,
+)
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -28,7 +35,8 @@ CSV_URL = reverse("core:portfolio_csv")
 
 @pytest.fixture
 def admin(db):
-    return UserFactory(username="admin", first_name="Admin", last_name="DSI", is_staff=True)
+    admin = UserFactory(username="admin", first_name="Admin", last_name="DSI")
+    return grant(admin, *PORTFOLIO)
 
 
 @pytest.fixture
@@ -53,6 +61,20 @@ def test_staff_only(world, admin):
     assert client_for(world.alice).get(URL).status_code == 403
     assert client_for(world.alice).get(CSV_URL).status_code == 403
     assert client_for(admin).get(URL).status_code == 200
+
+
+def test_the_portfolio_follows_its_permission_not_the_staff_flag(world):
+    """Issue 16, finding 9: staff with no permission at all read the whole portfolio."""
+    staff = UserFactory(username="staff", is_staff=True)
+    reader = grant(UserFactory(username="dsi"), *PORTFOLIO)  # not staff
+
+    for url in (URL, CSV_URL):
+        assert client_for(staff).get(url).status_code == 403
+        assert client_for(reader).get(url).status_code == 200
+    assert "Portefeuille" not in client_for(staff).get(reverse("core:dashboard")).content.decode()
+    navigation = client_for(reader).get(reverse("core:dashboard")).content.decode()
+    assert f'href="{URL}"' in navigation
+    assert f'href="{reverse("core:supervision")}"' not in navigation
 
 
 def test_every_project_with_its_lead_counts_and_slips(world, admin, dora):
@@ -167,8 +189,9 @@ def test_portfolio_runs_a_fixed_number_of_queries(world, admin):
     large = queries(client, URL), queries(client, f"{URL}?chef={world.alice.pk}")
 
     assert large == small
-    # Session, user, badge; leads (filter), count, page, slips, totals.
-    assert small[0] <= 8
+    # Session, user, the user's permissions (own, groups'), badge; leads (filter),
+    # count, page, slips, totals.
+    assert small[0] <= 10
 
 
 def test_csv_export_queries_grow_by_chunk_not_by_project(world, admin):

@@ -17,6 +17,8 @@ from django.urls import reverse
 from core.models import HistoriqueTache, JobRun, NotificationTache, Tache
 from tests.conftest import TODAY
 from tests.factories import (
+    PORTFOLIO,
+    SUPERVISION,
     EtapeFactory,
     MembreProjetFactory,
     NotificationFactory,
@@ -24,14 +26,16 @@ from tests.factories import (
     TacheFactory,
     UserFactory,
     add_comments,
+    grant,
 )
 from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
 DAY = datetime.timedelta(days=1)
-# Session + user + unread badge, then the page's own reads.
-MAX_QUERIES = 8
+# Session + user + the user's permissions (two: own and groups', for the
+# navigation's links) + unread badge, then the page's own reads.
+MAX_QUERIES = 10
 
 
 def grow(world, n: int) -> None:
@@ -87,7 +91,7 @@ def _deep_unread_page(world) -> str:
 
 def pages(world) -> list[tuple[str, object, str]]:
     tache = Tache.objects.filter(projet=world.projet).order_by("pk").first()
-    staff = UserFactory(username="dsi", is_staff=True)
+    staff = grant(UserFactory(username="dsi"), *PORTFOLIO)
     return [
         ("staff", staff, reverse("core:portfolio")),
         ("bob", world.bob, reverse("core:dashboard")),
@@ -141,7 +145,7 @@ def test_posts_run_a_fixed_number_of_queries(world):
 def test_supervision_runs_a_fixed_number_of_queries(world):
     from si_gouvernance.celery import app as celery_app
 
-    admin = UserFactory(username="admin", is_staff=True)
+    admin = grant(UserFactory(username="admin"), *SUPERVISION)
     saved = celery_app.conf.broker_url
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:

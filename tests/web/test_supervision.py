@@ -1,4 +1,5 @@
-"""Supervision: staff only; runs, next run, worker, outbox, run-now button."""
+"""Supervision (``core.view_supervision``; ``core.run_job`` to run now): runs, next run,
+worker, outbox, run-now button."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from core.models import JobRun, NotificationTache, OutboundEmail, Tache
 from si_gouvernance.celery import app as celery_app
 from tests.conftest import TODAY
-from tests.factories import TacheFactory, UserFactory
+from tests.factories import SUPERVISION, TacheFactory, UserFactory, grant
 from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -22,7 +23,7 @@ RUN_NOW = reverse("core:supervision_run_check")
 
 @pytest.fixture
 def admin(db):
-    return UserFactory(username="admin", is_staff=True)
+    return grant(UserFactory(username="admin"), *SUPERVISION)
 
 
 @pytest.fixture
@@ -52,6 +53,29 @@ def test_non_staff_gets_403(world, method):
     response = getattr(client_for(world.alice), method)(url)
     assert response.status_code == 403
     assert not JobRun.objects.exists()
+
+
+def test_supervision_follows_its_permissions_not_the_staff_flag(world):
+    """Issue 16, finding 9: staff with no permission at all ran the deadline check."""
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
+    staff = client_for(UserFactory(username="staff", is_staff=True))
+    viewer = client_for(grant(UserFactory(username="viewer"), "core.view_supervision"))
+
+    assert staff.get(URL).status_code == 403
+    assert staff.post(RUN_NOW).status_code == 403
+    page = viewer.get(URL)
+    assert page.status_code == 200
+    assert RUN_NOW not in page.content.decode()  # no button without core.run_job
+    assert viewer.post(RUN_NOW).status_code == 403
+    assert not JobRun.objects.exists()
+    assert not NotificationTache.objects.exists()
+
+
+def test_the_supervision_group_runs_the_check_from_the_page(admin, unreachable_broker):
+    page = client_for(admin).get(reverse("core:dashboard")).content.decode()
+    assert f'href="{URL}"' in page
+    assert f'href="{reverse("core:portfolio")}"' not in page
+    assert RUN_NOW in client_for(admin).get(URL).content.decode()
 
 
 def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):

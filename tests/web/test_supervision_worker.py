@@ -13,7 +13,7 @@ from tests.celery.conftest import (  # noqa: F401 (fixtures shared with the Cele
     wait_for,
     worker_database,
 )
-from tests.factories import UserFactory
+from tests.factories import SUPERVISION, UserFactory, grant
 from tests.web.conftest import client_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def test_worker_answers_and_run_now_is_executed_by_it(request):
     broker = request.getfixturevalue("redis_broker")
     request.getfixturevalue("use_broker")(broker)
     launch_worker = request.getfixturevalue("start_worker")
-    admin = UserFactory(username="admin", is_staff=True)
+    admin = grant(UserFactory(username="admin"), *SUPERVISION)
     client = client_for(admin)
     before = client.get(reverse("core:supervision"))
     assert not before.context["worker"].ok  # nobody listens yet
