@@ -34,7 +34,7 @@ from django_celery_beat.models import (
 from django_celery_results.models import GroupResult, TaskResult
 
 from core.jobs.scheduler import sync_entries
-from core.models import JobRun, NotificationDefaults, OutboundEmail, User
+from core.models import HistoriqueTache, JobRun, NotificationDefaults, OutboundEmail, User
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
 from tests.factories import EtapeFactory, TacheFactory, UserFactory, grant
@@ -96,7 +96,12 @@ def snapshot() -> dict[str, list[dict]]:
 def populated(world: World) -> None:
     """At least one row in every table the admin shows, so every action has a target."""
     etape = EtapeFactory(projet=world.projet)
-    TacheFactory(projet=world.projet, etape=etape, responsable=world.bob, date_echeance=TODAY)
+    tache = TacheFactory(
+        projet=world.projet, etape=etape, responsable=world.bob, date_echeance=TODAY
+    )
+    HistoriqueTache.objects.create(
+        tache=tache, auteur=world.bob, champ=HistoriqueTache.Champ.COMMENTAIRE, motif="Note"
+    )
     create_deadline_alerts(today=TODAY)
     sync_entries()  # the beat rows and their crontabs
     now = timezone.now()

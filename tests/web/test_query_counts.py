@@ -178,7 +178,7 @@ def test_a_task_page_costs_the_same_with_3_or_200_history_entries(world):
 def test_an_absurd_page_number_costs_what_a_real_page_costs(world, page):
     """Past the end, the last page; not a number, the first: one COUNT either way,
     never a 404 or a second count. Page sizes are fixed: no parameter changes them."""
-    staff = UserFactory(username="dsi", is_staff=True)
+    staff = grant(UserFactory(username="dsi"), *PORTFOLIO)
     for _ in range(55):  # two pages of each list
         MembreProjetFactory(projet=ProjetFactory(chef_de_projet=world.alice), utilisateur=world.bob)
     tache = TacheFactory(projet=world.projet, responsable=world.bob)
