@@ -1,23 +1,35 @@
-"""An access log for waitress, which has none, in gunicorn's format and file.
+"""An access log for waitress, which has none, in gunicorn's format and file, and
+the redaction both servers apply (``core.gunicorn_access_log`` for gunicorn).
 
-One line per request on the ``web.access`` logger (``logs/access.log``):
-peer address, X-Real-IP, user, time, request line, status, size, referer,
-user agent, duration in milliseconds.
+One line per request on the ``web.access`` logger (``logs/access.log``): peer
+address, client address (``core.client_ip``), user, time, request line, status,
+size, referer, user agent, duration in milliseconds. Secrets never reach the
+file: ``token``/``key`` query parameters (``/health/?token=``) and the token of a
+password-reset link (``/reset/<uidb64>/<token>/``) are written as ``[redacted]``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils import timezone
 
+from core.client_ip import client_address
+
 logger = logging.getLogger("web.access")
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
+
+REDACTED = "[redacted]"
+# A query parameter holding a secret: its name, case-insensitive.
+_SECRET_PARAMETER = re.compile(r"(^|[&;])((?:token|key)=)[^&;#]*", re.IGNORECASE)
+# Django's password-reset link: /reset/<uidb64>/<token>/ (then /set-password/).
+_RESET_TOKEN = re.compile(r"(/reset/[^/?#]+/)(?!set-password/)[^/?#]+")
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
@@ -39,15 +51,27 @@ def access_logged(app: WSGIApp) -> WSGIApp:
     return logged
 
 
+def redact_query(query: str) -> str:
+    """A query string with the value of its ``token``/``key`` parameters hidden."""
+    return _SECRET_PARAMETER.sub(rf"\1\2{REDACTED}", query)
+
+
+def redact_url(url: str) -> str:
+    """A path, request target or full URL (a referer) without its secrets."""
+    path, question, query = url.partition("?")
+    return _RESET_TOKEN.sub(rf"\1{REDACTED}", path) + question + redact_query(query)
+
+
 def _line(environ: Environ, response: dict[str, str], seconds: float) -> str:
     path = environ.get("PATH_INFO", "") + (
         f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
     )
-    request = f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}"
+    request = f"{environ.get('REQUEST_METHOD')} {redact_url(path)} {environ.get('SERVER_PROTOCOL')}"
     stamp = timezone.localtime().strftime("[%d/%b/%Y:%H:%M:%S %z]")
+    referer = redact_url(environ.get("HTTP_REFERER", "-"))
     return (
-        f"{environ.get('REMOTE_ADDR', '-')} {environ.get('HTTP_X_REAL_IP', '-')} - {stamp} "
+        f"{environ.get('REMOTE_ADDR', '-')} {client_address(environ) or '-'} - {stamp} "
         f'"{request}" {response["status"]} {response["size"]} '
-        f'"{environ.get("HTTP_REFERER", "-")}" "{environ.get("HTTP_USER_AGENT", "-")}" '
+        f'"{referer}" "{environ.get("HTTP_USER_AGENT", "-")}" '
         f"{int(seconds * 1000)}ms"
     )

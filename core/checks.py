@@ -36,3 +36,20 @@ def site_url_is_public(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def health_is_guarded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """In production, /health/ (database, broker, outbox counts) wants a token."""
+    if settings.SECURE and not settings.HEALTH_TOKEN:
+        return [
+            Warning(
+                _("HEALTH_TOKEN is empty: /health/ answers anyone, although DJANGO_SECURE is on."),
+                hint=_(
+                    "Set HEALTH_TOKEN and have the supervision tool send "
+                    '"Authorization: Bearer <token>".'
+                ),
+                id="core.W003",
+            )
+        ]
+    return []

@@ -12,12 +12,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.jobs import dispatch
 from core.models import NotificationTache, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
-from core.services.password_reset import request_password_reset
 from core.services.task_updates import OWNER_STATUTS
+from core.tasks import request_password_reset as password_reset_job
 from core.text import TypedTextField
 
 
@@ -242,11 +243,14 @@ class OutboxPasswordResetForm(PasswordResetForm):
     """Password reset through the outbox, like every email (stored, sent by the
     worker, retried when SMTP is down), but with no secret stored: the row holds
     the recipient only and the sender mints the link when it sends. At most one
-    email per account per quarter of an hour; the page answers the same whether
-    the address has an account or not."""
+    email per account per quarter of an hour.
+
+    The page only queues the address: looking up the account and writing the row
+    happen in the background (``core.tasks.request_password_reset``), so the page
+    takes as long, and answers the same, whether the address has an account or not.
+    """
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Django's arguments (templates, domain, token generator) are not used:
         # the email is the "password_reset" triplet and its link is on SITE_URL.
-        for user in self.get_users(self.cleaned_data["email"]):
-            request_password_reset(user=user)
+        dispatch.after_commit(password_reset_job, email=self.cleaned_data["email"])

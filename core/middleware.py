@@ -10,6 +10,8 @@ from django.core.handlers.exception import get_exception_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_resolver, get_urlconf
 
+from core.client_ip import client_ip
+
 request_logger = logging.getLogger("django.request")
 
 # Control characters would let a crafted path or name forge log lines.
@@ -17,7 +19,8 @@ _CONTROL_CHARACTERS = {code: " " for code in (*range(32), 127)}
 
 
 class ForbiddenLogMiddleware:
-    """A refused request (``PermissionDenied``) is one warning line: who, what, why.
+    """A refused request (``PermissionDenied``) is one warning line: who (and from
+    which address, ``core.client_ip``), what, why.
 
     Django logs it with the exception's full traceback, as if the code had failed;
     a refusal is the access rules working. The page is Django's own 403 handler
@@ -35,8 +38,9 @@ class ForbiddenLogMiddleware:
             return None
         response = get_exception_response(request, get_resolver(get_urlconf()), 403, exception)
         request_logger.warning(
-            "Forbidden: %s %s %s (%s)",
+            "Forbidden: %s from %s %s %s (%s)",
             _who(request),
+            client_ip(request) or "-",
             request.method,
             _one_line(request.path),
             _one_line(str(exception) or "permission denied"),

@@ -24,6 +24,7 @@ from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.daily_check import run_deadline_check
 from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
+from core.services.password_reset import request_password_reset_by_email
 from core.services.summary import send_daily_summary as summary_service
 
 MANUAL = JobRun.Trigger.MANUAL.value
@@ -127,6 +128,15 @@ def mark_notifications_read(user_id: int, up_to: str) -> dict[str, Any]:
         return {"marked": 0}
     moment = datetime.datetime.fromisoformat(up_to)
     return {"marked": mark_all_read(user=user, up_to=moment).marked}
+
+
+# No result stored: it would tell whether the address has an account, and it
+# would keep the address in the results table.
+@shared_task(name="core.tasks.request_password_reset", ignore_result=True, **EMAIL_TASK)
+def request_password_reset(email: str) -> int:
+    """Service: core.services.password_reset.request_password_reset_by_email (the
+    look-up and the outbox row, off the reset page: no timing tells who has an account)."""
+    return request_password_reset_by_email(email=email)
 
 
 @shared_task(name=registry.SEND_PENDING_EMAILS.task, **EMAIL_TASK)

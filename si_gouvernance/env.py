@@ -12,6 +12,7 @@ before Django's translation machinery can run.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -120,6 +121,28 @@ def env_int_list(
     for value in values:
         _check_range(name, value, minimum, maximum)
     return values
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.0/8``), each checked.
+
+    An address with host bits under its mask (``10.0.0.1/8``) is refused: it
+    usually means a typo, and the network it would stand for is not the one written.
+    """
+
+    def parse(raw: str) -> list[str]:
+        return [_parse_network(item) for item in _parse_list(raw)]
+
+    return _read(name, default, parse)
+
+
+def _parse_network(item: str) -> str:
+    try:
+        return str(ipaddress.ip_network(item))
+    except ValueError:
+        raise ValueError(
+            f"{item!r} n'est ni une adresse IP ni un réseau CIDR (ex. 127.0.0.1, 10.0.0.0/8)"
+        ) from None
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -38,8 +38,11 @@ proc_name = "si-gouvernance-web"
 # by every gunicorn of the user; systemctl and signals are the controls here.
 control_socket_disable = True
 
-# The client's address behind nginx is X-Real-IP; %(M)s is the duration in ms.
-access_log_format = '%(h)s %({x-real-ip}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+# The line of waitress' log (core/access_log.py): the peer, the client's address
+# (core.client_ip: CLIENT_IP_HEADER only from TRUSTED_PROXIES), ..., the duration
+# in ms. RedactingLogger hides token/key parameters and reset-link tokens.
+logger_class = "core.gunicorn_access_log.RedactingLogger"
+access_log_format = '%(h)s %(client_ip)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 # The access log in logs/access.log (same file and rotation as waitress's);
 # gunicorn's own messages in the console (journald) and logs/si_gouvernance.log.
 logging_config: dict[str, Any] = settings.LOGGING

@@ -22,6 +22,7 @@ from si_gouvernance.env import (
     env_int,
     env_int_list,
     env_list,
+    env_networks,
     env_str,
     env_url,
     load_env_file,
@@ -182,13 +183,19 @@ CSRF_FAILURE_VIEW = "core.views.errors.csrf_failure"  # French, inside the layou
 
 # --- Sign-in protection (django-axes) -------------------------------------------
 # Too many failed sign-ins for one account from one address lock that pair out
-# for a while; an administrator unlocks it in the admin ("Tentatives de connexion").
+# for a while; too many from one address across accounts (password spraying) lock
+# that address out, for every account, for the same while. An administrator
+# unlocks either in the admin ("Tentatives de connexion").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
     "django.contrib.auth.backends.ModelBackend",
 ]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes requires
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+# Failures from one address, whatever the accounts, before that address is locked
+# out (core.sign_in_lockout: axes has one limit for all its lockout parameters).
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 30, minimum=1, maximum=100_000)
+AXES_HANDLER = "core.sign_in_lockout.AddressLockoutHandler"
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60)
 )
@@ -198,19 +205,20 @@ AXES_RESET_ON_SUCCESS = True
 # password typed in the wrong field) and shown in the admin's list instead.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
-# Behind a reverse proxy every request comes from the proxy's address: the client's
-# is in the header the proxy sets (nginx: X-Real-IP $remote_addr, see deploy/).
-# Empty: the TCP peer's address (a client could forge a header when nothing strips it).
+# The client's address (core.client_ip): behind a reverse proxy every request
+# comes from the proxy, and the client's address is in the header the proxy sets
+# (nginx: X-Real-IP $remote_addr, see deploy/). The header is read only when the
+# TCP peer is one of TRUSTED_PROXIES: sent by anyone else it is ignored, or any
+# client could choose the address the lockout counts.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Real-IP" if SECURE else "")
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_" + CLIENT_IP_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
-    if CLIENT_IP_HEADER
-    else ("REMOTE_ADDR",)
-)
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # --- HTTP health check (/health/, for the supervision tool) ---------------------
-# When set, /health/ answers only with this token (header "Authorization: Bearer
-# <token>", or "?token=<token>" for tools that cannot send headers).
+# When set, /health/ answers only with this token: the header "Authorization:
+# Bearer <token>"; "?token=<token>" (for tools that cannot send headers) only
+# without DJANGO_SECURE, since a query string ends up in access logs and proxies'.
+# Empty, /health/ is public (check --deploy warns with DJANGO_SECURE).
 HEALTH_TOKEN = env_str("HEALTH_TOKEN")
 # A supervision agent on the web server itself may poll gunicorn over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]

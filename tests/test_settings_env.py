@@ -63,6 +63,14 @@ def test_lists_split_on_commas(monkeypatch) -> None:
         env.env_int_list("SOME_LIST", [])
 
 
+def test_networks_are_addresses_or_cidr(monkeypatch) -> None:
+    monkeypatch.setenv("SOME_PROXIES", " 127.0.0.1 , 10.4.0.0/16,::1 ")
+    assert env.env_networks("SOME_PROXIES", []) == ["127.0.0.1/32", "10.4.0.0/16", "::1/128"]
+    monkeypatch.setenv("SOME_PROXIES", "127.0.0.1,localhost")
+    with pytest.raises(ImproperlyConfigured, match="SOME_PROXIES=.*'localhost'"):
+        env.env_networks("SOME_PROXIES", [])
+
+
 def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: Path) -> None:
     env_file = tmp_path / "custom.env"
     env_file.write_text("FROM_FILE_ONLY=file\nBOTH_PLACES=file\n")
@@ -156,6 +164,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
         SECRET_KEY_REQUIRED="true",
         ALLOWED_HOSTS="gouvernance.example.org",
         SITE_URL="https://gouvernance.example.org",  # links in emails (core.W001)
+        HEALTH_TOKEN=secrets.token_urlsafe(20),  # else /health/ is public (core.W003)
     )
 
     assert done.returncode == 0, done.stderr + done.stdout
@@ -180,6 +189,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ({"CELERY_BROKER_URL": "redis//oops"}, "CELERY_BROKER_URL='redis//oops'"),
         ({"SITE_URL": "gouvernance.example.org"}, "SITE_URL="),
         ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "EMAIL_USE_TLS et EMAIL_USE_SSL"),
+        ({"TRUSTED_PROXIES": "127.0.0.1,proxy.lan"}, "TRUSTED_PROXIES='127.0.0.1,proxy.lan'"),
+        ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES='10.0.0.1/8'"),
+        ({"AXES_IP_FAILURE_LIMIT": "0"}, "AXES_IP_FAILURE_LIMIT=0"),
         # The orderings that keep a task from running twice or never.
         (
             {"CELERY_TASK_SOFT_TIME_LIMIT": "400", "CELERY_TASK_TIME_LIMIT": "360"},

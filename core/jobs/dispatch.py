@@ -33,10 +33,10 @@ def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
     transaction.on_commit(start, robust=True)
 
 
-def after_commit(task: Any, *args: Any) -> None:
-    """Queue ``task(*args)`` once the current transaction commits; a broker down
-    then is logged, not raised (the caller's work is already committed)."""
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
+def after_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    """Queue ``task(*args, **kwargs)`` once the current transaction commits; a broker
+    down then is logged, not raised (the caller's work is already committed)."""
+    transaction.on_commit(lambda: task.delay(*args, **kwargs), robust=True)
 
 
 def publish_now(task: Any, *, kwargs: dict[str, Any], timeout_s: float = 2.0) -> str:

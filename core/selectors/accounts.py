@@ -1,11 +1,14 @@
-"""Who may hand out which rights: an administrator grants only what they hold.
+"""Reads about accounts: who may hand out which rights (an administrator grants
+only what they hold), and who may reset a password at an address.
 
-Read in SQL rather than with ``User.get_all_permissions()``, which answers an
-empty set for an inactive account: a deactivated administrator keeps rights
-that reactivating the account would give back.
+Rights are read in SQL rather than with ``User.get_all_permissions()``, which
+answers an empty set for an inactive account: a deactivated administrator keeps
+rights that reactivating the account would give back.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q, QuerySet
@@ -37,3 +40,17 @@ def within_rights(*, user: User, editor: User) -> bool:
         return False
     beyond = held_permissions(user=user).exclude(pk__in=held_permissions(user=editor))
     return not beyond.exists()
+
+
+def password_reset_recipients(*, email: str) -> list[User]:
+    """The active accounts with a usable password at ``email``, matched as Django's
+    ``PasswordResetForm`` does: case-insensitive, Unicode compatibility forms alike."""
+    wanted = _folded(email)
+    candidates = User.objects.filter(email__iexact=email, is_active=True)
+    return [
+        user for user in candidates if user.has_usable_password() and _folded(user.email) == wanted
+    ]
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()

@@ -1,8 +1,10 @@
 """Password-reset requests: one email per account per quarter of an hour, no secret stored.
 
-The request queues an outbox row that holds the recipient and the kind only; the
-link is minted by the sender when it sends (``email_rendering.render_password_reset``).
-Whether an address has an account never shows: the form answers the same either way.
+The page only queues the address (``core.tasks.request_password_reset``); here, in
+the background, the accounts at that address are looked up and each gets an outbox
+row holding the recipient and the kind only; the link is minted by the sender when
+it sends (``email_rendering.render_password_reset``). Whether an address has an
+account never shows: the page does the same work, and answers the same, either way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import OutboundEmail, User
+from core.selectors.accounts import password_reset_recipients
 from core.services import outbox
 from core.services.email_rendering import render_subject
 
@@ -22,6 +25,16 @@ logger = logging.getLogger(__name__)
 
 # At most one reset email per account in this interval, however often it is asked.
 REQUEST_INTERVAL = datetime.timedelta(minutes=15)
+
+
+def request_password_reset_by_email(*, email: str, now: datetime.datetime | None = None) -> int:
+    """Queue a reset email for each account at ``email`` (usually one, often none);
+    the number queued."""
+    now = now or timezone.now()
+    return sum(
+        request_password_reset(user=user, now=now)
+        for user in password_reset_recipients(email=email)
+    )
 
 
 def request_password_reset(*, user: User, now: datetime.datetime | None = None) -> bool:

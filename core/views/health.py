@@ -17,11 +17,16 @@ from core.selectors.system_health import system_health
 
 
 def token_accepted(request: HttpRequest) -> bool:
+    """The ``Authorization: Bearer`` header; ``?token=`` too, but only without
+    DJANGO_SECURE: a query string is written by proxies and access logs."""
     expected = settings.HEALTH_TOKEN
     if not expected:
         return True
     header = request.headers.get("Authorization", "")
-    given = header.removeprefix("Bearer ").strip() if header else request.GET.get("token", "")
+    if header:
+        given = header.removeprefix("Bearer ").strip()
+    else:
+        given = "" if settings.SECURE else request.GET.get("token", "")
     return hmac.compare_digest(given.encode(), expected.encode())
 
 

@@ -1,7 +1,8 @@
 """The production chain for real: deploy/nginx/si-gouvernance.conf (TLS) in front of
 `manage.py serve` (gunicorn) with DJANGO_SECURE=true. HTTP is sent to HTTPS, a user
 signs in over HTTPS with secure cookies, and the lockout counts the address nginx
-saw, whatever X-Real-IP the client sends."""
+saw, whatever X-Real-IP the client sends, through nginx or straight to gunicorn's
+port; nginx itself limits the sign-in POSTs (limit_req)."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ class HttpsClient:
         self.context.check_hostname = False
         self.context.verify_mode = ssl.CERT_NONE  # the test's self-signed certificate
 
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context, timeout=20)
+
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, **headers: str
     ) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPSConnection(
-            "127.0.0.1", self.port, context=self.context, timeout=20
-        )
+        connection = self.connect()
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
@@ -63,6 +65,20 @@ class HttpsClient:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         form = {"username": username, "password": password, "csrfmiddlewaretoken": token}
         return self.request("POST", "/comptes/login/", form, **headers)[0]
+
+
+class DirectClient(HttpsClient):
+    """Straight to gunicorn's port, from another loopback address (127.0.0.2: not
+    a trusted proxy), claiming HTTPS as a proxy would."""
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=20, source_address=("127.0.0.2", 0)
+        )
+
+    def request(self, method: str, path: str, form=None, **headers: str):  # noqa: ANN001
+        headers.setdefault("X-Forwarded-Proto", "https")
+        return super().request(method, path, form, **headers)
 
 
 @pytest.fixture
@@ -145,6 +161,16 @@ def test_https_sign_in_through_nginx_with_the_real_client_address(serve, dora, n
     assert status == 200 and "Mes tâches" in page
     assert browser.request("GET", "/health/")[0] in (200, 503)  # through the proxy too
 
+    # Straight to gunicorn's port from an untrusted peer, aiming at the address
+    # nginx's users have here (127.0.0.1): the header is ignored, the peer's own
+    # address is counted; the right password does not get through, and the users
+    # behind nginx are not locked.
+    direct = DirectClient(web_port)
+    for _ in range(5):
+        direct.sign_in(dora, "faux", **{"X-Real-IP": "127.0.0.1"})
+    assert direct.sign_in(dora, PASSWORD, **{"X-Real-IP": "198.51.100.2"}) == 429
+    assert HttpsClient(https_port).sign_in(dora, PASSWORD) == 302
+
     # Five failures sent with a forged X-Real-IP, then the right password from
     # "another" forged address: nginx overwrote both with the real one, so the
     # lock holds (the lockout cannot be dodged by inventing addresses).
@@ -152,3 +178,7 @@ def test_https_sign_in_through_nginx_with_the_real_client_address(serve, dora, n
     for n in range(5):
         attacker.sign_in(dora, "faux", **{"X-Real-IP": f"203.0.113.{n}"})
     assert attacker.sign_in(dora, PASSWORD, **{"X-Real-IP": "198.51.100.1"}) == 429
+
+    # A flood of POSTs: beyond its burst, nginx answers 429 itself.
+    flood = [attacker.request("POST", "/comptes/login/", {}) for _ in range(40)]
+    assert any(status == 429 and "nginx" in page for status, _headers, page in flood)

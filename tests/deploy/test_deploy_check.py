@@ -1,5 +1,6 @@
 """`manage.py check --deploy` catches what would break in production: links in
-emails pointing at localhost (the default when SITE_URL is forgotten)."""
+emails pointing at localhost (the default when SITE_URL is forgotten), a public
+/health/ behind HTTPS."""
 
 from __future__ import annotations
 
@@ -36,3 +37,13 @@ def test_a_public_https_address_passes(settings, url):
     settings.SITE_URL = url
     output = deploy_check()
     assert "core.W001" not in output and "core.W002" not in output
+
+
+def test_a_public_health_check_in_production_is_reported(settings):
+    settings.SECURE = True
+    settings.SITE_URL = "https://gouvernance.example.org"
+    settings.HEALTH_TOKEN = ""
+    assert "core.W003" in deploy_check()
+
+    settings.HEALTH_TOKEN = "jeton-de-supervision"  # noqa: S105
+    assert "core.W003" not in deploy_check()

@@ -59,6 +59,13 @@ def sign_in_and_browse(server: Server, username: str) -> None:
     assert status == 200
     assert "Notifications" in centre
     assert browser.get("/static/core/app.css")[0] == 200  # whitenoise, DEBUG off
+    browser.get("/health/?token=jeton-secret")  # a secret in a URL: never logged
+
+
+def assert_logged_without_secrets(server: Server) -> str:
+    access = (server.logs_dir / "access.log").read_text()
+    assert "jeton-secret" not in access and "/health/?token=[redacted]" in access
+    return access
 
 
 def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serve, dora):
@@ -74,7 +81,7 @@ def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serv
 
     assert server.stop() == []
     assert port_is_free(server.port)
-    access = (server.logs_dir / "access.log").read_text()
+    access = assert_logged_without_secrets(server)
     assert '"GET /notifications/ HTTP/1.1" 200' in access
 
 
@@ -85,7 +92,7 @@ def test_waitress_serves_signed_in_pages_and_stops_cleanly(serve, dora):
 
     assert server.stop() == []
     assert port_is_free(server.port)
-    access = (server.logs_dir / "access.log").read_text()
+    access = assert_logged_without_secrets(server)
     assert '"POST /comptes/login/ HTTP/1.1" 302' in access
     assert '"GET /notifications/ HTTP/1.1" 200' in access
 

@@ -151,6 +151,17 @@ def test_the_token_guards_the_endpoint_when_set(db, redis_broker_up, settings):
     assert Client().get(URL, {"token": "jeton-de-supervision"}).status_code == 200
 
 
+def test_in_production_the_token_is_accepted_as_a_header_only(db, redis_broker_up, settings):
+    """A query string is written verbatim by proxies and access logs: with
+    DJANGO_SECURE, ``?token=`` is refused."""
+    settings.HEALTH_TOKEN = "jeton-de-supervision"  # noqa: S105
+    settings.SECURE = True
+    daily_check_succeeded(hours_ago=1)
+
+    assert Client().get(URL, {"token": "jeton-de-supervision"}).status_code == 403
+    assert get_health(HTTP_AUTHORIZATION="Bearer jeton-de-supervision")[0] == 200
+
+
 def test_supervision_over_plain_http_is_not_redirected_in_production(db, settings, redis_url):
     settings.SECURE_SSL_REDIRECT = True
     settings.CELERY_BROKER_URL = redis_url
