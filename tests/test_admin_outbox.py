@@ -12,6 +12,7 @@ from django.urls import reverse
 from core.models import OutboundEmail
 from tests.conftest import World
 from tests.factories import UserFactory
+from tests.web.test_password_reset import ask
 
 Status = OutboundEmail.Status
 CONFIDENTIAL = "Contenu confidentiel, généré à l'envoi."
@@ -40,7 +41,7 @@ def viewer(db: None) -> Client:
 
 @pytest.fixture
 def queued_reset(world: World) -> OutboundEmail:
-    Client().post(reverse("password_reset"), {"email": world.bob.email})
+    ask(world.bob.email)  # the request, then the background part it queued
     return OutboundEmail.objects.get(recipient=world.bob)
 
 
