@@ -253,4 +253,4 @@ class OutboxPasswordResetForm(PasswordResetForm):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Django's arguments (templates, domain, token generator) are not used:
         # the email is the "password_reset" triplet and its link is on SITE_URL.
-        dispatch.after_commit(password_reset_job, email=self.cleaned_data["email"])
+        dispatch.after_commit_or_inline(password_reset_job, email=self.cleaned_data["email"])

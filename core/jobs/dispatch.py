@@ -7,16 +7,20 @@ the periodic sweep (``send-pending-emails``) picks them up.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
+from kombu.exceptions import OperationalError as BrokerError
 
 from core.models import JobRun
 from core.services.outbox import DEFAULT_BATCH_SIZE
 from core.signals import emails_queued
 from core.tasks import send_pending_emails
+
+logger = logging.getLogger(__name__)
 
 # At most this many sender tasks are started for one burst of queued emails.
 MAX_PARALLEL_SENDERS = 8
@@ -37,6 +41,21 @@ def after_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Queue ``task(*args, **kwargs)`` once the current transaction commits; a broker
     down then is logged, not raised (the caller's work is already committed)."""
     transaction.on_commit(lambda: task.delay(*args, **kwargs), robust=True)
+
+
+def after_commit_or_inline(task: Any, **kwargs: Any) -> None:
+    """Queue ``task(**kwargs)`` once the transaction commits; with the broker down,
+    run it here instead (logged): work that nothing else would redo, such as a
+    password-reset request, is never lost, at the cost of doing it in the request."""
+
+    def queue() -> None:
+        try:
+            task.delay(**kwargs)
+        except BrokerError as exc:
+            logger.warning("Broker unavailable, %s run in the request: %s", task.name, exc)
+            task.apply(kwargs=kwargs)
+
+    transaction.on_commit(queue)
 
 
 def publish_now(task: Any, *, kwargs: dict[str, Any], timeout_s: float = 2.0) -> str:
