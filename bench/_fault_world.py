@@ -59,7 +59,7 @@ def build_world(*, today: datetime.date, tasks_per_project: int, seed: int) -> d
         "users": len(leads) + len(members),
         "projects": len(projets),
         "tasks": Tache.objects.count(),
-        "active projects": Projet.objects.filter(statut__in=Projet.ACTIVE_STATUTS).count(),
+        "active projects": Projet.objects.active().count(),
     }
 
 

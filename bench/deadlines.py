@@ -77,13 +77,11 @@ def naive_loop(today: datetime.date) -> int:
     """The Task Scheduler era: per task, per recipient, check then insert."""
     from django.conf import settings
 
-    from core.models import MembreProjet, NotificationTache, Projet, Tache
+    from core.models import MembreProjet, NotificationTache, Tache
     from core.services.deadlines import render_alert_text
 
     created = 0
-    open_tasks = Tache.objects.filter(
-        statut__in=Tache.OPEN_STATUTS, projet__statut__in=Projet.ACTIVE_STATUTS
-    ).select_related("projet")
+    open_tasks = Tache.objects.alerting().select_related("projet")
     for tache in open_tasks:
         if tache.date_echeance is None:
             continue

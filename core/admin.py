@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -82,7 +82,7 @@ class ProjetAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(_open_tasks=Count("taches", filter=Q(taches__statut__in=Tache.OPEN_STATUTS)))
+            .annotate(_open_tasks=Count("taches", filter=Tache.open_filter("taches__")))
         )
 
     @admin.display(description=_("open tasks"), ordering="_open_tasks")

@@ -8,12 +8,16 @@ prometheus metrics name every task and worker. Here they answer 401 without the
 FLOWER_BASIC_AUTH credentials, like the rest; a Prometheus scraper sends them
 (``basic_auth`` in its scrape config). In FLOWER_DEV_MODE nothing has a password.
 
+Flower has no public hook for it either (its command builds the application from
+``flower.urls.handlers`` and starts it): this module is the one place that reaches
+into Flower, and tests/test_flower_process.py pins what it relies on (the endpoints
+are still open in a stock Flower; the application routes that very list).
+
 Run as ``python -m core.flower_process -A si_gouvernance flower [options]``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import tornado.web
@@ -51,9 +55,9 @@ def protect_monitoring_endpoints(handlers: list[Any]) -> None:
 
 def main() -> None:
     protect_monitoring_endpoints(urls.handlers)
-    from celery.bin.celery import main as celery_main
+    from celery.__main__ import main as celery_main  # what the `celery` program runs
 
-    sys.exit(celery_main())
+    celery_main()
 
 
 if __name__ == "__main__":

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import get_exception_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_resolver, get_urlconf
+from django.utils.log import log_response
 
 from core.client_ip import client_ip
-
-request_logger = logging.getLogger("django.request")
 
 # Control characters would let a crafted path or name forge log lines.
 _CONTROL_CHARACTERS = {code: " " for code in (*range(32), 127)}
@@ -37,17 +35,13 @@ class ForbiddenLogMiddleware:
         if not isinstance(exception, PermissionDenied):
             return None
         response = get_exception_response(request, get_resolver(get_urlconf()), 403, exception)
-        request_logger.warning(
-            "Forbidden: %s from %s %s %s (%s)",
-            _who(request),
-            client_ip(request) or "-",
-            request.method,
-            _one_line(request.path),
-            _one_line(str(exception) or "permission denied"),
-            extra={"status_code": response.status_code, "request": request},
-        )
-        # Django's handler would log this response once more, without the reason.
-        response._has_been_logged = True  # type: ignore[attr-defined]
+        # Django's own logging function: it marks the response as logged, so that
+        # the handler does not log it once more without the reason. The line is
+        # formatted here: log_response would escape the arguments' accents.
+        what = f"{client_ip(request) or '-'} {request.method} {_one_line(request.path)}"
+        why = _one_line(str(exception) or "permission denied")
+        line = f"Forbidden: {_who(request)} from {what} ({why})"
+        log_response(line, response=response, request=request, level="warning")
         return response
 
 

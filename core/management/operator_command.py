@@ -41,7 +41,6 @@ class OperatorCommand(BaseCommand):
 
     def run_from_argv(self, argv: list[str]) -> None:
         """Django's, with every error as one line (no "CommandError:" prefix)."""
-        self._called_from_command_line = True
         try:
             options = self._parse(argv)
             handle_default_options(options)

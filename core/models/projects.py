@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -13,6 +14,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models.fields import NameField, NoteField
+
+
+class ProjetQuerySet(models.QuerySet["Projet"]):
+    def active(self) -> Self:
+        """Projects whose tasks raise alerts and appear in summaries."""
+        return self.filter(statut__in=Projet.ACTIVE_STATUTS)
 
 
 class Projet(models.Model):
@@ -49,6 +56,8 @@ class Projet(models.Model):
     date_fin_prevue = models.DateField(_("planned end date"), null=True, blank=True)
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
     date_modification = models.DateTimeField(_("modified"), auto_now=True)
+
+    objects = ProjetQuerySet.as_manager()
 
     class Meta:
         ordering = ["nom"]
@@ -135,6 +144,21 @@ class Etape(models.Model):
         return f"{self.ordre}. {self.nom}"
 
 
+class TacheQuerySet(models.QuerySet["Tache"]):
+    """The rules "open task" and "open task of an active project" (the one that
+    alerts), defined once. The deadline engine writes the second in raw SQL: pinned
+    to ``alerting`` by tests/services/test_open_rule_agrees.py."""
+
+    def open(self) -> Self:
+        return self.filter(Tache.open_filter())
+
+    def in_active_projects(self) -> Self:
+        return self.filter(Tache.active_project_filter())
+
+    def alerting(self) -> Self:
+        return self.filter(Tache.alerting_filter())
+
+
 class Tache(models.Model):
     class Statut(models.TextChoices):
         A_FAIRE = "A_FAIRE", _("To do")
@@ -188,6 +212,8 @@ class Tache(models.Model):
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
     date_modification = models.DateTimeField(_("modified"), auto_now=True)
 
+    objects = TacheQuerySet.as_manager()
+
     class Meta:
         ordering = ["date_echeance", "nom"]
         verbose_name = _("task")
@@ -219,6 +245,21 @@ class Tache(models.Model):
     @property
     def is_open(self) -> bool:
         return self.statut in self.OPEN_STATUTS
+
+    @staticmethod
+    def open_filter(prefix: str = "") -> Q:
+        """Open tasks, as a filter; ``prefix`` reaches them through a relation
+        (``"taches__"`` from a project) for counts and annotations."""
+        return Q(**{f"{prefix}statut__in": Tache.OPEN_STATUTS})
+
+    @staticmethod
+    def active_project_filter(prefix: str = "") -> Q:
+        return Q(**{f"{prefix}projet__statut__in": Projet.ACTIVE_STATUTS})
+
+    @staticmethod
+    def alerting_filter(prefix: str = "") -> Q:
+        """Open tasks of active projects: the tasks that raise alerts."""
+        return Tache.open_filter(prefix) & Tache.active_project_filter(prefix)
 
     def schedule_warnings(self) -> list[str]:
         """Why the due date looks wrong for its phase or project: said, never enforced.

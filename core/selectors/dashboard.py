@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from core.models import Tache, User
-from core.selectors.projects import OPEN, PRIORITY_RANK, visible_projects, week_start
+from core.selectors.projects import PRIORITY_RANK, visible_projects, week_start
 
 LATE = "late"
 TODAY = "today"
@@ -45,9 +45,8 @@ def my_tasks_by_urgency(*, user: User, today: datetime.date) -> TaskGroups:
     """One query: the user's open tasks in projects they still have access to, the
     most late first and, on the same day, the highest priority first."""
     taches = (
-        Tache.objects.filter(
-            OPEN, responsable=user, projet__in=visible_projects(user=user, today=today)
-        )
+        Tache.objects.open()
+        .filter(responsable=user, projet__in=visible_projects(user=user, today=today))
         .select_related("projet")
         .order_by("date_echeance", PRIORITY_RANK, "nom")
     )

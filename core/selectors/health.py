@@ -1,39 +1,70 @@
-"""Health of the periodic jobs: what the supervision page and ``check_health`` show.
+"""The application's health, in one place: ``check_health``, ``GET /health/`` and the
+supervision page all read it here.
 
-Reads only: each declared job (``core.jobs.registry``) with its recent runs, its
-next planned run from the live beat row, and whether an administrator changed
-that row; and whether the daily check succeeded recently enough.
+- the daily deadline check: did it succeed recently enough (``check_health``);
+- the components: database, broker, daily check, outbox (``/health/``, ``--full``);
+- each periodic job's recent runs beside what beat plans for it, and which
+  workers answer a ping (the supervision page).
+
+What beat plans (next run, row edited by an administrator) is the caller's to give
+(``Plan``): selectors read neither beat's tables nor the job runner's internals.
+Every read is bounded in time (a stopped broker or database answers "down" within
+seconds) and the reports hold no personal data: statuses, counts, ages and
+exception class names only.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Window
+from django.db import DatabaseError, connection
+from django.db.models import Count, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django_celery_beat.models import PeriodicTask
+from kombu import Connection
 
-from core.jobs import registry, schedules
+from core.jobs import registry
 from core.jobs.registry import PeriodicJob
-from core.jobs.scheduler import is_modified, stored_fingerprints
-from core.models import JobRun
+from core.models import JobRun, OutboundEmail
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+logger = logging.getLogger(__name__)
 
 RECENT_RUNS = 10
+# Failed emails this recent make the outbox unhealthy (older ones are history).
+RECENT_FAILURES = datetime.timedelta(hours=24)
+_WAITING = Q(status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING])
+_FAILED = Q(status=OutboundEmail.Status.FAILED)
 
 
-@dataclass
-class JobStatus:
-    job: PeriodicJob
-    runs: list[JobRun] = field(default_factory=list)  # newest first
+# --- Periodic jobs: recent runs, last success ------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What beat plans for a job, as the job runner reads it from beat's row."""
+
     next_run: datetime.datetime | None = None
     enabled: bool = True
     from_database: bool = False  # False: beat has not stored its row yet
     modified: bool = False  # an administrator changed the row: the code's default no longer applies
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job: PeriodicJob
+    runs: list[JobRun]  # newest first
+    plan: Plan
 
     @property
     def key(self) -> str:
@@ -52,13 +83,6 @@ class JobStatus:
         return self.runs[0] if self.runs else None
 
 
-@dataclass(frozen=True)
-class HealthReport:
-    ok: bool
-    message: str
-    last_success_at: datetime.datetime | None
-
-
 def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str, list[JobRun]]:
     """The last ``per_job`` runs of each job, newest first, in one windowed query."""
     names = list(jobs)
@@ -74,43 +98,12 @@ def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str,
     return runs
 
 
-def job_statuses(
-    *, now: datetime.datetime | None = None, only: Iterable[PeriodicJob] | None = None
-) -> list[JobStatus]:
-    """Each periodic job (or those in ``only``) with its recent runs and next planned
-    run, from the administrator's beat row, else the code's default: three queries."""
-    now = now or timezone.now()
-    jobs = list(registry.JOBS if only is None else only)
+def job_statuses(*, jobs: Iterable[PeriodicJob], plans: Mapping[str, Plan]) -> list[JobStatus]:
+    """Each job with its recent runs (one query) and its plan (by job key; unknown
+    when ``plans`` has none)."""
+    jobs = list(jobs)
     runs = recent_runs(jobs=[job.key for job in jobs])
-    names = [job.beat_name for job in jobs]
-    rows = {
-        row.name: row
-        for row in PeriodicTask.objects.filter(name__in=names).select_related(
-            "crontab", "interval", "solar", "clocked"
-        )
-    }
-    fingerprints = stored_fingerprints(names)
-    return [
-        _status(job, runs=runs[job.key], row=rows.get(job.beat_name), now=now, stored=fingerprints)
-        for job in jobs
-    ]
-
-
-def _status(
-    job: PeriodicJob,
-    *,
-    runs: list[JobRun],
-    row: PeriodicTask | None,
-    now: datetime.datetime,
-    stored: dict[str, str],
-) -> JobStatus:
-    status = JobStatus(job=job, runs=runs)
-    if row is not None:
-        status.from_database = True
-        status.enabled = row.enabled
-        status.modified = is_modified(row, stored)
-    status.next_run = schedules.next_fire(schedules.schedule_of(job, row=row), after=now)
-    return status
+    return [JobStatus(job, runs[job.key], plans.get(job.key, Plan())) for job in jobs]
 
 
 def last_success(job: PeriodicJob, *, today: datetime.date) -> JobRun | None:
@@ -122,6 +115,16 @@ def last_success(job: PeriodicJob, *, today: datetime.date) -> JobRun | None:
         .order_by("-business_date", "-started_at")
         .first()
     )
+
+
+# --- The daily deadline check (check_health) --------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    ok: bool
+    message: str
+    last_success_at: datetime.datetime | None
 
 
 def daily_check_health(
@@ -146,3 +149,208 @@ def daily_check_health(
         return HealthReport(False, message, finished)
     message = _("The daily deadline check last succeeded on %(when)s.") % {"when": when}
     return HealthReport(True, message, finished)
+
+
+# --- The components (GET /health/, check_health --full) ---------------------------
+
+
+@dataclass(frozen=True)
+class ComponentHealth:
+    ok: bool
+    message: str  # one French sentence for the operator
+    figures: dict[str, Any] = field(default_factory=dict)  # JSON values: counts, ages
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": "ok" if self.ok else "fail", "message": self.message, **self.figures}
+
+
+@dataclass(frozen=True)
+class SystemHealth:
+    checked_at: datetime.datetime
+    database: ComponentHealth
+    broker: ComponentHealth
+    daily_check: ComponentHealth
+    outbox: ComponentHealth
+
+    @property
+    def components(self) -> dict[str, ComponentHealth]:
+        return {
+            "database": self.database,
+            "broker": self.broker,
+            "daily_check": self.daily_check,
+            "outbox": self.outbox,
+        }
+
+    @property
+    def ok(self) -> bool:
+        return all(component.ok for component in self.components.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.ok else "fail",
+            "checked_at": self.checked_at.isoformat(),
+            "components": {name: c.as_dict() for name, c in self.components.items()},
+        }
+
+
+def system_health(
+    *,
+    now: datetime.datetime | None = None,
+    broker_timeout: float = 2.0,
+    broker_url: str | None = None,
+) -> SystemHealth:
+    """Every component's health; ``ok`` only when all are. At most a few queries and
+    one broker connection, each bounded by its timeout."""
+    now = now or timezone.now()
+    database = database_health()
+    broker = broker_health(url=broker_url or settings.CELERY_BROKER_URL, timeout=broker_timeout)
+    if not database.ok:
+        unknown = ComponentHealth(False, _("Unknown: the database is unreachable."))
+        return SystemHealth(now, database, broker, daily_check=unknown, outbox=unknown)
+    return SystemHealth(
+        checked_at=now,
+        database=database,
+        broker=broker,
+        daily_check=daily_check_component(now=now),
+        outbox=outbox_health(now=now),
+    )
+
+
+def database_health() -> ComponentHealth:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.warning("Health: database unreachable: %s", exc)
+        connection.close_if_unusable_or_obsolete()
+        return ComponentHealth(False, _("The database is unreachable."), _error(exc))
+    return ComponentHealth(True, _("The database answers."), {"vendor": connection.vendor})
+
+
+def broker_health(*, url: str, timeout: float) -> ComponentHealth:
+    """One connection attempt, no retry; a hard bound even if a library ignored
+    its timeout (a DNS lookup, for one)."""
+    outcome = _within(timeout + 1.0, lambda: _connect_broker(url=url, timeout=timeout))
+    if outcome is None:
+        return ComponentHealth(False, _("The broker did not answer in time."), {"error": "Timeout"})
+    if isinstance(outcome, Exception):
+        logger.warning("Health: broker unreachable: %s", outcome)
+        return ComponentHealth(False, _("The broker is unreachable."), _error(outcome))
+    return ComponentHealth(True, _("The broker answers."), {"transport": outcome})
+
+
+def _connect_broker(*, url: str, timeout: float) -> str:
+    options: dict[str, Any] = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    if url.startswith(("redis://", "rediss://")):
+        options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
+    with Connection(url, connect_timeout=timeout, transport_options=options) as broker:
+        broker.ensure_connection(max_retries=0, timeout=math.ceil(timeout))
+        broker.default_channel  # noqa: B018 (opens a channel: Redis answers a PING)
+        return str(broker.transport_cls)
+
+
+def _within(timeout: float, call: Callable[[], str]) -> str | Exception | None:
+    """``call()``'s result, its exception, or None when it outlives ``timeout``."""
+    outcome: list[str | Exception] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except Exception as exc:  # any broker failure means "unreachable"
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, name="health-broker", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome[0] if outcome else None
+
+
+def daily_check_component(*, now: datetime.datetime) -> ComponentHealth:
+    report = daily_check_health(now=now)
+    last = report.last_success_at
+    figures = {
+        "last_success_at": last.isoformat() if last else None,
+        "age_hours": round((now - last).total_seconds() / 3600, 2) if last else None,
+        "max_age_hours": settings.HEALTH_MAX_AGE_HOURS,
+    }
+    return ComponentHealth(report.ok, report.message, figures)
+
+
+@dataclass(frozen=True)
+class OutboxFigures:
+    pending: int  # waiting or being sent
+    failed: int  # failed for good, ever
+    failed_recently: int  # of those, within RECENT_FAILURES
+    oldest_pending: datetime.datetime | None
+
+
+def outbox_figures(*, now: datetime.datetime) -> OutboxFigures:
+    """The backlog (how many wait, since when) and the failures: one query."""
+    counts = OutboundEmail.objects.aggregate(
+        pending=Count("id", filter=_WAITING),
+        oldest=Min("created_at", filter=_WAITING),
+        failed=Count("id", filter=_FAILED),
+        failed_recently=Count("id", filter=_FAILED & Q(created_at__gte=now - RECENT_FAILURES)),
+    )
+    return OutboxFigures(
+        counts["pending"], counts["failed"], counts["failed_recently"], counts["oldest"]
+    )
+
+
+def outbox_health(*, now: datetime.datetime) -> ComponentHealth:
+    outbox = outbox_figures(now=now)
+    oldest = outbox.oldest_pending
+    waited = int((now - oldest).total_seconds() // 60) if oldest else 0
+    figures = {
+        "pending": outbox.pending,
+        "oldest_pending_minutes": waited,
+        "max_age_minutes": settings.HEALTH_OUTBOX_MAX_AGE_MINUTES,
+        "failed_last_24h": outbox.failed_recently,
+    }
+    if outbox.failed_recently:
+        message = _("Emails failed for good in the last 24 hours (see the outbox in the admin).")
+        return ComponentHealth(False, message, figures)
+    if waited > settings.HEALTH_OUTBOX_MAX_AGE_MINUTES:
+        message = _("Emails have been waiting for more than %(minutes)d minutes.") % {
+            "minutes": settings.HEALTH_OUTBOX_MAX_AGE_MINUTES
+        }
+        return ComponentHealth(False, message, figures)
+    return ComponentHealth(True, _("Emails are being sent."), figures)
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    # The class name only: a message may carry a host name or a user name.
+    return {"error": type(exc).__name__}
+
+
+# --- Workers (the supervision page) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    answered: list[str]
+    error: str = ""
+    unsupported: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.answered)
+
+
+def worker_status(*, app: Celery, timeout: int = 1) -> WorkerStatus:
+    """Which workers answer a ping; never hangs the page when the broker is down.
+
+    The connection is opened with a single, bounded attempt: the default retry
+    policy would otherwise keep the request waiting for minutes.
+    """
+    try:
+        with app.connection_for_write() as broker:
+            if "fanout" not in broker.transport.implements.exchange_type:
+                # Broadcast needs fanout: the embedded SQLAlchemy broker cannot ping.
+                return WorkerStatus(answered=[], unsupported=True)
+            broker.ensure_connection(max_retries=0, timeout=timeout)
+            replies = app.control.ping(timeout=timeout, connection=broker) or []
+    except Exception as exc:  # any broker or transport failure means "no answer"
+        logger.info("Worker ping failed: %s", exc)
+        return WorkerStatus(answered=[], error=f"{type(exc).__name__}: {exc}")
+    return WorkerStatus(answered=sorted(name for reply in replies for name in reply))

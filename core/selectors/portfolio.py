@@ -17,7 +17,7 @@ from core.models import HistoriqueTache, Projet, Tache, User
 
 TREND_WEEKS = 8
 CSV_CHUNK = 500
-OPEN = Q(statut__in=Tache.OPEN_STATUTS)
+OPEN = Tache.open_filter()
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def late_on(day: datetime.date, *, prefix: str = "") -> Q:
     def on(**lookups: object) -> Q:
         return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
 
-    still_open = on(statut__in=Tache.OPEN_STATUTS)
+    still_open = Tache.open_filter(prefix)
     closed_later = on(statut=Tache.Statut.TERMINEE, date_fin_reelle__gt=day)
     return on(date_echeance__lt=day, date_creation__date__lte=day) & (still_open | closed_later)
 
@@ -77,7 +77,7 @@ def filtered_projects(*, filters: PortfolioFilters) -> QuerySet[Projet]:
 def portfolio_projects(*, today: datetime.date, filters: PortfolioFilters) -> QuerySet[Projet]:
     """Projects with their counts (open, late, due today, late per week), the most
     late first; slips come from ``portfolio_rows``."""
-    open_tasks = Q(taches__statut__in=Tache.OPEN_STATUTS)
+    open_tasks = Tache.open_filter("taches__")
     weekly = {
         f"late_{n}": Count("taches", filter=late_on(day, prefix="taches__"))
         for n, day in enumerate(trend_days(today=today))

@@ -12,7 +12,6 @@ from core.models import MembreProjet, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.history import slip_count
 
-OPEN = Q(statut__in=Tache.OPEN_STATUTS)
 # Most urgent first: within the same due date, a critical task comes before a low one.
 PRIORITY_RANK = Case(
     When(priorite=Tache.Priorite.CRITIQUE, then=Value(0)),
@@ -53,7 +52,7 @@ def visible_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
 
 def with_health(projets: QuerySet[Projet], *, today: datetime.date) -> QuerySet[Projet]:
     """Annotate open, late and done-this-week task counts in the same query."""
-    open_tasks = Q(taches__statut__in=Tache.OPEN_STATUTS)
+    open_tasks = Tache.open_filter("taches__")
     return projets.annotate(
         open_count=Count("taches", filter=open_tasks),
         late_count=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
@@ -68,7 +67,7 @@ def project_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
 
 def led_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     """The active projects a chef de projet leads, with health figures."""
-    projets = Projet.objects.filter(chef_de_projet=user, statut__in=Projet.ACTIVE_STATUTS)
+    projets = Projet.objects.active().filter(chef_de_projet=user)
     return with_health(projets, today=today).order_by("nom")
 
 
@@ -115,12 +114,8 @@ def urgent_tasks_of_led_projects(
 ) -> list[Tache]:
     """The open tasks with the nearest (or most overdue) due dates across led projects."""
     return list(
-        Tache.objects.filter(
-            OPEN,
-            projet__chef_de_projet=user,
-            projet__statut__in=Projet.ACTIVE_STATUTS,
-            date_echeance__isnull=False,
-        )
+        Tache.objects.alerting()
+        .filter(projet__chef_de_projet=user, date_echeance__isnull=False)
         .select_related("projet", "responsable")
         .annotate(slip_count=slip_count())
         .order_by("date_echeance", PRIORITY_RANK, "nom")[:limit]

@@ -1,41 +1,21 @@
-"""What an administrator needs to know about the periodic jobs, at a glance."""
+"""The supervision page's view of the periodic jobs: each run's figures and task result.
+
+The health itself (runs, plans, workers, outbox) is ``core.selectors.health``'s.
+"""
 
 from __future__ import annotations
 
-import datetime
-import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from celery import Celery
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django_celery_results.models import TaskResult
 
-from core.models import JobRun, OutboundEmail
-from core.selectors import health
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WorkerStatus:
-    answered: list[str]
-    error: str = ""
-    unsupported: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.answered)
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int
-    failed: int
-
+from core.models import JobRun
+from core.selectors.health import JobStatus
 
 # Bookkeeping keys of a run's counts that say nothing to an operator.
 _HIDDEN_COUNTS = {"date", "dry_run", "duration_s", "status"}
@@ -77,7 +57,7 @@ class RunRow:
 
 @dataclass(frozen=True)
 class JobPanel:
-    status: health.JobStatus
+    status: JobStatus
     rows: list[RunRow]
 
 
@@ -98,9 +78,9 @@ def summarize_counts(counts: dict[str, Any]) -> list[Figure]:
     return figures
 
 
-def job_panels(*, now: datetime.datetime) -> list[JobPanel]:
-    """Each periodic job with its recent runs (figures, task result) and next run."""
-    statuses = health.job_statuses(now=now)
+def job_panels(statuses: Iterable[JobStatus]) -> list[JobPanel]:
+    """Each job's status with its recent runs' figures and task results (one query)."""
+    statuses = list(statuses)
     task_ids = {run.task_id for status in statuses for run in status.runs if run.task_id}
     results = dict(
         TaskResult.objects.filter(task_id__in=task_ids).values_list("task_id", "pk")
@@ -133,34 +113,3 @@ def task_result_url(task_id: str) -> str:
     """Where an administrator finds a queued task's result (the admin's search)."""
     changelist = reverse("admin:django_celery_results_taskresult_changelist")
     return f"{changelist}?{urlencode({'q': task_id})}"
-
-
-def outbox_counts() -> OutboxCounts:
-    """Pending (incl. being sent) and failed outgoing emails: one aggregate query."""
-    counts = OutboundEmail.objects.aggregate(
-        pending=Count(
-            "id",
-            filter=Q(status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING]),
-        ),
-        failed=Count("id", filter=Q(status=OutboundEmail.Status.FAILED)),
-    )
-    return OutboxCounts(pending=counts["pending"], failed=counts["failed"])
-
-
-def worker_status(*, app: Celery, timeout: int = 1) -> WorkerStatus:
-    """Which workers answer a ping; never hangs the page when the broker is down.
-
-    The connection is opened with a single, bounded attempt: the default retry
-    policy would otherwise keep the request waiting for minutes.
-    """
-    try:
-        with app.connection_for_write() as connection:
-            if "fanout" not in connection.transport.implements.exchange_type:
-                # Broadcast needs fanout: the embedded SQLAlchemy broker cannot ping.
-                return WorkerStatus(answered=[], unsupported=True)
-            connection.ensure_connection(max_retries=0, timeout=timeout)
-            replies = app.control.ping(timeout=timeout, connection=connection) or []
-    except Exception as exc:  # any broker or transport failure means "no answer"
-        logger.info("Worker ping failed: %s", exc)
-        return WorkerStatus(answered=[], error=f"{type(exc).__name__}: {exc}")
-    return WorkerStatus(answered=sorted(name for reply in replies for name in reply))

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import formats, timezone
 from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
@@ -135,19 +135,13 @@ def _due_dates(*, today: datetime.date) -> dict[datetime.date, int]:
     """Open tasks of active projects within the horizon, counted by due date."""
     horizon = today + datetime.timedelta(days=max(settings.DEADLINE_ALERT_DAYS))
     rows = (
-        _open_tasks()
+        Tache.objects.alerting()
         .filter(date_echeance__isnull=False, date_echeance__lte=horizon)
         .values_list("date_echeance")
         .annotate(n=Count("id"))
         .order_by()
     )
     return {due: n for due, n in rows if due is not None}
-
-
-def _open_tasks() -> QuerySet[Tache]:
-    return Tache.objects.filter(
-        statut__in=Tache.OPEN_STATUTS, projet__statut__in=Projet.ACTIVE_STATUTS
-    )
 
 
 def _day_rule(due: datetime.date, *, today: datetime.date) -> _DayRule | None:
@@ -228,9 +222,10 @@ class _AlertSql:
         self.rules_cte, self.rules_params = _rules_cte(rules)
 
     def _from(self) -> tuple[str, list[Any]]:
-        # The statuses are written as literals (code constants, never input), so
-        # the planner can use the partial index tache_open_due_idx, whose
-        # condition names them.
+        # Tache.objects.alerting() in SQL (pinned by tests/services/
+        # test_open_rule_agrees.py). The statuses are written as literals (code
+        # constants, never input), so the planner can use the partial index
+        # tache_open_due_idx, whose condition names them.
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
             "JOIN rules r ON r.due = t.date_echeance "

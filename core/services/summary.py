@@ -90,7 +90,7 @@ def summary_key(lead_id: int, today: datetime.date) -> str:
 
 def _next_leads(*, after: int, limit: int, only: list[int] | None) -> list[User]:
     """The next active users by id who lead an active project."""
-    leading = Projet.objects.filter(chef_de_projet=OuterRef("pk"), statut__in=Projet.ACTIVE_STATUTS)
+    leading = Projet.objects.active().filter(chef_de_projet=OuterRef("pk"))
     leads = User.objects.filter(Exists(leading), is_active=True, id__gt=after)
     if only is not None:
         leads = leads.filter(id__in=only)

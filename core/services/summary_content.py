@@ -28,7 +28,7 @@ from core.selectors.history import slip_count
 from core.selectors.projects import done_this_week
 from core.services.email_rendering import object_url
 
-OPEN = Tache.OPEN_STATUTS
+OPEN = Tache.open_filter()
 BLOQUEE = Tache.Statut.BLOQUEE
 SECTIONS = ("late", "due_today", "soon", "blocked")
 # Tasks named per section of a project; the email gives the section's total.
@@ -138,9 +138,9 @@ def project_summaries(
                 url=object_url("core:project_detail", row["id"]),
             ),
         )
-        for row in Projet.objects.filter(
-            chef_de_projet_id__in=lead_ids, statut__in=Projet.ACTIVE_STATUTS
-        ).values("id", "nom", "code", "chef_de_projet_id")
+        for row in Projet.objects.active()
+        .filter(chef_de_projet_id__in=lead_ids)
+        .values("id", "nom", "code", "chef_de_projet_id")
     }
     for projet_id, line, total in _task_lines(lead_ids=lead_ids, today=today):
         summary = projects[projet_id][1]
@@ -158,9 +158,7 @@ def project_summaries(
 
 
 def _lead_tasks(lead_ids: list[int]) -> Any:
-    return Tache.objects.filter(
-        projet__chef_de_projet_id__in=lead_ids, projet__statut__in=Projet.ACTIVE_STATUTS
-    )
+    return Tache.objects.in_active_projects().filter(projet__chef_de_projet_id__in=lead_ids)
 
 
 def _section(*, today: datetime.date, horizon: datetime.date) -> Case:
@@ -182,7 +180,7 @@ def _task_lines(
     per_section = [F("projet_id"), F("section")]
     rows = (
         _lead_tasks(lead_ids)
-        .filter(statut__in=OPEN)
+        .open()
         .filter(Q(date_echeance__lte=horizon) | Q(statut=BLOQUEE))
         .annotate(section=_section(today=today, horizon=horizon))
         .annotate(
@@ -236,8 +234,8 @@ def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, 
         .order_by()
         .values("projet_id")
         .annotate(
-            open_count=Count("id", filter=Q(statut__in=OPEN)),
-            late_count=Count("id", filter=Q(statut__in=OPEN, date_echeance__lt=today)),
+            open_count=Count("id", filter=OPEN),
+            late_count=Count("id", filter=OPEN & Q(date_echeance__lt=today)),
             done_count=Count("id", filter=done_this_week(today=today)),
         )
     )

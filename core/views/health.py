@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.selectors.system_health import system_health
+from core.selectors.health import system_health
 
 
 def token_accepted(request: HttpRequest) -> bool:

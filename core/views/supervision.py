@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import tasks
-from core.jobs import dispatch
+from core.job_plans import job_plans
+from core.jobs import dispatch, registry
 from core.models import JobRun
-from core.selectors import supervision
+from core.selectors import health, supervision
 from core.views.http import permission_required
 from si_gouvernance.celery import app as celery_app
 
@@ -27,10 +28,12 @@ logger = logging.getLogger(__name__)
 @permission_required("core.view_supervision")
 @require_GET
 def supervision_page(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    statuses = health.job_statuses(jobs=registry.JOBS, plans=job_plans(registry.JOBS, now=now))
     context = {
-        "jobs": supervision.job_panels(now=timezone.now()),
-        "worker": supervision.worker_status(app=celery_app),
-        "outbox": supervision.outbox_counts(),
+        "jobs": supervision.job_panels(statuses),
+        "worker": health.worker_status(app=celery_app),
+        "outbox": health.outbox_figures(now=now),
         "flower_url": settings.FLOWER_URL,
     }
     return render(request, "core/supervision.html", context)

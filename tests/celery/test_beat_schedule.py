@@ -215,7 +215,10 @@ def test_an_unedited_row_follows_a_new_code_default(transactional_db, monkeypatc
 def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
     transactional_db, monkeypatch
 ):
-    from core.selectors.health import job_statuses
+    from core.job_plans import job_plans
+
+    def modified(job: registry.PeriodicJob) -> bool:
+        return job_plans([job], now=datetime.datetime.now(datetime.UTC))[job.key].modified
 
     start_beat()
     admin_moves_daily_check_to(7, 30)
@@ -223,12 +226,12 @@ def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
 
     assert sync_entries()[DAILY] == "modified"
     assert daily_crontab() == ("7", "30")
-    assert job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0].modified
-    assert not job_statuses(only=[registry.SEND_DAILY_SUMMARY])[0].modified
+    assert modified(registry.CHECK_TASK_DEADLINES)
+    assert not modified(registry.SEND_DAILY_SUMMARY)
 
     assert scheduler.reset_entry(DAILY)
     assert daily_crontab() == ("9", "0")
-    assert not job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0].modified
+    assert not modified(registry.CHECK_TASK_DEADLINES)
     # From now on the row follows the code again.
     code_moves_daily_check_to(monkeypatch, 9, 30)
     assert sync_entries()[DAILY] == "updated"

@@ -17,6 +17,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.job_plans import job_plans
 from core.jobs import registry
 from core.models import JobRun, NotificationTache
 from core.selectors import health
@@ -100,12 +101,12 @@ def test_yesterdays_run_caught_up_this_morning_counts(db):
 @time_machine.travel(NOW, tick=False)
 def test_job_status_shows_last_runs_and_next_planned_run(db):
     run = succeeded(NOW.replace(hour=8))
-    status = health.job_statuses(only=[registry.CHECK_TASK_DEADLINES])[0]
+    jobs = [registry.CHECK_TASK_DEADLINES, registry.CLEANUP_OLD_NOTIFICATIONS]
+    status, cleanup = health.job_statuses(jobs=jobs, plans=job_plans(jobs, now=NOW))
     assert status.last_run == run
-    assert status.next_run == datetime.datetime(2026, 11, 26, 8, 0, tzinfo=PARIS)
-    cleanup = health.job_statuses(only=[registry.CLEANUP_OLD_NOTIFICATIONS])[0]
+    assert status.plan.next_run == datetime.datetime(2026, 11, 26, 8, 0, tzinfo=PARIS)
     assert cleanup.last_run is None
-    assert cleanup.next_run == datetime.datetime(2026, 11, 30, 2, 0, tzinfo=PARIS)  # Monday
+    assert cleanup.plan.next_run == datetime.datetime(2026, 11, 30, 2, 0, tzinfo=PARIS)  # Monday
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "abc", "2.5"])

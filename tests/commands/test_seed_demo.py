@@ -59,9 +59,9 @@ def test_fills_an_empty_database_with_a_realistic_organisation(monkeypatch) -> N
     assert TODAY - datetime.timedelta(days=20) <= min(dues) <= TODAY - datetime.timedelta(days=10)
     assert TODAY + datetime.timedelta(days=20) <= max(dues) <= TODAY + datetime.timedelta(days=30)
     leaver = MembreProjet.objects.get(date_fin__lt=TODAY)
-    assert Tache.objects.filter(
-        projet=leaver.projet, responsable=leaver.utilisateur, statut__in=Tache.OPEN_STATUTS
-    ).exists()
+    assert (
+        Tache.objects.open().filter(projet=leaver.projet, responsable=leaver.utilisateur).exists()
+    )
 
 
 @pytest.mark.django_db

@@ -108,14 +108,14 @@ def test_next_planned_run_from_the_schedule(admin, unreachable_broker):
     response = client_for(admin).get(URL)
 
     jobs = {panel.status.key: panel.status for panel in response.context["jobs"]}
-    next_check = timezone.localtime(jobs["check_task_deadlines"].next_run)
+    next_check = timezone.localtime(jobs["check_task_deadlines"].plan.next_run)
     # Now is 10:00 on Wednesday 25: the 08:00 check next runs tomorrow.
     assert (next_check.date(), next_check.hour, next_check.minute) == (
         datetime.date(2026, 11, 26),
         8,
         0,
     )
-    next_cleanup = timezone.localtime(jobs["cleanup_old_notifications"].next_run)
+    next_cleanup = timezone.localtime(jobs["cleanup_old_notifications"].plan.next_run)
     assert (next_cleanup.date(), next_cleanup.hour) == (datetime.date(2026, 11, 30), 2)
 
 
@@ -132,8 +132,8 @@ def test_next_planned_run_follows_the_database_schedule(admin, unreachable_broke
     check = next(
         p.status for p in response.context["jobs"] if p.status.key == "check_task_deadlines"
     )
-    assert check.from_database
-    assert timezone.localtime(check.next_run).strftime("%d %H:%M") == "26 07:30"
+    assert check.plan.from_database
+    assert timezone.localtime(check.plan.next_run).strftime("%d %H:%M") == "26 07:30"
 
 
 def test_no_broker_means_no_worker_and_the_page_still_answers(admin, unreachable_broker):

@@ -8,8 +8,7 @@ from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from core.management.operator_command import OperatorCommand, argument_type
-from core.selectors.health import daily_check_health
-from core.selectors.system_health import system_health
+from core.selectors.health import daily_check_health, system_health
 
 # Nagios/Icinga convention, understood by most supervision tools.
 EXIT_CRITICAL = 2
