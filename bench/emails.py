@@ -4,8 +4,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_c .venv/bin/python bench/emails.py
 
 1. ``--emails`` emails to a local SMTP server (aiosmtpd, in this process): the
-   outbox sender (three SMTP connections kept open across its batches of 100)
-   against a naive loop calling ``send_mail`` once per email (one connection each).
+   outbox sender (one SMTP connection kept open across its batches of 100; once
+   as one call, once as two calls in two processes, as a worker runs the senders
+   of a burst) against a naive loop calling ``send_mail`` once per email (one connection each).
 2. ``send_daily_summary`` for a small and a large number of leads, each leading
    ``--projects`` projects: a fixed number of SQL queries per chunk of 200 leads.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import socket
 import sys
 import tempfile
@@ -115,6 +117,51 @@ def bench_outbox(count: int, handler: CountingHandler) -> tuple[float, int, int]
     return elapsed, handler.messages, len(handler.peers)
 
 
+def bench_outbox_parallel(
+    count: int, handler: CountingHandler, senders: int
+) -> tuple[float, int, int]:
+    """``senders`` sending calls at once, each in a process of its own, as a worker
+    with that many processes runs the sender tasks a burst of emails starts."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from core.models import OutboundEmail
+
+    subject, text, html = sample_email()
+    OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            to_address=f"user{i}@dsi.example.org", subject=subject, body_text=text, body_html=html
+        )
+        for i in range(count)
+    )
+    connections.close_all()  # each process opens its own
+    handler.reset()
+    processes = [
+        multiprocessing.get_context("fork").Process(target=_send_all, args=(count,))
+        for _ in range(senders)
+    ]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - started
+    sent = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT).count()
+    assert sent == count and handler.messages == count, (sent, handler.messages)
+    OutboundEmail.objects.all().delete()
+    return elapsed, handler.messages, len(handler.peers)
+
+
+def _send_all(count: int) -> None:
+    from django.db import connections
+
+    from core.services.outbox import send_pending
+
+    send_pending(batch_size=100, max_batches=count)
+    connections.close_all()
+
+
 def bench_naive(count: int, handler: CountingHandler) -> tuple[float, int, int]:
     from django.core.mail import send_mail
 
@@ -205,17 +252,25 @@ def run(args: argparse.Namespace, handler: CountingHandler) -> None:
     delay = f", +{args.connect_ms:g} ms per connection" if args.connect_ms else ""
     print(f"Database: {connection.vendor}; SMTP: aiosmtpd on 127.0.0.1{delay}\n")
     outbox_s, outbox_msgs, outbox_conns = bench_outbox(args.emails, handler)
+    clear_tables()
+    rows = [("outbox sender (one call)", outbox_s, outbox_msgs, outbox_conns)]
+    if hasattr(os, "fork"):
+        parallel = bench_outbox_parallel(args.emails, handler, senders=2)
+        rows.append(("outbox sender (2 calls, 2 processes)", *parallel))
     naive_s, naive_msgs, naive_conns = bench_naive(args.emails, handler)
+    rows.append(("naive send_mail loop (1 per email)", naive_s, naive_msgs, naive_conns))
     print(
         f"{'delivery of ' + str(args.emails) + ' emails':<40}{'seconds':>9}{'emails/s':>10}"
         f"{'SMTP connections':>18}"
     )
-    for label, seconds, msgs, conns in (
-        ("outbox sender (3 connections)", outbox_s, outbox_msgs, outbox_conns),
-        ("naive send_mail loop (1 per email)", naive_s, naive_msgs, naive_conns),
-    ):
+    for label, seconds, msgs, conns in rows:
         print(f"{label:<40}{seconds:>9.2f}{msgs / seconds:>10.0f}{conns:>18}")
-    print(f"{'ratio (outbox / naive)':<40}{'':>9}{naive_s / outbox_s:>9.1f}x\n")
+    for label, seconds, _msgs, _conns in rows[:-1]:
+        print(
+            f"{'ratio ' + label.removeprefix('outbox sender ') + ' / naive':<40}"
+            f"{'':>9}{naive_s / seconds:>9.1f}x"
+        )
+    print()
 
     small = max(1, args.leads // 10)
     print(
