@@ -193,13 +193,14 @@ def postgres_url() -> str | None:
 
 
 def test(extra: list[str]) -> None:
-    """Lint, types, the whole suite on PostgreSQL and the core suite on
+    """Lint, types, layer contracts, the whole suite on PostgreSQL and the core suite on
     SQLite, then the audit of the locked dependencies."""
     ensure_venv()
     ensure_debian_tools()
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
+    sh(BIN / "lint-imports")  # the layer contracts of pyproject.toml
     # The tests choose their database, broker and Flower: a developer's own
     # settings exported in the shell must not leak in (Celery reads CELERY_BROKER_URL
     # from the environment before its configuration).
