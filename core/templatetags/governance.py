@@ -64,7 +64,7 @@ def label(obj: Model, field_name: str) -> str:
 
 
 @functools.cache
-def _choice_labels(field: Field) -> dict[Any, Any]:
+def _choice_labels(field: Field[Any, Any]) -> dict[Any, Any]:
     return dict(field.flatchoices)  # lazy labels: translated when rendered
 
 
