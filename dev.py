@@ -4,14 +4,19 @@
     python dev.py run    # the application + worker + beat on embedded defaults, demo data
     python dev.py test   # lint, types, the whole test suite (SQLite and PostgreSQL)
 
-Both create ``.venv`` and install the project into it on first use (again when
-``pyproject.toml`` changes). Standard library only: this file runs before any
-dependency is installed, on Linux and on Windows.
+and one after a change of dependencies in ``pyproject.toml``:
+
+    python dev.py lock   # requirements/*.lock again (--upgrade: the newest versions allowed)
+
+Each creates ``.venv`` and installs the locked dependencies into it on first use (again
+when ``requirements/dev.lock`` or ``pyproject.toml`` changes). Standard library only:
+this file runs before any dependency is installed, on Linux and on Windows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -19,16 +24,22 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed"
+# Exact versions and hashes for Linux and Windows, made from pyproject.toml (README,
+# « Installation reproductible »): dev.lock for .venv, prod.lock for a server.
+DEV_LOCK = ROOT / "requirements" / "dev.lock"
+PROD_LOCK = ROOT / "requirements" / "prod.lock"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
 
 
@@ -41,16 +52,20 @@ def sh(*args: str | Path, env: dict[str, str] | None = None, check: bool = True)
 
 
 def ensure_venv() -> None:
-    """Create .venv and install the project with its dev extras, once per pyproject."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Create .venv and install the locked dev dependencies, then the project itself,
+    once per version of the lock and of pyproject.toml."""
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + DEV_LOCK.read_bytes()
+    ).hexdigest()
     ensure_secret_key(Path(os.environ.get("VAR_DIR") or ROOT / "var"))
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     if not PYTHON.exists():
         print("Création de l'environnement virtuel .venv", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    sh(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    # pip itself is in the lock: the first install pins it too.
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", DEV_LOCK)
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
     STAMP.write_text(digest)
 
 
@@ -178,12 +193,14 @@ def postgres_url() -> str | None:
 
 
 def test(extra: list[str]) -> None:
-    """Lint, types, then the whole suite on PostgreSQL and the core suite on SQLite."""
+    """Lint, types, layer contracts, the whole suite on PostgreSQL and the core suite on
+    SQLite, then the audit of the locked dependencies."""
     ensure_venv()
     ensure_debian_tools()
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
+    sh(BIN / "lint-imports")  # the layer contracts of pyproject.toml
     # The tests choose their database, broker and Flower: a developer's own
     # settings exported in the shell must not leak in (Celery reads CELERY_BROKER_URL
     # from the environment before its configuration).
@@ -210,6 +227,69 @@ def test(extra: list[str]) -> None:
             "PostgreSQL absent : suite complète sur SQLite (tests PostgreSQL ignorés)", flush=True
         )
         sh(PYTHON, "-m", "pytest", "--create-db", *extra, env=env)
+    audit()
+
+
+def audit() -> None:
+    """pip-audit of both locks against PyPI's vulnerability data. A known vulnerability
+    fails the run; a service that cannot answer fails it in CI and warns elsewhere
+    (pip-audit alone says "no known vulnerabilities" about the packages it skipped)."""
+    found = audit_report()
+    vulnerable = [dep for dep in found or [] if dep.get("vulns")]
+    for dep in vulnerable:
+        ids = ", ".join(vuln["id"] for vuln in dep["vulns"])
+        print(f"Vulnérabilité connue : {dep['name']} {dep['version']} ({ids})", flush=True)
+    if vulnerable:
+        sys.exit("Audit : montez ces paquets dans les fichiers requirements/*.lock (README)")
+    skipped = [dep for dep in found or [] if "skip_reason" in dep]
+    if found and not skipped:
+        return
+    unchecked = f"{len(skipped)} paquets sur {len(found)}" if found else "aucun rapport"
+    message = f"Audit des dépendances impossible, service de PyPI injoignable ({unchecked})"
+    if os.environ.get("CI"):
+        sys.exit(message)
+    print(f"ATTENTION : {message}", flush=True)
+
+
+def audit_report() -> list[dict[str, Any]] | None:
+    """pip-audit's JSON list of dependencies, or None when it wrote none."""
+    locks = [arg for lock in (PROD_LOCK, DEV_LOCK) for arg in ("-r", lock)]
+    options = ["-s", "pypi", "--require-hashes", "--disable-pip", "--progress-spinner", "off"]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "pip-audit.json"
+        sh(BIN / "pip-audit", *options, *locks, "-f", "json", "-o", report, check=False)
+        try:
+            found: list[dict[str, Any]] = json.loads(report.read_text("utf-8"))["dependencies"]
+        except (OSError, ValueError, KeyError):
+            return None
+    return found
+
+
+def lock(extra: list[str]) -> None:
+    """Resolve pyproject.toml again into both locks, for Linux and Windows alike.
+
+    Without arguments, the pins stay and only what pyproject.toml changed moves;
+    ``--upgrade`` takes the newest versions its ranges allow, ``--upgrade-package X``
+    only X's."""
+    ensure_venv()
+    for target, extras in ((PROD_LOCK, []), (DEV_LOCK, ["--extra", "dev"])):
+        sh(
+            BIN / "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            *extras,
+            "--universal",  # one file for every platform, with environment markers
+            "--generate-hashes",
+            "--python-version",
+            "3.11",
+            "--custom-compile-command",
+            "python3.11 dev.py lock",
+            "--quiet",
+            "-o",
+            target.relative_to(ROOT),
+            *extra,
+        )
 
 
 def main() -> None:
@@ -220,6 +300,8 @@ def main() -> None:
         test(sys.argv[2:])
     elif command == "install":
         ensure_venv()
+    elif command == "lock":
+        lock(sys.argv[2:])
     else:
         print(__doc__)
         sys.exit(0 if command == "help" else 2)

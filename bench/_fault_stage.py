@@ -38,7 +38,7 @@ SETTLE_S = 2 * CATCH_UP_S + 1  # two more catch-ups and sweeps: nothing may foll
 WORKERS = 2
 SMTP_DOWN_S = 10
 FAULT_TIMEOUT_S = 300.0
-THROWAWAY_KEY = "bench-faults-throwaway-key"  # noqa: S105 (a throwaway database's)
+THROWAWAY_KEY = "bench-faults-throwaway-key"
 
 
 @dataclass

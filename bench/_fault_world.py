@@ -40,7 +40,7 @@ def build_world(*, today: datetime.date, tasks_per_project: int, seed: int) -> d
     from core.models import Projet, Tache
     from core.services.deadlines import create_deadline_alerts
 
-    rng = random.Random(seed)  # noqa: S311 (benchmark data)
+    rng = random.Random(seed)
     leads, members = _users()
     projets = _projects(leads, today=today)
     teams = _memberships(projets, members, today=today)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import setup_django  # noqa: E402
+from _django import setup_django
 
 TODAY = datetime.date(2026, 11, 25)
 PROJECTS = 50

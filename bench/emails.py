@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
 
-from _django import setup_django  # noqa: E402
+from _django import setup_django
 
 TODAY = datetime.date(2026, 11, 25)
 

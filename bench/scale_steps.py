@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import setup_django  # noqa: E402
+from _django import setup_django
 
 TODAY = datetime.date(2026, 11, 25)
 RERUNS = 3  # reruns are cheap: the median of three

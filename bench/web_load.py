@@ -141,7 +141,7 @@ def populate(*, clients: int) -> tuple[list[str], list[str]]:
     return ["/", "/notifications/", f"/projets/{projet.pk}/"], cookies
 
 
-def add_notifications(lead) -> None:  # noqa: ANN001
+def add_notifications(lead) -> None:
     from django.utils import timezone
 
     from core.models import NotificationTache, Tache
@@ -275,7 +275,7 @@ def wait_until_up(base: str, paths: list[str], cookie: str, process: subprocess.
         try:
             for path in paths:
                 request = urllib.request.Request(base + path, headers={"Cookie": cookie})
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=10) as response:
                     assert response.status == 200 and response.url == base + path, response.url
             return
         except OSError:

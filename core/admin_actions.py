@@ -14,7 +14,9 @@ from core.services.outbox import resend
 
 @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
 def resend_emails(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[OutboundEmail]
+    modeladmin: admin.ModelAdmin[OutboundEmail],
+    request: HttpRequest,
+    queryset: QuerySet[OutboundEmail],
 ) -> None:
     """Put failed (or waiting) emails back in the queue with fresh attempts."""
     selected = list(queryset.values_list("id", flat=True))

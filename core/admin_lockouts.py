@@ -32,7 +32,9 @@ def is_locked_out(attempt: AccessAttempt, *, now: datetime.datetime) -> bool:
 
 @admin.action(description=_("Unlock the selected sign-ins"), permissions=["delete"])
 def unlock(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[AccessAttempt]
+    modeladmin: admin.ModelAdmin[AccessAttempt],
+    request: HttpRequest,
+    queryset: QuerySet[AccessAttempt],
 ) -> None:
     """Forget the failed attempts: the account may sign in again from that address."""
     pairs = list(queryset.values_list("username", "ip_address"))

@@ -8,9 +8,13 @@ same functions as waitress' log (``core.access_log``), plus ``client_ip``.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import MutableMapping
 from typing import Any
 
 from gunicorn.glogging import Logger
+from gunicorn.http import Request
+from gunicorn.http.wsgi import Response
 
 from core.access_log import redact_query, redact_url
 from core.client_ip import client_address
@@ -21,8 +25,16 @@ QUERY_ATOMS = ("q", "{query_string}e")
 
 
 class RedactingLogger(Logger):
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict:
-        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+    # The stubs type the atoms as a closed TypedDict; gunicorn's format also reads
+    # "{header}i"-style keys, and ours adds "client_ip": a plain dict, as at run time.
+    def atoms(  # type: ignore[override]
+        self,
+        resp: Response,
+        req: Request,
+        environ: MutableMapping[str, Any],
+        request_time: datetime.timedelta,
+    ) -> dict[str, Any]:
+        atoms: dict[str, Any] = dict(super().atoms(resp, req, environ, request_time))
         for key in URL_ATOMS:
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact_url(atoms[key])

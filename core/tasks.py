@@ -46,7 +46,7 @@ PERIODIC_JOB: dict[str, Any] = {
 
 @shared_task(name=registry.CHECK_TASK_DEADLINES.task, **PERIODIC_JOB)
 def check_task_deadlines(
-    self: Task, trigger: str = MANUAL, today: str | None = None
+    self: Task[Any, Any], trigger: str = MANUAL, today: str | None = None
 ) -> dict[str, Any]:
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
     day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES)
@@ -63,7 +63,7 @@ def check_task_deadlines(
 
 @shared_task(name=registry.CLEANUP_OLD_NOTIFICATIONS.task, **PERIODIC_JOB)
 def cleanup_old_notifications(
-    self: Task, days: int | None = None, trigger: str = MANUAL
+    self: Task[Any, Any], days: int | None = None, trigger: str = MANUAL
 ) -> dict[str, Any]:
     """Service: core.services.cleanup.cleanup_old_notifications (batched deletes).
 
@@ -79,7 +79,7 @@ def cleanup_old_notifications(
 
 @shared_task(name=registry.SEND_DAILY_SUMMARY.task, **PERIODIC_JOB)
 def send_daily_summary(
-    self: Task, today: str | None = None, trigger: str = MANUAL
+    self: Task[Any, Any], today: str | None = None, trigger: str = MANUAL
 ) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
     day = arguments.run_day(today, job=registry.SEND_DAILY_SUMMARY)

@@ -13,7 +13,7 @@ import logging.config
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import setup_logging
 
 from core.jobs.registry import beat_schedule
@@ -45,7 +45,7 @@ app.autodiscover_tasks()
 
 
 @app.task(bind=True, ignore_result=False)
-def debug_task(self):  # noqa: ANN001
+def debug_task(self: Task[Any, Any]) -> dict[str, Any]:
     """Echo the request: the seed document's first check that a worker answers."""
     print(f"Request: {self.request!r}")
     return {"status": "success", "task_id": self.request.id}

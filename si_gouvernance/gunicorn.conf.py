@@ -14,7 +14,7 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "si_gouvernance.settings")
 
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 wsgi_app = "si_gouvernance.wsgi:application"
 bind = [settings.WEB_BIND]

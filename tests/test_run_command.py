@@ -37,7 +37,7 @@ print("beat", sorted(app.conf.beat_schedule))
 
 def _get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (localhost)
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read().decode()
     except OSError:
         return 0, ""
@@ -103,7 +103,7 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
     env = _embedded_env(tmp_path, port)
     process, log = _start_run(tmp_path, port)
     try:
-        status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
+        _status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
         assert "Se connecter" in page
         assert _get(f"http://127.0.0.1:{port}/static/core/app.css")[0] == 200  # DEBUG off
         output = log.read_text(errors="replace")

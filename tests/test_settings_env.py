@@ -67,7 +67,7 @@ def test_networks_are_addresses_or_cidr(monkeypatch) -> None:
     monkeypatch.setenv("SOME_PROXIES", " 127.0.0.1 , 10.4.0.0/16,::1 ")
     assert env.env_networks("SOME_PROXIES", []) == ["127.0.0.1/32", "10.4.0.0/16", "::1/128"]
     monkeypatch.setenv("SOME_PROXIES", "127.0.0.1,localhost")
-    with pytest.raises(ImproperlyConfigured, match="SOME_PROXIES=.*'localhost'"):
+    with pytest.raises(ImproperlyConfigured, match=r"SOME_PROXIES=.*'localhost'"):
         env.env_networks("SOME_PROXIES", [])
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from celery import Task
 from django.conf import settings
@@ -58,7 +59,7 @@ def claim_queueing(job: PeriodicJob, *, now: datetime.datetime) -> bool:
 
 
 def enqueue_missed_jobs(
-    *, tasks: Mapping[str, Task], now: datetime.datetime | None = None
+    *, tasks: Mapping[str, Task[Any, Any]], now: datetime.datetime | None = None
 ) -> list[str]:
     """Queue each missed daily job once, through its task in ``tasks`` (by job
     key); return the keys queued."""

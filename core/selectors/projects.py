@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
-from core.models import MembreProjet, Projet, Tache, User
+from core.models import Etape, MembreProjet, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.history import slip_count
 
@@ -80,9 +80,9 @@ def get_project_for(*, user: User, pk: int, today: datetime.date) -> Projet:
 @dataclass(frozen=True)
 class ProjectDetail:
     projet: Projet
-    etapes: list
-    adhesions: list
-    taches: list
+    etapes: list[Etape]
+    adhesions: list[MembreProjet]
+    taches: list[Tache]
 
 
 def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
@@ -93,7 +93,7 @@ def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
         .select_related("utilisateur")
         .order_by("utilisateur__last_name", "utilisateur__first_name")
     )
-    taches = list(
+    taches: list[Tache] = list(
         projet.taches.select_related("responsable", "etape")
         .annotate(slip_count=slip_count())
         .order_by("etape__ordre", "date_echeance", "nom")

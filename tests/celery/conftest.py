@@ -188,7 +188,7 @@ def worker_env(database_url: str, broker_url: str, tmp_path: Path, **extra: str)
         CELERY_RESULT_BACKEND="django-db",
         VAR_DIR=str(tmp_path / "var"),
         LOG_DIR=str(tmp_path / "logs"),
-        SECRET_KEY="worker-test-secret",  # noqa: S105 (a test process's throwaway key)
+        SECRET_KEY="worker-test-secret",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

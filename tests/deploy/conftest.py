@@ -22,7 +22,7 @@ from tests.celery.conftest import ROOT, free_port, worker_database, worker_env  
 from tests.factories import UserFactory
 from tests.processes import descendants, wait_until_gone
 
-PASSWORD = "Un-mot-de-passe-de-prod-2026"  # noqa: S105 (a throwaway test user's)
+PASSWORD = "Un-mot-de-passe-de-prod-2026"
 
 
 @dataclass

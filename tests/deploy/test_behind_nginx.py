@@ -76,7 +76,7 @@ class DirectClient(HttpsClient):
             "127.0.0.1", self.port, timeout=20, source_address=("127.0.0.2", 0)
         )
 
-    def request(self, method: str, path: str, form=None, **headers: str):  # noqa: ANN001
+    def request(self, method: str, path: str, form=None, **headers: str):
         headers.setdefault("X-Forwarded-Proto", "https")
         return super().request(method, path, form, **headers)
 
@@ -92,8 +92,10 @@ def nginx(tmp_path: Path) -> Iterator:
         http_port, https_port = free_port(), free_port()
         cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-            + ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+                *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+            ],
             check=True,
             capture_output=True,
             timeout=60,

@@ -45,5 +45,5 @@ def test_a_public_health_check_in_production_is_reported(settings):
     settings.HEALTH_TOKEN = ""
     assert "core.W003" in deploy_check()
 
-    settings.HEALTH_TOKEN = "jeton-de-supervision"  # noqa: S105
+    settings.HEALTH_TOKEN = "jeton-de-supervision"
     assert "core.W003" not in deploy_check()

@@ -117,7 +117,7 @@ def _accepted(model: type[Any], name: str, value: str) -> str | None:
     field = model._meta.get_field(name).formfield()
     try:
         return field.clean(value) or None
-    except Exception:  # noqa: BLE001 (a refusal: the property is about accepted text)
+    except Exception:
         return None
 
 

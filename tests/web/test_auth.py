@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-PASSWORD = "motdepasse-test"  # noqa: S105 (the factories' test password)
+PASSWORD = "motdepasse-test"
 
 
 @pytest.mark.parametrize(

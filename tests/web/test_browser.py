@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "motdepasse-test"  # noqa: S105 (the factories' test password)
+PASSWORD = "motdepasse-test"
 DAY = datetime.timedelta(days=1)
 
 

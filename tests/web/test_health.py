@@ -142,7 +142,7 @@ def test_an_email_failed_for_good_today_answers_503(db, redis_broker_up):
 
 
 def test_the_token_guards_the_endpoint_when_set(db, redis_broker_up, settings):
-    settings.HEALTH_TOKEN = "jeton-de-supervision"  # noqa: S105
+    settings.HEALTH_TOKEN = "jeton-de-supervision"
     daily_check_succeeded(hours_ago=1)
 
     assert Client().get(URL).status_code == 403
@@ -154,7 +154,7 @@ def test_the_token_guards_the_endpoint_when_set(db, redis_broker_up, settings):
 def test_in_production_the_token_is_accepted_as_a_header_only(db, redis_broker_up, settings):
     """A query string is written verbatim by proxies and access logs: with
     DJANGO_SECURE, ``?token=`` is refused."""
-    settings.HEALTH_TOKEN = "jeton-de-supervision"  # noqa: S105
+    settings.HEALTH_TOKEN = "jeton-de-supervision"
     settings.SECURE = True
     daily_check_succeeded(hours_ago=1)
 

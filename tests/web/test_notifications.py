@@ -212,7 +212,7 @@ def test_mark_all_read_touches_only_my_notifications(world, tache):
     response = client.post(reverse("core:notification_read_all"), follow=True)
 
     assert response.context["unread_notifications"] == 0
-    assert "3" in str(list(response.context["messages"])[0])
+    assert "3" in str(next(iter(response.context["messages"])))
     assert all(n.lue for n in NotificationTache.objects.filter(pk__in=[m.pk for m in mine]))
     alices.refresh_from_db()
     assert not alices.lue

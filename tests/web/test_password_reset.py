@@ -85,7 +85,7 @@ def test_the_link_is_never_stored_and_works_when_sent(world):
     assert row.status == OutboundEmail.Status.SENT
     assert "/reset/" not in stored(row)  # sending did not write it down either
 
-    new_password = "Un-nouveau-mot-de-passe-2026"  # noqa: S105
+    new_password = "Un-nouveau-mot-de-passe-2026"
     assert choose_password(client, reset_link(message), new_password)
     # Through the sign-in page: django-axes needs the request to authenticate.
     signed_in = Client().post(reverse("login"), {"username": "bob", "password": new_password})

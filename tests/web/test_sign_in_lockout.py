@@ -18,7 +18,7 @@ from django.urls import reverse
 from tests.factories import UserFactory
 from tests.web.conftest import NOW
 
-PASSWORD = "motdepasse-test"  # noqa: S105 (the factories' test password)
+PASSWORD = "motdepasse-test"
 LOCKED = 429
 
 

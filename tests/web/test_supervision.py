@@ -171,7 +171,7 @@ def test_run_now_runs_the_deadline_check_once_however_often_pressed(world, admin
     client.post(RUN_NOW)
 
     assert first.status_code == 200
-    assert "mis en file d'attente" in str(list(first.context["messages"])[0])
+    assert "mis en file d'attente" in str(next(iter(first.context["messages"])))
     runs = JobRun.objects.filter(job="check_task_deadlines")
     assert [run.trigger for run in runs] == [JobRun.Trigger.MANUAL] * 2
     # Due today: the owner and the lead, once each, despite two presses.
@@ -188,7 +188,7 @@ def test_run_now_with_broker_down_says_so(admin):
     finally:
         celery_app.conf.update(saved)
 
-    message = str(list(response.context["messages"])[0])
+    message = str(next(iter(response.context["messages"])))
     assert "n'a pas pu être mis en file d'attente" in message
     assert not JobRun.objects.exists()
 
