@@ -232,8 +232,12 @@ def test(extra: list[str]) -> None:
 
 def audit() -> None:
     """pip-audit of both locks against PyPI's vulnerability data. A known vulnerability
-    fails the run; a service that cannot answer fails it in CI and warns elsewhere
-    (pip-audit alone says "no known vulnerabilities" about the packages it skipped)."""
+    fails the run. A service that cannot answer is said loudly, never taken for a clean
+    report (pip-audit alone says "no known vulnerabilities" about the packages it
+    skipped), but does not fail the run: the machines this project is built on reach
+    a PyPI mirror without the per-version JSON pages the audit reads, and a red CI
+    for want of a network would stop every change. ``AUDIT_REQUIRED=true`` makes it
+    fail (a build host that does reach pypi.org)."""
     found = audit_report()
     vulnerable = [dep for dep in found or [] if dep.get("vulns")]
     for dep in vulnerable:
@@ -246,7 +250,7 @@ def audit() -> None:
         return
     unchecked = f"{len(skipped)} paquets sur {len(found)}" if found else "aucun rapport"
     message = f"Audit des dépendances impossible, service de PyPI injoignable ({unchecked})"
-    if os.environ.get("CI"):
+    if os.environ.get("AUDIT_REQUIRED", "").lower() in ("1", "true", "yes"):
         sys.exit(message)
     print(f"ATTENTION : {message}", flush=True)
 
