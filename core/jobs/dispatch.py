@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.dispatch import receiver
 
+from core.jobs.registry import SEND_PENDING_EMAILS
 from core.models import JobRun
 from core.services.outbox import DEFAULT_BATCH_SIZE
 from core.signals import emails_queued
-from core.tasks import send_pending_emails
 
 # At most this many sender tasks are started for one burst of queued emails.
 MAX_PARALLEL_SENDERS = 8
@@ -27,8 +28,9 @@ def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
     senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(count / DEFAULT_BATCH_SIZE)))
 
     def start() -> None:
+        sender = current_app.signature(SEND_PENDING_EMAILS.task)
         for _ in range(senders):
-            send_pending_emails.delay(trigger=JobRun.Trigger.EVENT.value)
+            sender.delay(trigger=JobRun.Trigger.EVENT.value)
 
     transaction.on_commit(start, robust=True)
 

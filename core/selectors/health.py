@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from core.jobs import registry, schedules
+from core.jobs.beat_rows import is_modified, stored_fingerprints
 from core.jobs.registry import PeriodicJob
-from core.jobs.scheduler import is_modified, stored_fingerprints
 from core.models import JobRun
 
 RECENT_RUNS = 10
