@@ -41,16 +41,10 @@ from core.jobs import registry
 from core.jobs.registry import PeriodicJob
 from core.models import BeatEntryDefault
 
-CREATED, UPDATED, UNCHANGED, MODIFIED, RESET, REMOVED = (
-    "created",
-    "updated",
-    "unchanged",
-    "modified",
-    "reset",
-    "removed",
-)
-# What an administrator can change in a row (not its run counters).
-EDITABLE = (
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+MODIFIED, RESET, REMOVED = "modified", "reset", "removed"
+# What an administrator can change in a row (not its run counters), the schedule aside.
+EDITABLE: tuple[str, ...] = (
     "task",
     "args",
     "kwargs",
@@ -58,11 +52,8 @@ EDITABLE = (
     "exchange",
     "routing_key",
     "headers",
-    "priority",
-    "expire_seconds",
-    "one_off",
-    "enabled",
 )
+EDITABLE += ("priority", "expire_seconds", "one_off", "enabled")
 
 
 def fingerprint(row: PeriodicTask) -> str:
@@ -89,28 +80,19 @@ def _schedule_state(row: PeriodicTask) -> list[str]:
 
 
 def default_fields(job: PeriodicJob) -> dict[str, Any]:
-    """Every editable field of ``job``'s row, as the code declares it."""
+    """Every editable field of ``job``'s row as the code declares it; the rest as
+    the model's defaults (no queue, no start time, enabled...)."""
+    blank = PeriodicTask()
     crontab = CrontabSchedule.from_schedule(job.schedule)  # the stored one, else unsaved
     if crontab.pk is None:
         crontab.save()
     return {
-        "task": job.task,
+        **{name: getattr(blank, name) for name in (*EDITABLE, "expires", "start_time")},
+        **{kind: None for kind in ("interval", "solar", "clocked")},
         "crontab": crontab,
-        "interval": None,
-        "solar": None,
-        "clocked": None,
-        "args": "[]",
+        "task": job.task,
         "kwargs": json.dumps(dict(job.kwargs)),
-        "queue": None,
-        "exchange": None,
-        "routing_key": None,
-        "headers": "{}",
-        "priority": None,
         "expire_seconds": job.expires_s,
-        "expires": None,
-        "one_off": False,
-        "start_time": None,
-        "enabled": True,
     }
 
 
