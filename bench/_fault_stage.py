@@ -91,7 +91,7 @@ class Stage:
         from core.jobs import registry
         from core.models import JobDay
 
-        keys = [job.key for job in registry.DAILY_JOBS]
+        keys = [job.key for job in registry.daily_jobs()]
         done = JobDay.objects.filter(business_date=self.today, job__in=keys, done_at__isnull=False)
         return done.count() == len(keys)
 

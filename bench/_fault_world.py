@@ -169,7 +169,7 @@ def plan_daily_jobs(at: datetime.datetime | None) -> None:
         month_of_year="*",
         timezone=PARIS,
     )
-    names = [job.beat_name for job in registry.DAILY_JOBS]
+    names = [job.beat_name for job in registry.daily_jobs()]
     PeriodicTask.objects.filter(name__in=names).update(crontab=crontab, enabled=True)
 
 

@@ -232,11 +232,11 @@ def prepare(db: Database, workdir: Path, *, tasks_per_project: int) -> tuple[Ref
     from django.db import connections
     from django.utils import timezone
 
-    from core.jobs.scheduler import sync_entries
+    from core.jobs.beat_rows import sync_rows
 
     today = timezone.localdate()
     size = build_world(today=today, tasks_per_project=tasks_per_project, seed=2026)
-    sync_entries()
+    sync_rows()
     plan_daily_jobs(None)  # "before 08:00"
     connections.close_all()
     db.snapshot()

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The deploy checks; the job machinery listens to the services' events
-        # and to the worker.
-        from core import checks  # noqa: F401
+        # The deploy checks; the Celery tasks registered; the job machinery
+        # listens to the services' events and to the worker.
+        from core import checks, tasks  # noqa: F401
         from core.jobs import dispatch, worker_signals  # noqa: F401

@@ -92,17 +92,10 @@ def send_daily_summary(
     ).as_dict()
 
 
-# The daily jobs' tasks, for the catch-up to queue.
-DAILY_JOB_TASKS = {
-    registry.CHECK_TASK_DEADLINES.key: check_task_deadlines,
-    registry.SEND_DAILY_SUMMARY.key: send_daily_summary,
-}
-
-
 @shared_task(name=registry.CATCH_UP_MISSED_JOBS.task, ignore_result=True)
 def catch_up_missed_jobs() -> list[str]:
     """core.jobs.catch_up: each daily job missed today is queued once."""
-    return catch_up.enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
+    return catch_up.enqueue_missed_jobs()
 
 
 # --- Email delivery ------------------------------------------------------------------

@@ -95,8 +95,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     else {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 )
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = env_str(
-    "CELERY_BEAT_SCHEDULER", "core.jobs.scheduler:SyncingDatabaseScheduler"
-)
+CELERY_BEAT_SCHEDULER = env_str("CELERY_BEAT_SCHEDULER", "core.jobs.beat_rows:BeatScheduler")
+if CELERY_BEAT_SCHEDULER == "core.jobs.scheduler:SyncingDatabaseScheduler":  # before 2026-12
+    raise SettingsError(
+        "CELERY_BEAT_SCHEDULER : core.jobs.scheduler:SyncingDatabaseScheduler a été "
+        "renommé core.jobs.beat_rows:BeatScheduler (ou retirez la variable)"
+    )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

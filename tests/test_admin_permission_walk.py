@@ -33,7 +33,7 @@ from django_celery_beat.models import (
 )
 from django_celery_results.models import GroupResult, TaskResult
 
-from core.jobs.scheduler import sync_entries
+from core.jobs.beat_rows import sync_rows
 from core.models import HistoriqueTache, JobRun, NotificationDefaults, OutboundEmail, User
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
@@ -103,7 +103,7 @@ def populated(world: World) -> None:
         tache=tache, auteur=world.bob, champ=HistoriqueTache.Champ.COMMENTAIRE, motif="Note"
     )
     create_deadline_alerts(today=TODAY)
-    sync_entries()  # the beat rows and their crontabs
+    sync_rows()  # the beat rows and their crontabs
     now = timezone.now()
     JobRun.objects.create(job="check_task_deadlines", business_date=TODAY, started_at=now)
     OutboundEmail.objects.create(

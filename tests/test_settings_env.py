@@ -244,3 +244,14 @@ def test_reading_the_settings_writes_no_file(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_the_old_beat_scheduler_name_is_a_clear_error(tmp_path):
+    """Renamed in 2026-12 (core.jobs.scheduler became core.jobs.beat_rows): an old
+    .env says so in one line instead of an ImportError at beat start."""
+    result = _django(
+        tmp_path, "check", CELERY_BEAT_SCHEDULER="core.jobs.scheduler:SyncingDatabaseScheduler"
+    )
+
+    assert result.returncode != 0
+    assert "core.jobs.beat_rows:BeatScheduler" in result.stderr

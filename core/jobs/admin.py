@@ -1,5 +1,5 @@
 """The beat schedule in the admin: which rows an administrator changed, and the
-way back to the code's default (see ``core.jobs.scheduler``).
+way back to the code's default (see ``core.jobs.beat_rows``).
 
 django-celery-beat's actions declare no permission: anyone who may view the
 schedule could switch it off or run it. Each is redeclared here with its
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatAdmin
 from django_celery_beat.models import PeriodicTask
 
-from core.jobs.scheduler import is_modified, reset_entry
+from core.jobs.beat_rows import is_modified, reset_entry
 from core.models import BeatEntryDefault
 
 RUN_JOB = "core.run_job"  # declared on JobRun's Meta.permissions

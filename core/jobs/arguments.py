@@ -6,10 +6,10 @@ command prints the sentence and exits non-zero.
 
 Which day a job may run for:
 - today, always;
-- a past day (up to ``MAX_DAYS_AWAY``): the deadline check only, as a backfill that
-  writes that day's alerts but queues no email unless asked explicitly;
-- a future day: a dry run only (nothing written, nothing sent);
-- the daily summary is sent for today only (other days: dry run).
+- a past day (up to ``MAX_DAYS_AWAY``): a job declared ``backfill`` only (the
+  deadline check), writing that day's records but queuing no email unless asked
+  explicitly; the others (the daily summary) run for today only (dry run else);
+- a future day: a dry run only (nothing written, nothing sent).
 None of these runs for another day counts as today's run.
 """
 
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from core.jobs.registry import CHECK_TASK_DEADLINES, PeriodicJob
+from core.jobs.registry import PeriodicJob
 from core.models import JobRun
 from core.services.cleanup import validate_days
 
@@ -74,7 +74,7 @@ def run_day(
             _("%(date)s is in the future: only a dry run (--dry-run) can look ahead.")
             % {"date": label}
         )
-    if day < today and job != CHECK_TASK_DEADLINES and not dry_run:
+    if day < today and not job.backfill and not dry_run:
         raise InvalidArgument(
             _("%(job)s runs for today only; use --dry-run to preview %(date)s.")
             % {"job": job.label, "date": label}

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Mapping
-from typing import Any
 
-from celery import Task
+from celery import current_app
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from core.jobs import runs, schedules
-from core.jobs.registry import DAILY_JOBS, PeriodicJob
+from core.jobs import registry, runs, schedules
+from core.jobs.registry import PeriodicJob
 from core.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -43,7 +41,7 @@ def grace() -> datetime.timedelta:
 def missed_jobs(*, now: datetime.datetime) -> list[PeriodicJob]:
     """Daily jobs planned today, more than ``grace()`` ago (per their live beat row)."""
     missed = []
-    for job in DAILY_JOBS:
+    for job in registry.daily_jobs():
         planned = schedules.planned_today(job, now=now)
         if planned is not None and planned + grace() <= now:
             missed.append(job)
@@ -58,11 +56,9 @@ def claim_queueing(job: PeriodicJob, *, now: datetime.datetime) -> bool:
     return runs.day_row(job, day).filter(runs.free(now=now), not_recent).update(queued_at=now) == 1
 
 
-def enqueue_missed_jobs(
-    *, tasks: Mapping[str, Task[Any, Any]], now: datetime.datetime | None = None
-) -> list[str]:
-    """Queue each missed daily job once, through its task in ``tasks`` (by job
-    key); return the keys queued."""
+def enqueue_missed_jobs(*, now: datetime.datetime | None = None) -> list[str]:
+    """Queue each missed daily job once, through the task its row names; return
+    the keys queued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     queued = []
@@ -71,7 +67,7 @@ def enqueue_missed_jobs(
             continue
         kwargs = {"trigger": JobRun.Trigger.CATCH_UP.value, "today": today.isoformat()}
         try:
-            tasks[job.key].apply_async(kwargs=kwargs)
+            current_app.signature(job.task).apply_async(kwargs=kwargs)
         except Exception:
             # Broker down: give the right back, the next catch-up tries again.
             runs.day_row(job, today).filter(queued_at=now).update(queued_at=None)

@@ -11,14 +11,15 @@ import logging
 import math
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.dispatch import receiver
 from kombu.exceptions import OperationalError as BrokerError
 
+from core.jobs.registry import SEND_PENDING_EMAILS
 from core.models import JobRun
 from core.services.outbox import DEFAULT_BATCH_SIZE
 from core.signals import emails_queued
-from core.tasks import send_pending_emails
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
     senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(count / DEFAULT_BATCH_SIZE)))
 
     def start() -> None:
+        sender = current_app.signature(SEND_PENDING_EMAILS.task)
         for _ in range(senders):
-            send_pending_emails.delay(trigger=JobRun.Trigger.EVENT.value)
+            sender.delay(trigger=JobRun.Trigger.EVENT.value)
 
     transaction.on_commit(start, robust=True)
 

@@ -1,18 +1,21 @@
-"""The periodic jobs, declared once: what runs, when, for how long it stays valid.
+"""The periodic jobs, declared once: what runs, when, what it reports.
 
 This table is the only place a periodic job is declared. Celery's beat schedule
-(``app.conf.beat_schedule``), the rows of django-celery-beat's table, the catch-up,
-the supervision page and the health check are all built from it. It imports no
-model, so the Celery settings can read it before Django is set up.
+(``app.conf.beat_schedule``), the rows of django-celery-beat's table
+(``core.jobs.beat_rows``), the catch-up, the supervision page and the health
+check all read ``JOBS`` when they run (never a copy taken at import). It imports
+no model, so the Celery settings can read it before Django is set up.
 
 A *daily* job runs once per business day (Europe/Paris) when triggered
 automatically (beat, catch-up): the second trigger of the day finds the day
 claimed or done and skips. A daily job whose planned time passed without a
-success is caught up the same day (``core.jobs.catch_up``).
+success is caught up the same day (``core.jobs.catch_up``), through the task
+registered under ``task``: that task takes ``trigger`` and ``today`` (ISO date).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 # A daily job's message waits at most this long in the queue: a 08:00 check
 # delivered after 09:00 is dropped, and the catch-up sends a fresh one.
 DAILY_EXPIRES_S = 3600
+BEAT = {"trigger": "BEAT"}
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,14 @@ class PeriodicJob:
     task: str  # the registered Celery task name
     schedule: crontab  # the code's default; an administrator may change it
     label: Promise
+    # The figures of a run (keys of the service's report) an operator reads, with
+    # their labels, in the order shown; the other keys are bookkeeping.
+    figures: Mapping[str, Promise] = field(default_factory=dict)
     expires_s: int | None = None
     daily: bool = False
+    backfill: bool = False  # may run for a past day (that day's records, no email)
     recorded: bool = True  # each run is a JobRun (the per-minute sender is not)
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = field(default_factory=lambda: dict(BEAT))
 
     def beat_entry(self) -> dict[str, Any]:
         """The entry for ``app.conf.beat_schedule``."""
@@ -47,17 +55,21 @@ class PeriodicJob:
         return entry
 
 
-BEAT = {"trigger": "BEAT"}
-
 CHECK_TASK_DEADLINES = PeriodicJob(
     key="check_task_deadlines",
     beat_name="check-task-deadlines-daily",
     task="core.tasks.check_task_deadlines",
     schedule=crontab(hour=8, minute=0),
     label=_("Daily deadline check"),
+    figures={
+        "total_created": _("alerts created"),
+        "tasks_scanned": _("tasks checked"),
+        "emails_queued": _("alert emails queued"),
+        "skipped_count": _("recipients skipped"),
+    },
     expires_s=DAILY_EXPIRES_S,
     daily=True,
-    kwargs=BEAT,
+    backfill=True,
 )
 SEND_DAILY_SUMMARY = PeriodicJob(
     key="send_daily_summary",
@@ -65,9 +77,14 @@ SEND_DAILY_SUMMARY = PeriodicJob(
     task="core.tasks.send_daily_summary",
     schedule=crontab(hour=8, minute=15),
     label=_("Daily summary to project leads"),
+    figures={
+        "leads": _("project leads"),
+        "queued": _("summaries queued"),
+        "already_queued": _("already sent today"),
+        "skipped": _("recipients skipped"),
+    },
     expires_s=DAILY_EXPIRES_S,
     daily=True,
-    kwargs=BEAT,
 )
 # Weekly; "days" is read from NOTIFICATION_RETENTION_DAYS when the job runs,
 # never frozen into the beat row.
@@ -77,7 +94,12 @@ CLEANUP_OLD_NOTIFICATIONS = PeriodicJob(
     task="core.tasks.cleanup_old_notifications",
     schedule=crontab(hour=2, minute=0, day_of_week=1),
     label=_("Cleanup of old notifications"),
-    kwargs=BEAT,
+    figures={
+        "deleted": _("notifications deleted"),
+        "days": _("retention (days)"),
+        "deleted_emails": _("sent emails deleted"),
+        "email_days": _("email retention (days)"),
+    },
 )
 # Every ten minutes: a daily job missed at its time (beat or broker down, message
 # lost in a restarted broker, run failed beyond its retries) runs the same day.
@@ -89,6 +111,7 @@ CATCH_UP_MISSED_JOBS = PeriodicJob(
     label=_("Catch-up of missed daily jobs"),
     expires_s=540,
     recorded=False,
+    kwargs={},
 )
 # Every minute: email retries whose backoff is over, and emails whose dispatch
 # after commit was lost (broker down at that moment).
@@ -98,9 +121,14 @@ SEND_PENDING_EMAILS = PeriodicJob(
     task="core.tasks.send_pending_emails",
     schedule=crontab(),
     label=_("Sending of outgoing emails"),
+    figures={
+        "claimed": _("emails taken"),
+        "sent": _("emails sent"),
+        "retrying": _("emails to retry"),
+        "failed": _("emails failed"),
+    },
     expires_s=55,
     recorded=False,
-    kwargs=BEAT,
 )
 
 JOBS: tuple[PeriodicJob, ...] = (
@@ -110,9 +138,14 @@ JOBS: tuple[PeriodicJob, ...] = (
     CATCH_UP_MISSED_JOBS,
     SEND_PENDING_EMAILS,
 )
-DAILY_JOBS = tuple(job for job in JOBS if job.daily)
-BY_KEY = {job.key: job for job in JOBS}
-BY_BEAT_NAME = {job.beat_name: job for job in JOBS}
+
+
+def daily_jobs() -> list[PeriodicJob]:
+    return [job for job in JOBS if job.daily]
+
+
+def by_beat_name(name: str) -> PeriodicJob | None:
+    return next((job for job in JOBS if job.beat_name == name), None)
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from celery.signals import worker_ready
 
 from core.jobs.catch_up import enqueue_missed_jobs
 from core.jobs.errors import first_line
-from core.tasks import DAILY_JOB_TASKS
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +16,7 @@ logger = logging.getLogger(__name__)
 @worker_ready.connect(dispatch_uid="core.jobs.worker_signals.catch_up")
 def catch_up_at_start(**_kwargs: Any) -> None:
     try:
-        enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
+        enqueue_missed_jobs()
     except Exception as exc:
         # A worker must start even when the database or broker is unreachable:
         # the periodic catch-up tries again within ten minutes.

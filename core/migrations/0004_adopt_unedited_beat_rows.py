@@ -52,7 +52,7 @@ def _unedited(row, spec) -> bool:
 
 
 def adopt(apps, schema_editor):
-    from core.jobs.scheduler import fingerprint
+    from core.jobs.beat_rows import fingerprint
 
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     BeatEntryDefault = apps.get_model("core", "BeatEntryDefault")

@@ -31,12 +31,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from kombu import Connection
 
-from core.jobs import registry
-from core.jobs.registry import PeriodicJob
 from core.models import JobRun, OutboundEmail
 
 if TYPE_CHECKING:
     from celery import Celery
+
+    from core.jobs.registry import PeriodicJob
 
 logger = logging.getLogger(__name__)
 
@@ -128,14 +128,15 @@ class HealthReport:
 
 
 def daily_check_health(
-    *, now: datetime.datetime | None = None, max_age_hours: int | None = None
+    *, job: PeriodicJob, now: datetime.datetime | None = None, max_age_hours: int | None = None
 ) -> HealthReport:
-    """Healthy when the deadline check succeeded within ``HEALTH_MAX_AGE_HOURS``,
-    for today or yesterday (Europe/Paris)."""
+    """Healthy when the deadline check (``job``, the registry's row: selectors do not
+    read the job runner's package) succeeded within ``HEALTH_MAX_AGE_HOURS``, for
+    today or yesterday (Europe/Paris)."""
     now = now or timezone.now()
     max_age = settings.HEALTH_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
     today = timezone.localdate(now)
-    last = last_success(registry.CHECK_TASK_DEADLINES, today=today)
+    last = last_success(job, today=today)
     if last is None:
         return HealthReport(False, _("The daily deadline check has never succeeded."), None)
     finished = last.finished_at or last.started_at
@@ -195,6 +196,7 @@ class SystemHealth:
 
 def system_health(
     *,
+    daily_check: PeriodicJob,
     now: datetime.datetime | None = None,
     broker_timeout: float = 2.0,
     broker_url: str | None = None,
@@ -211,7 +213,7 @@ def system_health(
         checked_at=now,
         database=database,
         broker=broker,
-        daily_check=daily_check_component(now=now),
+        daily_check=daily_check_component(job=daily_check, now=now),
         outbox=outbox_health(now=now),
     )
 
@@ -265,8 +267,8 @@ def _within(timeout: float, call: Callable[[], str]) -> str | Exception | None:
     return outcome[0] if outcome else None
 
 
-def daily_check_component(*, now: datetime.datetime) -> ComponentHealth:
-    report = daily_check_health(now=now)
+def daily_check_component(*, job: PeriodicJob, now: datetime.datetime) -> ComponentHealth:
+    report = daily_check_health(job=job, now=now)
     last = report.last_success_at
     figures = {
         "last_success_at": last.isoformat() if last else None,

@@ -7,37 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
 from django_celery_results.models import TaskResult
 
 from core.models import JobRun
 from core.selectors.health import JobStatus
 
-# Bookkeeping keys of a run's counts that say nothing to an operator.
-_HIDDEN_COUNTS = {"date", "dry_run", "duration_s", "status"}
-
-# What each figure of a run means, in the operator's language.
-COUNT_LABELS = {
-    "total_created": gettext_lazy("alerts created"),
-    "tasks_scanned": gettext_lazy("tasks checked"),
-    "emails_queued": gettext_lazy("alert emails queued"),
-    "skipped": gettext_lazy("recipients skipped"),
-    "deleted": gettext_lazy("notifications deleted"),
-    "days": gettext_lazy("retention (days)"),
-    "deleted_emails": gettext_lazy("sent emails deleted"),
-    "email_days": gettext_lazy("email retention (days)"),
-    "leads": gettext_lazy("project leads"),
-    "queued": gettext_lazy("summaries queued"),
-    "already_queued": gettext_lazy("already sent today"),
-    "claimed": gettext_lazy("emails taken"),
-    "sent": gettext_lazy("emails sent"),
-    "retrying": gettext_lazy("emails to retry"),
-    "failed": gettext_lazy("emails failed"),
-}
+if TYPE_CHECKING:
+    from core.jobs.registry import PeriodicJob
 
 
 @dataclass(frozen=True)
@@ -61,20 +41,20 @@ class JobPanel:
     rows: list[RunRow]
 
 
-def summarize_counts(counts: dict[str, Any]) -> list[Figure]:
-    """The figures of a run (alerts created, emails queued, rows deleted...) with
-    their French labels; a list or a breakdown is shown by its size or total."""
+def summarize_counts(job: PeriodicJob, counts: dict[str, Any]) -> list[Figure]:
+    """The figures ``job`` declares (alerts created, emails queued, rows deleted...)
+    found in a run's counts, with their labels; a list or a breakdown is shown by
+    its size or total."""
     figures = []
-    for key, value in counts.items():
-        if key in _HIDDEN_COUNTS:
-            continue
+    for key, label in job.figures.items():
+        value = counts.get(key)
         if isinstance(value, list):
             value = len(value)
         elif isinstance(value, dict):
             value = sum(v for v in value.values() if isinstance(v, int))
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             continue
-        figures.append(Figure(label=str(COUNT_LABELS.get(key, key.replace("_", " "))), value=value))
+        figures.append(Figure(label=str(label), value=value))
     return figures
 
 
@@ -93,7 +73,7 @@ def job_panels(statuses: Iterable[JobStatus]) -> list[JobPanel]:
             rows=[
                 RunRow(
                     run=run,
-                    figures=summarize_counts(run.counts),
+                    figures=summarize_counts(status.job, run.counts),
                     result_url=_result_url(results.get(run.task_id)),
                 )
                 for run in status.runs

@@ -13,6 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.jobs import registry
 from core.selectors.health import system_health
 
 
@@ -35,7 +36,7 @@ def token_accepted(request: HttpRequest) -> bool:
 def health(request: HttpRequest) -> JsonResponse:
     if not token_accepted(request):
         return JsonResponse({"status": "forbidden"}, status=403)
-    report = system_health()
+    report = system_health(daily_check=registry.CHECK_TASK_DEADLINES)
     return JsonResponse(
         report.as_dict(),
         status=200 if report.ok else 503,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import tasks
-from core.job_plans import job_plans
 from core.jobs import dispatch, registry
+from core.jobs.plans import job_plans
 from core.models import JobRun
 from core.selectors import health, supervision
 from core.views.http import permission_required

@@ -164,7 +164,7 @@ def start_worker(worker_database: str, tmp_path: Path) -> Iterator[Callable[...,
 def record_todays_check() -> None:
     """Today's daily jobs "already ran": nothing for a starting worker to catch up."""
     now = timezone.now()
-    for job in registry.DAILY_JOBS:
+    for job in registry.daily_jobs():
         JobRun.objects.get_or_create(
             job=job.key,
             trigger=JobRun.Trigger.COMMAND,

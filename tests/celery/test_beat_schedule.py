@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from core.jobs import registry, scheduler
-from core.jobs.scheduler import SyncingDatabaseScheduler, sync_entries
+from core.jobs import beat_rows, registry
+from core.jobs.beat_rows import sync_rows
 from core.models import BeatEntryDefault
 from si_gouvernance.celery import app
 from tests.celery.conftest import ROOT, wait_for, worker_env
@@ -27,12 +27,20 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 DAILY = "check-task-deadlines-daily"
 
 
-def start_beat(scheduler_class=SyncingDatabaseScheduler):
-    """What ``celery beat`` does at start: build the scheduler, which installs entries.
+def start_beat():
+    """What ``celery beat`` does at start: build its CELERY_BEAT_SCHEDULER, which
+    installs the entries. (transactional_db: the scheduler closes connections
+    left in a transaction.)"""
+    from celery.utils.imports import symbol_by_name
 
-    (transactional_db: the scheduler closes connections left in a transaction.)
-    """
-    return scheduler_class(app=app, lazy=False)
+    return symbol_by_name(app.conf.beat_scheduler)(app=app, lazy=False)
+
+
+def planned(scheduler, name: str):
+    """The entry the running scheduler plans, read at a time near the entry's hour
+    (django-celery-beat only loads crontabs within two hours of now)."""
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 7, 0, tzinfo=PARIS)):
+        return scheduler.all_as_schedule().get(name)
 
 
 def admin_moves_daily_check_to(hour: int, minute: int) -> None:
@@ -79,16 +87,47 @@ def test_an_admin_edit_survives_a_beat_restart(transactional_db):
     admin_moves_daily_check_to(7, 30)
     scheduler = start_beat()
     assert daily_crontab() == ("7", "30")
-    # And the restarted beat plans the admin's time, not the code's.
-    assert scheduler.schedule[DAILY].schedule.hour == {7}
+    # And the restarted beat (django-celery-beat's scheduler, as its admin
+    # requires) plans the admin's time, not the code's.
+    assert isinstance(scheduler, DatabaseScheduler)
+    assert planned(scheduler, DAILY).schedule.hour == {7}
 
 
-def test_the_stock_scheduler_would_have_undone_it(transactional_db):
-    """Why core.jobs.scheduler exists: django-celery-beat's own scheduler overwrites."""
+def test_the_stock_scheduler_given_the_beat_schedule_would_undo_it(transactional_db):
+    """The library behaviour core.jobs.beat_rows.BeatScheduler works around: its
+    stock setup writes app.conf.beat_schedule over the rows. (When a release stops
+    doing so, this fails: use the stock scheduler and sync at beat_init.)"""
     start_beat()
     admin_moves_daily_check_to(7, 30)
-    start_beat(DatabaseScheduler)
+    DatabaseScheduler(app=app, lazy=False)
     assert daily_crontab() == ("8", "0")
+
+
+def test_beat_init_comes_only_after_the_scheduler_set_up(transactional_db):
+    """The other half of that behaviour: a beat_init receiver would come too late
+    to keep an edit, the stock setup having already written the entries."""
+    from celery import beat
+    from celery.signals import beat_init
+
+    seen: list[bool] = []
+
+    def receiver(sender, **_kwargs):
+        seen.append(PeriodicTask.objects.filter(name=DAILY).exists())
+        sender.stop()
+
+    beat_init.connect(receiver, weak=False)
+    try:
+        stock = "django_celery_beat.schedulers:DatabaseScheduler"
+        beat.Service(app=app, scheduler_cls=stock).start()
+    finally:
+        beat_init.disconnect(receiver)
+    assert seen == [True]
+
+
+def test_the_beat_schedule_is_left_as_declared_after_beat_started(transactional_db):
+    start_beat()
+    assert app.conf.beat_schedule == registry.beat_schedule()
+    assert app.conf.beat_schedule[DAILY]["options"] == {"expires": 3600}
 
 
 def test_a_disabled_entry_stays_disabled_across_restarts(transactional_db):
@@ -96,7 +135,7 @@ def test_a_disabled_entry_stays_disabled_across_restarts(transactional_db):
     PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
     scheduler = start_beat()
     assert not PeriodicTask.objects.get(name=DAILY).enabled
-    assert DAILY not in scheduler.schedule
+    assert planned(scheduler, DAILY) is None
 
 
 def test_setup_command_creates_then_keeps_then_resets(transactional_db, capsys):
@@ -147,7 +186,7 @@ def test_daily_check_fires_once_a_day_at_8_paris_across_both_dst_changes(transac
 def test_a_real_beat_process_keeps_the_admins_edit_and_logs_to_celery_log(
     worker_database, tmp_path
 ):
-    sync_entries()
+    sync_rows()
     admin_moves_daily_check_to(7, 30)
     last_entry = list(app.conf.beat_schedule)[-1]
     PeriodicTask.objects.filter(name=last_entry).delete()
@@ -197,25 +236,24 @@ def code_moves_daily_check_to(monkeypatch, hour: int, minute: int, expires: int 
         }
     )
     jobs = tuple(changed if j.key == changed.key else j for j in registry.JOBS)
-    monkeypatch.setattr(scheduler, "JOBS", jobs)
-    monkeypatch.setattr(scheduler, "BY_BEAT_NAME", {j.beat_name: j for j in jobs})
+    monkeypatch.setattr(registry, "JOBS", jobs)
 
 
 def test_an_unedited_row_follows_a_new_code_default(transactional_db, monkeypatch):
     start_beat()
     code_moves_daily_check_to(monkeypatch, 7, 45, expires=1800)
 
-    assert sync_entries()[DAILY] == "updated"
+    assert sync_rows()[DAILY] == "updated"
 
     assert daily_crontab() == ("7", "45")
     assert PeriodicTask.objects.get(name=DAILY).expire_seconds == 1800
-    assert sync_entries()[DAILY] == "unchanged"
+    assert sync_rows()[DAILY] == "unchanged"
 
 
 def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
     transactional_db, monkeypatch
 ):
-    from core.job_plans import job_plans
+    from core.jobs.plans import job_plans
 
     def modified(job: registry.PeriodicJob) -> bool:
         return job_plans([job], now=datetime.datetime.now(datetime.UTC))[job.key].modified
@@ -224,39 +262,39 @@ def test_an_edited_row_is_kept_and_shown_modified_then_reset_per_entry(
     admin_moves_daily_check_to(7, 30)
     code_moves_daily_check_to(monkeypatch, 9, 0)
 
-    assert sync_entries()[DAILY] == "modified"
+    assert sync_rows()[DAILY] == "modified"
     assert daily_crontab() == ("7", "30")
     assert modified(registry.CHECK_TASK_DEADLINES)
     assert not modified(registry.SEND_DAILY_SUMMARY)
 
-    assert scheduler.reset_entry(DAILY)
+    assert beat_rows.reset_entry(DAILY)
     assert daily_crontab() == ("9", "0")
     assert not modified(registry.CHECK_TASK_DEADLINES)
     # From now on the row follows the code again.
     code_moves_daily_check_to(monkeypatch, 9, 30)
-    assert sync_entries()[DAILY] == "updated"
+    assert sync_rows()[DAILY] == "updated"
     assert daily_crontab() == ("9", "30")
 
 
 def test_a_disabled_entry_counts_as_an_edit(transactional_db):
     start_beat()
     PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
-    assert sync_entries()[DAILY] == "modified"
+    assert sync_rows()[DAILY] == "modified"
     assert not PeriodicTask.objects.get(name=DAILY).enabled
 
 
 def test_an_entry_the_code_no_longer_declares_is_removed_unless_edited(transactional_db):
     start_beat()
     row = PeriodicTask.objects.get(name="send-daily-summary")
-    BeatEntryDefault.objects.create(name="old-entry", fingerprint=scheduler.fingerprint(row))
+    BeatEntryDefault.objects.create(name="old-entry", fingerprint=beat_rows.fingerprint(row))
     PeriodicTask.objects.filter(pk=row.pk).update(name="old-entry")  # as an old release left it
-    assert sync_entries()["old-entry"] == "removed"
+    assert sync_rows()["old-entry"] == "removed"
     assert not PeriodicTask.objects.filter(name="old-entry").exists()
 
     edited = PeriodicTask.objects.get(name="send-daily-summary")
     BeatEntryDefault.objects.create(name="edited-old", fingerprint="not-its-fingerprint")
     PeriodicTask.objects.filter(pk=edited.pk).update(name="edited-old")
-    assert sync_entries()["edited-old"] == "modified"
+    assert sync_rows()["edited-old"] == "modified"
     assert PeriodicTask.objects.filter(name="edited-old").exists()
 
 
@@ -286,7 +324,7 @@ def test_rows_of_the_first_releases_are_adopted_when_unedited(transactional_db):
         )
     adopt(apps, None)
 
-    outcome = sync_entries()
+    outcome = sync_rows()
 
     assert outcome[DAILY] == "unchanged"
     assert outcome["cleanup-old-notifications"] == "updated"
@@ -335,7 +373,7 @@ def test_beat_stopped_while_it_sets_up_its_schedule_still_stops(worker_database,
     table) is handled once setup is over; it used to hang beat for good."""
     import psycopg
 
-    sync_entries()
+    sync_rows()
     dsn = worker_database.replace("postgres://", "postgresql://")
     env = worker_env(worker_database, f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path)
     command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "beat", "--loglevel=INFO"]

@@ -12,9 +12,9 @@ from django.db import connection
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from core.jobs import catch_up, registry, runs
-from core.jobs.scheduler import sync_entries
+from core.jobs.beat_rows import sync_rows
 from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
-from core.tasks import DAILY_JOB_TASKS, check_task_deadlines, send_daily_summary
+from core.tasks import check_task_deadlines, send_daily_summary
 from tests.celery.conftest import wait_for
 from tests.conftest import TODAY
 from tests.factories import TacheFactory
@@ -38,7 +38,7 @@ def catch_up_runs(job=CHECK) -> list[JobRun]:
 
 
 def enqueue() -> list[str]:
-    return catch_up.enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
+    return catch_up.enqueue_missed_jobs()
 
 
 @time_machine.travel(at(9, 30), tick=False)
@@ -80,7 +80,7 @@ def test_no_catch_up_before_the_planned_time(due_today):
 
 @time_machine.travel(at(9, 30), tick=False)
 def test_the_admins_time_and_switch_are_honoured(transactional_db, due_today):
-    sync_entries()
+    sync_rows()
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute="0",
         hour="10",
@@ -150,7 +150,7 @@ def test_real_workers_started_late_catch_up_once(world, use_broker, start_worker
     """Two real workers start after the planned time: one catch-up run, alerts once."""
     from django.utils import timezone
 
-    sync_entries()
+    sync_rows()
     # The admin set the check at 00:00, so "the planned time has passed" holds
     # whenever the test runs; no run has happened today.
     midnight, _ = CrontabSchedule.objects.get_or_create(

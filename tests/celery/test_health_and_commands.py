@@ -17,8 +17,8 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.job_plans import job_plans
 from core.jobs import registry
+from core.jobs.plans import job_plans
 from core.models import JobRun, NotificationTache
 from core.selectors import health
 from tests.celery.conftest import ROOT, free_port, wait_for

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from core.jobs import registry
-from core.jobs.scheduler import sync_entries
+from core.jobs.beat_rows import sync_rows
 from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
 from core.tasks import catch_up_missed_jobs, check_task_deadlines, send_daily_summary
 from tests.celery.conftest import wait_for
@@ -34,13 +34,13 @@ SCALED = {"JOB_RETRY_DELAY_S": "1", "CATCH_UP_GRACE_MINUTES": "0"}
 def plan_at_midnight(job: registry.PeriodicJob, *, only: bool = True) -> None:
     """The job planned at 00:00, so "its time has passed" holds whenever the test
     runs; with ``only``, the other daily job disabled (one job per scenario)."""
-    sync_entries()
+    sync_rows()
     midnight, _ = CrontabSchedule.objects.get_or_create(
         minute="0", hour="0", day_of_week="*", day_of_month="*", month_of_year="*", timezone=PARIS
     )
     PeriodicTask.objects.filter(name=job.beat_name).update(crontab=midnight)
     if only:
-        others = [j.beat_name for j in registry.DAILY_JOBS if j != job]
+        others = [j.beat_name for j in registry.daily_jobs() if j != job]
         PeriodicTask.objects.filter(name__in=others).update(enabled=False)
 
 

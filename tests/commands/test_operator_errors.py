@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 
 from core.jobs import registry
 from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
-from core.tasks import DAILY_JOB_TASKS, send_daily_summary
+from core.tasks import send_daily_summary
 from tests.conftest import TODAY
 from tests.factories import TacheFactory
 
@@ -150,7 +150,7 @@ def test_a_run_for_another_day_does_not_count_as_todays(world):
     assert not JobDay.objects.filter(business_date=TODAY, done_at__isnull=False).exists()
     from core.jobs.catch_up import enqueue_missed_jobs
 
-    assert "check_task_deadlines" in enqueue_missed_jobs(tasks=DAILY_JOB_TASKS)
+    assert "check_task_deadlines" in enqueue_missed_jobs()
     assert JobRun.objects.filter(trigger="CATCH_UP", business_date=TODAY).exists()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
+from core.jobs import registry
 from core.management.operator_command import OperatorCommand, argument_type
 from core.selectors.health import daily_check_health, system_health
 
@@ -58,7 +59,9 @@ class Command(OperatorCommand):
         if options["full"]:
             self._full()
             return
-        report = daily_check_health(max_age_hours=options["max_age_hours"])
+        report = daily_check_health(
+            job=registry.CHECK_TASK_DEADLINES, max_age_hours=options["max_age_hours"]
+        )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(report.message))
             return
@@ -68,7 +71,7 @@ class Command(OperatorCommand):
     def _full(self) -> None:
         """One line per component (database, broker, daily check, outbox); exit 2
         when any of them fails."""
-        health = system_health()
+        health = system_health(daily_check=registry.CHECK_TASK_DEADLINES)
         for name, component in health.components.items():
             line = f"{name} : {component.message}"
             if component.ok:

@@ -8,16 +8,16 @@ from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.jobs import scheduler
+from core.jobs import beat_rows
 from core.management.operator_command import OperatorCommand
 
 OUTCOMES = {
-    scheduler.CREATED: gettext_lazy("created"),
-    scheduler.UPDATED: gettext_lazy("updated to the code's default"),
-    scheduler.UNCHANGED: gettext_lazy("up to date"),
-    scheduler.MODIFIED: gettext_lazy("changed by an administrator: kept"),
-    scheduler.RESET: gettext_lazy("reset to the code's default"),
-    scheduler.REMOVED: gettext_lazy("no longer declared: removed"),
+    beat_rows.CREATED: gettext_lazy("created"),
+    beat_rows.UPDATED: gettext_lazy("updated to the code's default"),
+    beat_rows.UNCHANGED: gettext_lazy("up to date"),
+    beat_rows.MODIFIED: gettext_lazy("changed by an administrator: kept"),
+    beat_rows.RESET: gettext_lazy("reset to the code's default"),
+    beat_rows.REMOVED: gettext_lazy("no longer declared: removed"),
 }
 
 
@@ -35,6 +35,6 @@ class Command(OperatorCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        outcome = scheduler.reset_all() if options["reset"] else scheduler.sync_entries()
+        outcome = beat_rows.reset_all() if options["reset"] else beat_rows.sync_rows()
         for name, what in outcome.items():
             self.stdout.write(f"{name} : {OUTCOMES[what]}")

@@ -3,8 +3,7 @@ row (else the code's default), and whether an administrator edited that row.
 
 The job runner's half of a job's status on the supervision page:
 ``core.selectors.health.job_statuses`` takes these plans as an argument, so that
-selectors read neither beat's tables nor ``core.jobs`` beyond the registry. Its
-home is ``core.jobs``, next to the scheduler it asks.
+selectors read neither beat's tables nor ``core.jobs``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Iterable
 
 from django_celery_beat.models import PeriodicTask
 
-from core.jobs import scheduler, schedules
+from core.jobs import beat_rows, schedules
 from core.jobs.registry import PeriodicJob
 from core.selectors.health import Plan
 
@@ -29,7 +28,7 @@ def job_plans(jobs: Iterable[PeriodicJob], *, now: datetime.datetime) -> dict[st
             "crontab", "interval", "solar", "clocked"
         )
     }
-    stored = scheduler.stored_fingerprints(names)
+    stored = beat_rows.stored_fingerprints(names)
     return {job.key: _plan(job, rows.get(job.beat_name), now=now, stored=stored) for job in jobs}
 
 
@@ -39,5 +38,5 @@ def _plan(
     next_run = schedules.next_fire(schedules.schedule_of(job, row=row), after=now)
     if row is None:
         return Plan(next_run=next_run)
-    modified = scheduler.is_modified(row, stored)
+    modified = beat_rows.is_modified(row, stored)
     return Plan(next_run, enabled=row.enabled, from_database=True, modified=modified)

@@ -1,13 +1,10 @@
-"""Beat entries in the database: the code's defaults flow, administrators' edits stay.
+"""Beat's rows in the database, in step with the registry; administrators' edits stay.
 
-django-celery-beat's stock ``DatabaseScheduler`` writes every declared entry over
-its row at each start (``ModelEntry.from_entry`` is an ``update_or_create``,
-celery/django-celery-beat#153): a time an administrator changed in the admin is
-silently put back. Never writing over a row has the opposite flaw: a new default
-in the code (another time, an expiry) never reaches an existing installation.
-
-Here each row written from the code's default leaves a fingerprint
-(``BeatEntryDefault``). At each start (beat, ``setup_periodic_tasks``):
+Beat runs django-celery-beat's own ``DatabaseScheduler``, which plans from the rows
+of ``PeriodicTask`` (editable in the admin). ``sync_rows`` keeps them in step with
+``core.jobs.registry``, through the models' public API, at each beat start and by
+``manage.py setup_periodic_tasks``. Each row written from the code's default leaves
+a fingerprint (``BeatEntryDefault``):
 - a missing row is created from the code;
 - a row whose fingerprint still matches was not edited: it follows the code's
   current default (``"updated"`` when that changed it);
@@ -15,6 +12,15 @@ Here each row written from the code's default leaves a fingerprint
   shown as such in the admin and on the supervision page, until an administrator
   puts it back to the default (``reset_entry``);
 - a row the code no longer declares, unedited, is removed.
+
+The one workaround, ``BeatScheduler``: the stock scheduler writes
+``app.conf.beat_schedule`` over the rows when it sets up (``update_or_create``,
+celery/django-celery-beat#153), which would undo every edit; Celery's
+``beat_init`` signal only comes after that setup (``Service.start`` builds the
+scheduler first), and django-celery-beat's admin wants CELERY_BEAT_SCHEDULER to
+name a ``DatabaseScheduler`` class. So its setup, a public method, runs
+``sync_rows`` instead. tests/celery/test_beat_schedule.py pins the library
+behaviour this relies on.
 """
 
 from __future__ import annotations
@@ -27,40 +33,31 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from celery import Celery
 from django.db import transaction
-from django_celery_beat.models import PeriodicTask
-from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 
-from core.jobs.registry import BY_BEAT_NAME, JOBS, PeriodicJob, beat_schedule
+from core.jobs import registry
+from core.jobs.registry import PeriodicJob
 from core.models import BeatEntryDefault
 
-CREATED, UPDATED, UNCHANGED, MODIFIED, RESET, REMOVED = (
-    "created",
-    "updated",
-    "unchanged",
-    "modified",
-    "reset",
-    "removed",
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+MODIFIED, RESET, REMOVED = "modified", "reset", "removed"
+# What an administrator can change in a row (not its run counters), the schedule aside.
+EDITABLE: tuple[str, ...] = (
+    "task",
+    "args",
+    "kwargs",
+    "queue",
+    "exchange",
+    "routing_key",
+    "headers",
 )
+EDITABLE += ("priority", "expire_seconds", "one_off", "enabled")
 
 
 def fingerprint(row: PeriodicTask) -> str:
-    """What an administrator can change in a row, hashed (not its run counters)."""
-    fields = [
-        "task",
-        "args",
-        "kwargs",
-        "queue",
-        "exchange",
-        "routing_key",
-        "headers",
-        "priority",
-        "expire_seconds",
-        "one_off",
-        "enabled",
-    ]
-    state: dict[str, Any] = {name: getattr(row, name) for name in fields}
+    state: dict[str, Any] = {name: getattr(row, name) for name in EDITABLE}
     state["schedule"] = _schedule_state(row)
     state["expires"] = row.expires.isoformat() if row.expires else None
     state["start_time"] = row.start_time.isoformat() if row.start_time else None
@@ -83,17 +80,20 @@ def _schedule_state(row: PeriodicTask) -> list[str]:
 
 
 def default_fields(job: PeriodicJob) -> dict[str, Any]:
-    """The row's fields for the code's default of ``job``.
-
-    ``ModelEntry._unpack_options`` only knows ``expire_seconds`` and drops the
-    entry's ``expires``: passed as ``expire_seconds`` so it reaches the row.
-    """
-    entry = job.beat_entry()
-    options = dict(entry.pop("options", {}))
-    if "expires" in options:
-        options["expire_seconds"] = int(options.pop("expires"))
-    fields: dict[str, Any] = ModelEntry._unpack_fields(**entry, options=options)
-    return {**fields, "enabled": True, "one_off": False, "start_time": None, "expires": None}
+    """Every editable field of ``job``'s row as the code declares it; the rest as
+    the model's defaults (no queue, no start time, enabled...)."""
+    blank = PeriodicTask()
+    crontab = CrontabSchedule.from_schedule(job.schedule)  # the stored one, else unsaved
+    if crontab.pk is None:
+        crontab.save()
+    return {
+        **{name: getattr(blank, name) for name in (*EDITABLE, "expires", "start_time")},
+        **{kind: None for kind in ("interval", "solar", "clocked")},
+        "crontab": crontab,
+        "task": job.task,
+        "kwargs": json.dumps(dict(job.kwargs)),
+        "expire_seconds": job.expires_s,
+    }
 
 
 def _write_default(job: PeriodicJob) -> PeriodicTask:
@@ -120,11 +120,11 @@ def stored_fingerprints(names: Iterable[str] | None = None) -> dict[str, str]:
     return dict(rows.values_list("name", "fingerprint"))
 
 
-def sync_entries() -> dict[str, str]:
-    """Bring the table in line with the code, keeping administrators' edits;
+def sync_rows() -> dict[str, str]:
+    """Bring the table in line with the registry, keeping administrators' edits;
     return what happened to each entry."""
-    outcome = {job.beat_name: _sync(job) for job in JOBS}
-    for name in set(stored_fingerprints()) - set(BY_BEAT_NAME):
+    outcome = {job.beat_name: _sync(job) for job in registry.JOBS}
+    for name in set(stored_fingerprints()) - set(outcome):
         outcome[name] = _remove_if_unedited(name)
     return outcome
 
@@ -157,7 +157,7 @@ def _remove_if_unedited(name: str) -> str:
 def reset_entry(name: str) -> bool:
     """Put a declared entry back to the code's default (the administrator's way
     back); False for a name the code does not declare."""
-    job = BY_BEAT_NAME.get(name)
+    job = registry.by_beat_name(name)
     if job is None:
         return False
     _write_default(job)
@@ -165,37 +165,20 @@ def reset_entry(name: str) -> bool:
 
 
 def reset_all() -> dict[str, str]:
-    return {job.beat_name: RESET for job in JOBS if reset_entry(job.beat_name)}
+    return {job.beat_name: RESET for job in registry.JOBS if reset_entry(job.beat_name)}
 
 
-class _CreateOnlyEntry(ModelEntry):
-    """An entry as stored: created if missing (Celery's own housekeeping entry,
-    ``celery.backend_cleanup``), never overwritten (``sync_entries`` did the rest)."""
-
-    @classmethod
-    def from_entry(cls, name: str, app: Celery | None = None, **entry: Any) -> _CreateOnlyEntry:
-        row = PeriodicTask.objects.filter(name=name).first()
-        if row is None:
-            row, _created = PeriodicTask.objects.get_or_create(
-                name=name, defaults=cls._unpack_fields(**entry)
-            )
-        return cls(row, app=app)
-
-
-class SyncingDatabaseScheduler(DatabaseScheduler):
-    """django-celery-beat's database scheduler, installing the declared entries
-    with ``sync_entries`` instead of overwriting every row."""
-
-    Entry = _CreateOnlyEntry
+class BeatScheduler(DatabaseScheduler):
+    """Beat's scheduler (``CELERY_BEAT_SCHEDULER``): django-celery-beat's own, whose
+    setup syncs the rows (``sync_rows``) instead of writing ``app.conf.beat_schedule``
+    over them. Only public names: ``setup_schedule`` is the hook Celery's
+    schedulers are built to override, ``install_default_entries`` the stock
+    setup's other half (Celery's ``celery.backend_cleanup``)."""
 
     def setup_schedule(self) -> None:
         with _stop_signals_deferred():
-            sync_entries()
+            sync_rows()
             self.install_default_entries(self.schedule)
-            # As the stock scheduler does, load the declared entries now (as
-            # stored, edits included): its periodic reads only take crontabs near
-            # the hour.
-            self.update_from_dict(beat_schedule())
 
 
 @contextmanager
