@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django_celery_beat.models import PeriodicTask
 
 from core.jobs import arguments, beat_rows, catch_up, registry
+from core.jobs.plans import job_plans
 from core.jobs.runs import run_job
 from core.models import JobRun
 from core.selectors import health
@@ -103,9 +104,11 @@ def test_it_is_supervised_with_its_label_and_figures(db, unreachable_broker):
 
 def test_it_is_in_health_with_its_next_run(db):
     polish_widgets.apply(kwargs={"trigger": "BEAT"})
-    [status] = [s for s in health.job_statuses() if s.key == "polish_widgets"]
+    jobs = registry.JOBS  # what the supervision page passes
+    statuses = health.job_statuses(jobs=jobs, plans=job_plans(jobs, now=timezone.now()))
+    [status] = [s for s in statuses if s.key == "polish_widgets"]
     assert status.last_run is not None and status.last_run.status == "SUCCESS"
-    next_run = timezone.localtime(status.next_run)
+    next_run = timezone.localtime(status.plan.next_run)
     assert (next_run.date(), next_run.hour, next_run.minute) == (
         NOW.date() + datetime.timedelta(days=1),
         6,
