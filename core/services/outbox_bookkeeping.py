@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -135,6 +136,17 @@ def is_permanent(exc: BaseException) -> bool:
     return False
 
 
+def _mark_sent_sql() -> str:
+    table = connection.ops.quote_name(OutboundEmail._meta.db_table)
+    return (
+        f"UPDATE {table} SET status = %s, sent_at = %s, next_attempt_at = NULL, "  # noqa: S608
+        "last_error = '', body_text = '', body_html = '' WHERE id = %s AND status = %s"
+    )
+
+
+_MARK_SENT_SQL = _mark_sent_sql()
+
+
 class Bookkeeping:
     """The outcomes of one batch, written by ``flush`` in a few statements."""
 
@@ -150,15 +162,12 @@ class Bookkeeping:
     def sent(self, row: OutboundEmail) -> None:
         """Accepted by the server: SENT now, before the next email goes. A sent row
         keeps its envelope (who, subject, when), not its body: the body served only
-        delivery (alerts stay in the notification centre)."""
-        OutboundEmail.objects.filter(id=row.id, status=Status.SENDING).update(
-            status=Status.SENT,
-            sent_at=timezone.now(),
-            next_attempt_at=None,
-            last_error="",
-            body_text="",
-            body_html="",
-        )
+        delivery (alerts stay in the notification centre). One statement written
+        once (the ORM's UPDATE costs ~0.4 ms of compiling per email, as much as
+        the SMTP exchange)."""
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.id, Status.SENDING])
         self.sent_ids.append(row.id)
         self.result.sent += 1
 
