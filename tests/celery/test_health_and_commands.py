@@ -155,6 +155,7 @@ def run_flower_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return project_env(tmp_path, SECRET_KEY="flower-test", **extra)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("auth", ["", "admin", "admin:", ":secret"])
 def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
     env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH=auth)
@@ -170,6 +171,7 @@ def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
     assert "FLOWER_BASIC_AUTH" in done.stderr
 
 
+@pytest.mark.process
 @pytest.mark.redis
 def test_flower_starts_behind_basic_auth(tmp_path, redis_broker):
     port = free_port()

@@ -80,6 +80,7 @@ def test_the_web_unit_lets_gunicorn_finish_its_requests():
     assert int(service["TimeoutStopSec"]) > 30  # gunicorn's graceful_timeout
 
 
+@pytest.mark.process
 def test_systemd_accepts_the_units(tmp_path):
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
@@ -96,6 +97,7 @@ def test_systemd_accepts_the_units(tmp_path):
     assert result.stderr.strip() == ""  # not even a warning (unknown key, bad value)
 
 
+@pytest.mark.process
 def test_nginx_accepts_the_site(tmp_path):
     if shutil.which("nginx") is None or shutil.which("openssl") is None:
         pytest.skip("nginx or openssl is not installed")
@@ -138,6 +140,7 @@ def test_nginx_passes_what_django_trusts_and_flower_keeps_its_sub_path():
     assert "CLIENT_IP_HEADER=X-Real-IP" in env
 
 
+@pytest.mark.process
 def test_the_redis_settings_lose_nothing(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
