@@ -23,7 +23,8 @@ from _fault_rig import (
 )
 from _fault_world import Reference, Verdict, judge, plan_daily_jobs
 
-from tests.faults import PrivateRedis, TcpProxy, free_port
+from tests.faults import PrivateRedis, TcpProxy
+from tests.faults import candidate_port as free_port
 
 SCALED = {
     "JOB_RETRY_DELAY_S": "2",
