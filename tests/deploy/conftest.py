@@ -48,30 +48,30 @@ class Server:
         return wait_until_gone(children, timeout=10)
 
 
-# What gunicorn and waitress log once bound: the port they were given, or got.
+# What gunicorn and waitress log once bound, with the port the system gave them.
 LISTENING = re.compile(r"(?:Listening at:|Serving on) http://127\.0\.0\.1:(\d+)")
 
 
 @pytest.fixture
 def serve(worker_database: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:  # noqa: F811
-    """``serve("gunicorn", "--workers=2", port=0, **env)``: `manage.py serve` on a
-    port the system picks (read back from its log), once it accepts connections."""
+    """``serve("gunicorn", "--workers=2", **env)``: `manage.py serve` on a port the
+    system picks (port 0, read back from its log), once it accepts connections."""
     servers: list[Server] = []
     broker = "sqla+sqlite:///" + str(tmp_path / "broker.sqlite3")  # no broker server needed
 
-    def start(server: str, *extra: str, port: int = 0, **extra_env: str) -> Server:
+    def start(server: str, *extra: str, **extra_env: str) -> Server:
         env = worker_env(worker_database, broker, tmp_path)
         env.update(extra_env)
         collect = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"]
         subprocess.run(collect, cwd=ROOT, env=env, check=True, timeout=120)
         log = tmp_path / f"{server}-{len(servers)}.log"
         command = [sys.executable, "manage.py", "serve", f"--server={server}"]
-        command += [f"--bind=127.0.0.1:{port}", *extra]
+        command += ["--bind=127.0.0.1:0", *extra]
         with log.open("wb") as out:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
-        running = Server(process, port, log, tmp_path / "logs")
+        running = Server(process, 0, log, tmp_path / "logs")
         servers.append(running)
         deadline = time.monotonic() + 60
         while not (running.port and _accepts(running.port)):

@@ -1,5 +1,5 @@
 """The production web servers, for real: `manage.py serve` with gunicorn (2 workers)
-and with waitress, on a free port, against the test PostgreSQL database. A user
+and with waitress, on a port the system picks, against the test PostgreSQL database. A user
 signs in through them and opens their pages; then the server is stopped as a
 service manager stops it (SIGTERM) and nothing is left running or listening."""
 
