@@ -44,7 +44,8 @@ def wait_until_gone(pids: set[int], *, timeout: float) -> list[int]:
 
 def listening_ports(pid: int) -> set[int]:
     """The TCP ports ``pid`` or a process below it listens on (Linux /proc): how a
-    test reads back the port a server bound when told port 0 and does not say it."""
+    test reads back the port a server bound when told port 0 and does not say it
+    (Flower logs the port it was given, 0)."""
     inodes = set()
     for process in {pid, *descendants(pid)}:
         try:

@@ -173,6 +173,7 @@ def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
 
 @pytest.mark.process
 @pytest.mark.redis
+@pytest.mark.skipif(sys.platform != "linux", reason="reads its port in /proc")
 def test_flower_starts_behind_basic_auth(tmp_path, redis_broker):
     env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH="admin:s3cret", CELERY_BROKER_URL=redis_broker)
     process = subprocess.Popen(
