@@ -3,6 +3,7 @@
 
     python dev.py run    # the application + worker + beat on embedded defaults, demo data
     python dev.py test   # lint, types, the whole test suite (SQLite and PostgreSQL)
+    python dev.py test --fast   # lint and the tests without real processes, one database
 
 and one after a change of dependencies in ``pyproject.toml``:
 
@@ -192,15 +193,24 @@ def postgres_url() -> str | None:
     return url if ok else None
 
 
-def test(extra: list[str]) -> None:
-    """Lint, types, layer contracts, the whole suite on PostgreSQL and the core suite on
-    SQLite, then the audit of the locked dependencies."""
+def test(extra: list[str], *, fast: bool = False) -> None:
+    """Lint, types, layer contracts, the whole suite on PostgreSQL, then on SQLite the
+    modules whose code branches on the database, then the audit of the locked
+    dependencies. ``fast``: lint, contracts and the tests that start no process, on
+    one database (PostgreSQL when reachable, else SQLite)."""
+    # The edit loop's subset leaves out every test that starts a process (worker,
+    # manage.py, web server, Flower, redis-server, Chromium); the SQLite pass takes
+    # the modules whose code branches on the database (tests/conftest.py).
+    fast_tests = "not process"
+    sqlite_tests = "both_databases and not process and not postgres"
     ensure_venv()
-    ensure_debian_tools()
+    if not fast:
+        ensure_debian_tools()
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
-    sh(BIN / "mypy")
-    sh(BIN / "lint-imports")  # the layer contracts of pyproject.toml
+    if not fast:
+        sh(BIN / "mypy")
+    sh(BIN / "lint-imports")  # the layer contracts of pyproject.toml (0.4 s)
     # The tests choose their database, broker and Flower: a developer's own
     # settings exported in the shell must not leak in (Celery reads CELERY_BROKER_URL
     # from the environment before its configuration).
@@ -208,26 +218,23 @@ def test(extra: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(leaks)}
     env.update(DJANGO_SETTINGS_MODULE="si_gouvernance.settings_test", ENV_FILE=os.devnull)
     pg = postgres_url()
-    if pg:
+    pytest = [PYTHON, "-m", "pytest"]
+    if fast:
+        where = "PostgreSQL" if pg else "SQLite"
+        print(f"\n== Sous-ensemble rapide sur {where} (sans processus réels) ==", flush=True)
+        sh(*pytest, "-m", fast_tests, *extra, env=dict(env, DATABASE_URL=pg) if pg else env)
+    elif pg:
         print("\n== Suite complète sur PostgreSQL ==", flush=True)
-        sh(PYTHON, "-m", "pytest", "--create-db", *extra, env=dict(env, DATABASE_URL=pg))
-        print("\n== Suite du domaine sur SQLite ==", flush=True)
-        sh(
-            PYTHON,
-            "-m",
-            "pytest",
-            "--create-db",
-            "-m",
-            "not worker and not browser and not postgres",
-            *extra,
-            env=env,
-        )
+        sh(*pytest, "--create-db", *extra, env=dict(env, DATABASE_URL=pg))
+        print("\n== Modules propres à la base de données, sur SQLite ==", flush=True)
+        sh(*pytest, "--create-db", "-m", sqlite_tests, *extra, env=env)
     else:
         print(
             "PostgreSQL absent : suite complète sur SQLite (tests PostgreSQL ignorés)", flush=True
         )
-        sh(PYTHON, "-m", "pytest", "--create-db", *extra, env=env)
-    audit()
+        sh(*pytest, "--create-db", *extra, env=env)
+    if not fast:
+        audit()
 
 
 def audit() -> None:
@@ -301,7 +308,8 @@ def main() -> None:
     if command == "run":
         run()
     elif command == "test":
-        test(sys.argv[2:])
+        extra = sys.argv[2:]
+        test([a for a in extra if a != "--fast"], fast="--fast" in extra)
     elif command == "install":
         ensure_venv()
     elif command == "lock":

@@ -23,7 +23,7 @@ from _fault_rig import (
 )
 from _fault_world import Reference, Verdict, judge, plan_daily_jobs
 
-from tests.faults import PrivateRedis, TcpProxy, free_port
+from tests.faults import PrivateRedis, TcpProxy, candidate_port
 
 SCALED = {
     "JOB_RETRY_DELAY_S": "2",
@@ -145,7 +145,7 @@ def stage_for(
         redis = PrivateRedis(workdir, wait_for)
         stack.callback(redis.close)
         redis.start()
-        smtp = SmtpServer(port=free_port())
+        smtp = SmtpServer(port=candidate_port())
         stack.callback(smtp.stop)
         smtp.start()
         use_broker(redis.url)

@@ -12,7 +12,11 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +24,68 @@ from core.models import Projet, User
 from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
 
 TODAY = datetime.date(2026, 11, 25)
+
+# The audit events of starting a program (``subprocess``, ``os.system``, the
+# ``os.exec*``/``spawn*`` family, ``os.fork`` as multiprocessing does it).
+PROCESS_EVENTS = frozenset(
+    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork"}
+)
+_running: list[pytest.Item] = []
+
+# The modules whose code under test branches on the database vendor or writes SQL
+# of its own (grep core/ for ``connection.vendor``): the only ones the SQLite pass
+# of ``dev.py test`` runs again (marked ``both_databases``), with what differs.
+BOTH_DATABASES = {
+    "tests/services/test_deadlines.py": "deadlines: INSERT ... SELECT, ::date on PostgreSQL",
+    "tests/services/test_deadlines_time.py": "deadlines: dates bound per vendor",
+    "tests/services/test_deadlines_scale.py": "deadlines: one INSERT or chunks, by vendor",
+    "tests/commands/test_check_task_deadlines.py": "the deadline engine through its command",
+    "tests/emails/test_alert_emails.py": "alert emails: UPDATE ... FROM (VALUES ...), FOR UPDATE",
+    "tests/emails/test_outbox.py": "outbox: claim (SKIP LOCKED), synchronous_commit, cleanup",
+    "tests/celery/test_tasks.py": "cleanup in batches, the daily check's task",
+    "tests/celery/test_once_a_day.py": "day claims: insert-or-ignore, FOR UPDATE",
+    "tests/celery/test_catch_up.py": "catch-up claims",
+    "tests/web/test_notifications.py": "notifications: keyset (row comparison) pages",
+    "tests/test_migrations.py": "migrations, forwards and back",
+    "tests/services/test_open_rule_agrees.py": "the engine's SQL literals against the ORM rule",
+    "tests/test_typed_text.py": "the engine's sentence pieces joined in SQL (||, CASE)",
+    "tests/emails/test_typed_text_delivery.py": "the engine's SQL, then delivery",
+}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _refuse_unmarked_processes(event: str, args: tuple[Any, ...]) -> None:
+    """The fast subset (``dev.py test --fast``) leaves out the tests marked
+    ``process``: one that starts a program without the marker fails, here and in CI."""
+    if event in PROCESS_EVENTS and _running and not _running[0].get_closest_marker("process"):
+        raise RuntimeError(
+            f"{_running[0].nodeid} starts a process ({event}): mark it @pytest.mark.process"
+        )
+
+
+sys.addaudithook(_refuse_unmarked_processes)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A Celery worker or Chromium is a process: ``worker`` and ``browser`` imply it.
+    The modules of ``BOTH_DATABASES`` are marked ``both_databases``."""
+    if missing := [name for name in BOTH_DATABASES if not (ROOT / name).is_file()]:
+        raise pytest.UsageError(f"BOTH_DATABASES names missing modules: {missing}")
+    for item in items:
+        if item.get_closest_marker("worker") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.process)
+        if item.path.relative_to(ROOT).as_posix() in BOTH_DATABASES:
+            item.add_marker(pytest.mark.both_databases)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    _running[:] = [item]
+    try:
+        return (yield)
+    finally:
+        _running.clear()
 
 
 @pytest.fixture(autouse=True)

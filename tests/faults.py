@@ -3,15 +3,21 @@ and bring back.
 
 Never the shared services: a TCP proxy between a worker and the shared
 PostgreSQL (the worker's database goes down, the test's own connection stays),
-and a private redis-server on a free port.
+and a private redis-server.
+
+Both come back on the port they had, so that their clients reconnect: the port is
+picked by the system (port 0) and held; only a restart binds it again, retrying
+while the kernel still holds it (``bind_again``).
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -19,18 +25,35 @@ from pathlib import Path
 import pytest
 
 
-def free_port() -> int:
+def bound_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1:``port`` (0: one the system picks), not
+    listening yet: nothing else can take the port, connections are refused. (Bound
+    again, the port's old connections in TIME_WAIT must not stand in the way.)"""
+    sock = socket.socket()
+    if port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def bind_again(port: int, *, timeout: float = 10) -> socket.socket:
+    """``port`` bound again after a restart; fails if another program took it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return bound_socket(port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def candidate_port() -> int:
+    """A port the system says is unused now, released: only for a server that
+    cannot bind port 0 itself and whose start checks it got it (PrivateRedis)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 class TcpProxy:
@@ -39,15 +62,14 @@ class TcpProxy:
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = free_port()
+        self._bound: socket.socket | None = bound_socket()
+        self.port = int(self._bound.getsockname()[1])
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener, self._bound = self._bound or bind_again(self.port), None
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
@@ -58,11 +80,12 @@ class TcpProxy:
         with self._lock:
             listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
-        for sock in [listener, *sockets]:
+        for sock in [self._bound, listener, *sockets]:
             if sock is not None:
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
+        self._bound = None
 
     stop = cut
 
@@ -95,13 +118,18 @@ class TcpProxy:
 
 
 class PrivateRedis:
-    """A redis-server of the test's own, on a free port, keeping nothing on disk:
-    stopped and started again, it comes back empty (as a restarted broker does)."""
+    """A redis-server of the test's own, keeping nothing on disk: stopped and
+    started again, it comes back empty (as a restarted broker does), on its port.
+
+    redis-server cannot be told port 0 (``--port 0`` turns TCP off) and the broker
+    URL must be TCP, so the port is a candidate the system offers; ``start()``
+    checks that the server answering there is this process, and on a first start
+    tries another candidate if another program took it meanwhile."""
 
     def __init__(self, directory: Path, wait: Callable[..., None]) -> None:
         if shutil.which("redis-server") is None:
             pytest.skip("redis-server is not installed")
-        self.port = free_port()
+        self.port = candidate_port()
         self.directory = directory
         self.wait = wait
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -111,10 +139,34 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/1"
 
     def start(self) -> None:
+        for _ in range(1 if self.processes else 5):  # a restart keeps its port
+            if self._started_here():
+                return
+            self.port = candidate_port()
+        pytest.fail("redis-server could not listen on the port it was given")
+
+    def _started_here(self) -> bool:
+        """redis-server on our port: True once it (not another program) answers."""
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-        self.processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
-        self.wait(lambda: accepts(self.port), timeout=20, what="redis-server to listen")
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.processes.append(process)
+        self.wait(
+            lambda: process.poll() is not None or self._pid_answering() == process.pid,
+            timeout=20,
+            what="redis-server to listen",
+        )
+        return process.poll() is None
+
+    def _pid_answering(self) -> int | None:
+        """The process id of the redis-server answering on our port, if any."""
+        import redis
+
+        try:
+            info = redis.Redis(port=self.port, socket_timeout=0.5).info("server")
+        except redis.RedisError:
+            return None
+        return int(info["process_id"])
 
     def stop(self) -> None:
         self.processes[-1].terminate()

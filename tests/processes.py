@@ -42,6 +42,26 @@ def wait_until_gone(pids: set[int], *, timeout: float) -> list[int]:
     return sorted(pid for pid in pids if alive(pid))
 
 
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports ``pid`` or a process below it listens on (Linux /proc): how a
+    test reads back the port a server bound when told port 0 and does not say it
+    (Flower logs the port it was given, 0)."""
+    inodes = set()
+    for process in {pid, *descendants(pid)}:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{process}/fd").iterdir()]
+        except OSError:
+            continue  # ended meanwhile
+        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def port_is_free(port: int) -> bool:
     """Nothing listens (SO_REUSEADDR: closed connections in TIME_WAIT do not count)."""
     with socket.socket() as sock:

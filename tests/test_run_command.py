@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.celery.conftest import free_port
+from tests.faults import candidate_port
 from tests.processes import descendants, port_is_free, wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,23 +67,37 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _start_run(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
-    log = tmp_path / "run.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "dev.py", "run"],
-            cwd=ROOT,
-            env=_embedded_env(tmp_path, port),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 180
-    while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
-        assert process.poll() is None, log.read_text(errors="replace")[-4000:]
-        assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
-        time.sleep(0.5)
-    return process, log
+def _start_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int, Path]:
+    """``dev.py run`` once it serves: the process, its log, its port, its directory.
+
+    runserver cannot say which port it got from port 0 (and the emails' links name
+    the port), so the port is one the system offers; if another program took it
+    meanwhile, the run starts again on another, in a fresh directory."""
+    for attempt in range(5):
+        home, port = tmp_path / f"run-{attempt}", candidate_port()
+        home.mkdir()
+        log = home / "run.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "dev.py", "run"],
+                cwd=ROOT,
+                env=_embedded_env(home, port),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 180
+        while _get(f"http://127.0.0.1:{port}/comptes/login/")[0] != 200:
+            if process.poll() is not None:
+                break
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+            time.sleep(0.5)
+        else:
+            return process, log, port, home
+        assert "That port is already in use" in log.read_text(errors="replace"), log.read_text(
+            errors="replace"
+        )[-4000:]
+    pytest.fail("dev.py run found no free port")
 
 
 def _signal_and_check_everything_ends(
@@ -99,9 +113,8 @@ def _signal_and_check_everything_ends(
 
 
 def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
-    port = free_port()
-    env = _embedded_env(tmp_path, port)
-    process, log = _start_run(tmp_path, port)
+    process, log, port, home = _start_run(tmp_path)
+    env = _embedded_env(home, port)
     try:
         _status, page = _get(f"http://127.0.0.1:{port}/comptes/login/")
         assert "Se connecter" in page
@@ -126,8 +139,8 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
         assert lines["check"] == "success MANUAL"
         assert int(lines["alerts"]) > 0
         assert "check-task-deadlines-daily" in lines["beat"]
-        assert (tmp_path / "var" / "db.sqlite3").exists()
-        assert (tmp_path / "var" / "celery-broker.sqlite3").exists()
+        assert (home / "var" / "db.sqlite3").exists()
+        assert (home / "var" / "celery-broker.sqlite3").exists()
 
         # Alert emails (console backend, sent by the worker) link to where we listen.
         deadline = time.monotonic() + 90
@@ -143,8 +156,7 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
 
 
 def test_ctrl_c_stops_everything_too(tmp_path):
-    port = free_port()
-    process, _log = _start_run(tmp_path, port)
+    process, _log, port, _home = _start_run(tmp_path)
     try:
         _signal_and_check_everything_ends(process, port, signal.SIGINT)
     finally:

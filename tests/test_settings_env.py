@@ -107,6 +107,7 @@ def _dev_py():
     return module
 
 
+@pytest.mark.process
 def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
     code = (
         "from django.conf import settings as s;"
@@ -127,6 +128,7 @@ def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.process
 def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
     done = _django(tmp_path, "check", DEBUG="ouii")
 
@@ -137,6 +139,7 @@ def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None
     ]
 
 
+@pytest.mark.process
 def test_database_url_selects_postgresql(tmp_path: Path) -> None:
     code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
     done = _django(
@@ -151,6 +154,7 @@ def test_database_url_selects_postgresql(tmp_path: Path) -> None:
     assert done.stdout.strip() == "django.db.backends.postgresql", done.stderr
 
 
+@pytest.mark.process
 def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     done = _django(
         tmp_path,
@@ -170,12 +174,14 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr + done.stdout
 
 
+@pytest.mark.process
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     done = _django(tmp_path, "check", SECRET_KEY_REQUIRED="true")
 
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("variables", "named"),
     [
@@ -216,6 +222,7 @@ def test_every_bad_environment_value_is_one_line_naming_it(tmp_path, variables, 
     assert line.startswith("Configuration invalide : ") and named in line
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("program", ["worker", "beat"])
 def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, program):
     _dev_py().ensure_secret_key(tmp_path / "var")
@@ -234,6 +241,7 @@ def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, progra
     ]
 
 
+@pytest.mark.process
 def test_reading_the_settings_writes_no_file(tmp_path):
     _dev_py().ensure_secret_key(tmp_path / "var")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -246,6 +254,7 @@ def test_reading_the_settings_writes_no_file(tmp_path):
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
+@pytest.mark.process
 def test_the_old_beat_scheduler_name_is_a_clear_error(tmp_path):
     """Renamed in 2026-12 (core.jobs.scheduler became core.jobs.beat_rows): an old
     .env says so in one line instead of an ImportError at beat start."""

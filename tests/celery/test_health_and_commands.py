@@ -21,10 +21,10 @@ from core.jobs import registry
 from core.jobs.plans import job_plans
 from core.models import JobRun, NotificationTache
 from core.selectors import health
-from tests.celery.conftest import ROOT, free_port, wait_for
+from tests.celery.conftest import ROOT, wait_for
 from tests.conftest import TODAY
 from tests.factories import NotificationFactory
-from tests.processes import project_env
+from tests.processes import listening_ports, project_env
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=PARIS)
@@ -156,6 +156,7 @@ def run_flower_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return project_env(tmp_path, SECRET_KEY="flower-test", **extra)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("auth", ["", "admin", "admin:", ":secret"])
 def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
     env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH=auth)
@@ -171,12 +172,13 @@ def test_flower_refuses_to_start_without_a_password(tmp_path, auth):
     assert "FLOWER_BASIC_AUTH" in done.stderr
 
 
+@pytest.mark.process
 @pytest.mark.redis
+@pytest.mark.skipif(sys.platform != "linux", reason="reads its port in /proc")
 def test_flower_starts_behind_basic_auth(tmp_path, redis_broker):
-    port = free_port()
     env = run_flower_env(tmp_path, FLOWER_BASIC_AUTH="admin:s3cret", CELERY_BROKER_URL=redis_broker)
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_flower", f"--port={port}", "--address=127.0.0.1"],
+        [sys.executable, "manage.py", "run_flower", "--port=0", "--address=127.0.0.1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -184,6 +186,8 @@ def test_flower_starts_behind_basic_auth(tmp_path, redis_broker):
         start_new_session=True,
     )
     try:
+        wait_for(lambda: listening_ports(process.pid), timeout=60, what="Flower to listen")
+        port = min(listening_ports(process.pid))  # the one the system picked
         wait_for(lambda: _status(port) is not None, timeout=60, what="Flower to answer")
         assert _status(port) == 401
         assert _status(port, "admin:s3cret") == 200

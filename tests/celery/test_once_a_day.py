@@ -9,6 +9,7 @@ import sys
 import zoneinfo
 from pathlib import Path
 
+import pytest
 import time_machine
 
 from core.jobs import registry, runs
@@ -82,6 +83,7 @@ def test_the_periodic_catch_up_runs_a_missed_day_once(world):
     assert NotificationTache.objects.count() == 2
 
 
+@pytest.mark.process
 def test_a_visibility_timeout_beyond_the_daily_expiry_is_refused(tmp_path):
     # Redelivery after 3600 s would bring the 08:00 check back already expired.
     env = dict(

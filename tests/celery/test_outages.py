@@ -8,11 +8,12 @@ complete at most ten minutes (plus the run) after the service comes back.
 
 from __future__ import annotations
 
+import ast
 import datetime
-import time
 import zoneinfo
 
 import pytest
+from celery.result import AsyncResult
 from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -21,7 +22,7 @@ from core.jobs import registry
 from core.jobs.beat_rows import sync_rows
 from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
 from core.tasks import catch_up_missed_jobs, check_task_deadlines, send_daily_summary
-from tests.celery.conftest import wait_for
+from tests.celery.conftest import Worker, wait_for
 from tests.emails.conftest import smtp_server  # noqa: F401  (the SMTP fixture)
 from tests.factories import TacheFactory
 from tests.faults import PrivateRedis, TcpProxy
@@ -50,6 +51,15 @@ def smtp_env(server) -> dict[str, str]:
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(server.port),
     }
+
+
+def caught_up(worker: Worker, sent: AsyncResult) -> list[str]:
+    """The jobs a catch-up task queued, read from the worker's log once it has run
+    (the task keeps no result): proof it ran, before asserting nothing more came."""
+    done = f"[{sent.id}] succeeded in "
+    wait_for(lambda: done in worker.output(), timeout=60, what="the catch-up", workers=(worker,))
+    line = next(line for line in worker.output().splitlines() if done in line)
+    return ast.literal_eval(line.split(done, 1)[1].split(": ", 1)[1].strip())
 
 
 def alerts() -> list[tuple[int, str, str]]:
@@ -111,8 +121,8 @@ def test_a_database_outage_at_8_still_ends_with_the_days_alerts_and_emails_once(
         what="the day's two alert emails",
         workers=(worker,),
     )
-    catch_up_missed_jobs.apply_async()  # and the one after: nothing more
-    time.sleep(3)
+    # The one after finds the day done: it ran, and queued nothing.
+    assert caught_up(worker, catch_up_missed_jobs.apply_async()) == []
 
     assert alerts() == expected
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [
@@ -156,8 +166,8 @@ def test_a_summary_lost_in_a_broker_restart_is_sent_once(
     wait_for(
         lambda: len(smtp_server.received) == 1, timeout=90, what="the summary", workers=(worker,)
     )
-    catch_up_missed_jobs.apply_async()  # beat's next tick: nothing more
-    time.sleep(3)
+    # Beat's next tick finds the day done: it ran, and queued nothing.
+    assert caught_up(worker, catch_up_missed_jobs.apply_async()) == []
 
     [summary] = smtp_server.received
     assert summary.rcpt_tos == ["alice@dsi.example.org"]

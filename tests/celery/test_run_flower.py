@@ -20,8 +20,8 @@ from core.flower_process import (
     AuthenticatedMetrics,
     protect_monitoring_endpoints,
 )
-from tests.celery.conftest import ROOT, free_port, wait_for
-from tests.processes import project_env
+from tests.celery.conftest import ROOT, wait_for
+from tests.processes import listening_ports, project_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]  # real processes: the PostgreSQL run
 CREDENTIALS = "admin:s3cret"
@@ -65,8 +65,8 @@ def alive(pid: int) -> bool:
 class Flower:
     """``manage.py run_flower``, and the Flower it started (killed if left behind)."""
 
-    def __init__(self, tmp_path: Path, broker: str, port: int) -> None:
-        self.port = port
+    def __init__(self, tmp_path: Path, broker: str, port: int = 0) -> None:
+        self.port = port  # 0: the system picks it, read back once Flower listens
         env = project_env(
             tmp_path,
             SECRET_KEY="flower-test",
@@ -84,9 +84,15 @@ class Flower:
         )
 
     def wait_until_up(self) -> None:
+        if not self.port:
+            wait_for(lambda: self._listens(), timeout=60, what="Flower to listen")
         wait_for(lambda: status(self.port) is not None, timeout=60, what="Flower to answer")
         # Remembered now: a Flower left behind by its parent is no longer its child.
         self.children = children_of(self.process.pid)
+
+    def _listens(self) -> bool:
+        self.port = min(listening_ports(self.process.pid), default=0)
+        return bool(self.port)
 
     def kill_everything(self) -> None:
         for pid in [self.process.pid, *self.children]:
@@ -108,11 +114,11 @@ def flowers(tmp_path: Path, redis_broker: str) -> Iterator[list[Flower]]:
 def test_stopping_the_command_stops_flower_and_frees_its_port(
     tmp_path, redis_broker, flowers, stop_signal
 ):
-    port = free_port()
-    first = Flower(tmp_path, redis_broker, port)
+    first = Flower(tmp_path, redis_broker)
     flowers.append(first)
     first.wait_until_up()
     [flower_pid] = first.children
+    port = first.port
 
     first.process.send_signal(stop_signal)  # to the command only, as a service manager does
 
@@ -126,9 +132,10 @@ def test_stopping_the_command_stops_flower_and_frees_its_port(
     assert status(port, credentials=CREDENTIALS) == 200
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads its port in /proc")
 @pytest.mark.parametrize("path", ["/", "/metrics", "/healthcheck", "/api/workers"])
 def test_no_flower_page_answers_without_the_password(tmp_path, redis_broker, flowers, path):
-    flower = Flower(tmp_path, redis_broker, free_port())
+    flower = Flower(tmp_path, redis_broker)
     flowers.append(flower)
     flower.wait_until_up()
 

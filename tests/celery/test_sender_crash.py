@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.models import OutboundEmail
 from core.services.outbox import send_pending, sending_lease
 from tests.celery.conftest import ROOT, wait_for, worker_env
-from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp, free_port
+from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp
 
 pytestmark = [pytest.mark.worker, pytest.mark.smtp]
 
@@ -41,7 +41,7 @@ def test_a_sender_killed_mid_batch_resends_one_email_and_loses_none(
     worker_database, tmp_path, settings
 ):
     handler = KillingHandler()
-    server = SmtpServer(port=free_port(), handler=handler)
+    server = SmtpServer(handler)
     server.start()
     for i in range(EMAILS):
         OutboundEmail.objects.create(

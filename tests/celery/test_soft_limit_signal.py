@@ -16,7 +16,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from core.jobs.soft_limit import soft_limit_as_flag
 
-pytestmark = pytest.mark.skipif(SIG_SOFT_TIMEOUT is None, reason="no SIGUSR1 (Windows)")
+pytestmark = [
+    pytest.mark.process,  # billiard's pool forks
+    pytest.mark.skipif(SIG_SOFT_TIMEOUT is None, reason="no SIGUSR1 (Windows)"),
+]
 
 SOFT_LIMIT_S = 0.3
 PATIENCE_S = 20.0

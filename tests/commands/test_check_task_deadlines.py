@@ -103,6 +103,7 @@ def _manage(tmp_path: Path, *args: str, database_url: str) -> subprocess.Complet
     )
 
 
+@pytest.mark.process
 def test_exit_code_is_non_zero_on_bad_date(tmp_path: Path) -> None:
     done = _manage(tmp_path, "--date", "2026-02-30", database_url=f"sqlite:///{tmp_path}/x.db")
 
@@ -111,6 +112,7 @@ def test_exit_code_is_non_zero_on_bad_date(tmp_path: Path) -> None:
     assert "2026-02-30" in line and "AAAA-MM-JJ" in line
 
 
+@pytest.mark.process
 def test_exit_code_is_non_zero_on_a_database_without_tables(tmp_path: Path) -> None:
     done = _manage(tmp_path, database_url=f"sqlite:///{tmp_path}/empty.db")
 
@@ -119,6 +121,7 @@ def test_exit_code_is_non_zero_on_a_database_without_tables(tmp_path: Path) -> N
     assert line.startswith("Base de données indisponible\u00a0: no such table")
 
 
+@pytest.mark.process
 def test_exit_code_is_non_zero_when_the_database_is_unreachable(tmp_path: Path) -> None:
     # Port 9 (discard) has no PostgreSQL: the connection is refused at once.
     done = _manage(tmp_path, database_url="postgres://nobody@127.0.0.1:9/nothing")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
 
 from core.jobs import registry
@@ -51,12 +51,15 @@ def manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.Completed
     )
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> Path:
-    """One throwaway SQLite database, migrated once for the module."""
-    path = tmp_path_factory.mktemp("operator")
-    assert manage(path, "migrate", "--no-input", "-v0").returncode == 0
-    return path
+def run_as_operator(name: str, *args: str) -> int:
+    """``manage.py <name> <args>`` as cron runs it, in this process: the command's
+    ``run_from_argv`` (what ``manage.py`` calls); its exit code."""
+    command = load_command_class(get_commands()[name], name)
+    try:
+        command.run_from_argv(["manage.py", name, *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
 
 
 @pytest.mark.parametrize(
@@ -74,23 +77,25 @@ def migrated(tmp_path_factory) -> Path:
         (["check_health", "--max-age-hours", "9" * 30], "--max-age-hours invalide"),
     ],
 )
-def test_a_bad_argument_is_one_french_line_and_a_non_zero_exit(migrated, args, expected):
-    done = manage(migrated, *args)
+def test_a_bad_argument_is_one_french_line_and_a_non_zero_exit(
+    transactional_db, world, capsys, args, expected
+):
+    # transactional_db: the command closes its database connections as it ends.
+    TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=TODAY)
+    code = run_as_operator(*args)
 
-    assert done.returncode == (3 if args[0] == "check_health" else 1), done.stderr
-    [line] = done.stderr.splitlines()
-    assert expected in line
-    runs = manage(
-        migrated,
-        "shell",
-        "--no-imports",
-        "-c",
-        "from core.models import JobRun; print(JobRun.objects.count())",
-    )
-    assert runs.stdout.strip() == "0"
+    out, err = capsys.readouterr()
+    assert code == (3 if args[0] == "check_health" else 1), err
+    [line] = err.splitlines()
+    assert expected in line and not out
+    assert not JobRun.objects.exists() and not NotificationTache.objects.exists()
+    assert not OutboundEmail.objects.exists()
 
 
-def test_check_health_with_the_database_down_is_critical_in_one_line(tmp_path):
+@pytest.mark.process
+def test_the_real_process_exits_non_zero_with_one_french_line(tmp_path):
+    """The smoke test of the above through ``manage.py`` itself: the exit code the
+    scheduler sees, the one line the operator reads (on a database that is down)."""
     done = manage(tmp_path, "check_health", DATABASE_URL="postgres://nobody@127.0.0.1:9/x")
 
     assert done.returncode == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from tests.celery.conftest import ROOT, free_port, worker_database, worker_env  # noqa: F401
+from tests.celery.conftest import ROOT, worker_database, worker_env  # noqa: F401
 from tests.factories import UserFactory
 from tests.processes import descendants, wait_until_gone
 
@@ -47,32 +48,37 @@ class Server:
         return wait_until_gone(children, timeout=10)
 
 
+# What gunicorn and waitress log once bound, with the port the system gave them.
+LISTENING = re.compile(r"(?:Listening at:|Serving on) http://127\.0\.0\.1:(\d+)")
+
+
 @pytest.fixture
 def serve(worker_database: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:  # noqa: F811
-    """``serve("gunicorn", "--workers=2", port=None, **env)``: `manage.py serve` on a
-    free port (or ``port``), once it accepts connections."""
+    """``serve("gunicorn", "--workers=2", **env)``: `manage.py serve` on a port the
+    system picks (port 0, read back from its log), once it accepts connections."""
     servers: list[Server] = []
     broker = "sqla+sqlite:///" + str(tmp_path / "broker.sqlite3")  # no broker server needed
 
-    def start(server: str, *extra: str, port: int | None = None, **extra_env: str) -> Server:
+    def start(server: str, *extra: str, **extra_env: str) -> Server:
         env = worker_env(worker_database, broker, tmp_path)
         env.update(extra_env)
         collect = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"]
         subprocess.run(collect, cwd=ROOT, env=env, check=True, timeout=120)
-        port = port or free_port()
         log = tmp_path / f"{server}-{len(servers)}.log"
         command = [sys.executable, "manage.py", "serve", f"--server={server}"]
-        command += [f"--bind=127.0.0.1:{port}", *extra]
+        command += ["--bind=127.0.0.1:0", *extra]
         with log.open("wb") as out:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
-        running = Server(process, port, log, tmp_path / "logs")
+        running = Server(process, 0, log, tmp_path / "logs")
         servers.append(running)
         deadline = time.monotonic() + 60
-        while not _accepts(port):
+        while not (running.port and _accepts(running.port)):
             assert process.poll() is None, running.output()
             assert time.monotonic() < deadline, running.output()
+            if bound := LISTENING.search(log.read_text(errors="replace")):
+                running.port = int(bound[1])
             time.sleep(0.2)
         return running
 

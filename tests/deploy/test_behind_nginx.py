@@ -14,13 +14,13 @@ import ssl
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.celery.conftest import free_port
 from tests.deploy.conftest import PASSWORD
+from tests.faults import candidate_port
 
 pytestmark = pytest.mark.worker
 SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "si-gouvernance.conf"
@@ -83,14 +83,17 @@ class DirectClient(HttpsClient):
 
 @pytest.fixture
 def nginx(tmp_path: Path) -> Iterator:
-    """Start nginx with the repository's site on free ports, in front of ``upstream``."""
+    """``nginx(application)``: nginx with the repository's site in front of
+    ``application(https_port)``, which starts the application knowing nginx's HTTPS
+    port and returns its own port. nginx cannot bind port 0 and say which port it
+    got: its two ports are ones the system offers, and on "Address already in use"
+    (another program took one meanwhile) both start again on others."""
     if shutil.which("nginx") is None or shutil.which("openssl") is None:
         pytest.skip("nginx or openssl is not installed")
     processes: list[subprocess.Popen[bytes]] = []
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
 
-    def start(upstream_port: int) -> tuple[int, int]:
-        http_port, https_port = free_port(), free_port()
-        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    def start(application: Callable[[int], int]) -> tuple[int, int]:
         subprocess.run(
             [
                 *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
@@ -100,39 +103,21 @@ def nginx(tmp_path: Path) -> Iterator:
             capture_output=True,
             timeout=60,
         )
-        site = SITE.read_text(encoding="utf-8")
-        for old, new in {
-            "/etc/ssl/certs/gouvernance.example.org.pem": str(cert),
-            "/etc/ssl/private/gouvernance.example.org.key": str(key),
-            "/var/log/nginx/": f"{tmp_path}/",
-            "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
-            "listen 80;": f"listen 127.0.0.1:{http_port};",
-            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
-            "return 301 https://$host$request_uri;": (
-                f"return 301 https://$host:{https_port}$request_uri;"
-            ),
-        }.items():
-            assert old in site, old
-            site = site.replace(old, new)
-        site = re.sub(r"\s*listen \[::\]:\d+[^;]*;", "", site)  # no IPv6 in the sandbox
-        (tmp_path / "site.conf").write_text(site, encoding="utf-8")
-        (tmp_path / "nginx.conf").write_text(
-            f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-            f"events {{}}\nhttp {{ include {tmp_path}/site.conf; }}\n",
-            encoding="utf-8",
-        )
-        command = ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
-        processes.append(subprocess.Popen(command, stderr=subprocess.PIPE))
-        deadline = time.monotonic() + 20
-        while not (tmp_path / "nginx.pid").exists():
-            assert processes[-1].poll() is None, processes[-1].stderr.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        return http_port, https_port
+        for _ in range(5):
+            http_port, https_port = candidate_port(), candidate_port()
+            if http_port == https_port:
+                continue
+            processes.append(_start_nginx(tmp_path, application(https_port), http_port, https_port))
+            error = _wait_for_nginx(processes[-1], tmp_path)
+            if not error:
+                return http_port, https_port
+            assert "Address already in use" in error, error
+        pytest.fail("nginx found no free ports")
 
     yield start
     for process in processes:
-        process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -140,18 +125,61 @@ def nginx(tmp_path: Path) -> Iterator:
             process.wait()
 
 
-def test_https_sign_in_through_nginx_with_the_real_client_address(serve, dora, nginx):
-    web_port = free_port()
-    http_port, https_port = nginx(web_port)
-    serve(
-        "gunicorn",
-        "--workers=2",
-        port=web_port,
-        DJANGO_SECURE="true",
-        ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL="https://127.0.0.1",
-        CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{https_port}",
+def _start_nginx(
+    tmp_path: Path, upstream_port: int, http_port: int, https_port: int
+) -> subprocess.Popen[bytes]:
+    site = SITE.read_text(encoding="utf-8")
+    for old, new in {
+        "/etc/ssl/certs/gouvernance.example.org.pem": str(tmp_path / "cert.pem"),
+        "/etc/ssl/private/gouvernance.example.org.key": str(tmp_path / "key.pem"),
+        "/var/log/nginx/": f"{tmp_path}/",
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "return 301 https://$host$request_uri;": f"return 301 https://$host:{https_port}$request_uri;",
+    }.items():
+        assert old in site, old
+        site = site.replace(old, new)
+    site = re.sub(r"\s*listen \[::\]:\d+[^;]*;", "", site)  # no IPv6 in the sandbox
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{ include {tmp_path}/site.conf; }}\n",
+        encoding="utf-8",
     )
+    command = ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    return subprocess.Popen(command, stderr=subprocess.PIPE)
+
+
+def _wait_for_nginx(process: subprocess.Popen[bytes], tmp_path: Path) -> str:
+    """ "" once nginx runs (its pid file written), else what it said as it ended."""
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "nginx.pid").exists():
+        if process.poll() is not None:
+            assert process.stderr is not None
+            return process.stderr.read().decode() or "nginx ended"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return ""
+
+
+def test_https_sign_in_through_nginx_with_the_real_client_address(serve, dora, nginx):
+    web_ports: list[int] = []
+
+    def application(https_port: int) -> int:  # gunicorn, trusting nginx's HTTPS origin
+        server = serve(
+            "gunicorn",
+            "--workers=2",
+            DJANGO_SECURE="true",
+            ALLOWED_HOSTS="127.0.0.1",
+            SITE_URL="https://127.0.0.1",
+            CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{https_port}",
+        )
+        web_ports.append(server.port)
+        return server.port
+
+    http_port, https_port = nginx(application)
+    web_port = web_ports[-1]
 
     plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
     plain.request("GET", "/comptes/login/")

@@ -16,7 +16,7 @@ import redis
 from django.conf import settings
 from django.core.management import get_commands
 
-from tests.celery.conftest import ROOT, free_port, wait_for
+from tests.celery.conftest import ROOT, wait_for
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
@@ -80,6 +80,7 @@ def test_the_web_unit_lets_gunicorn_finish_its_requests():
     assert int(service["TimeoutStopSec"]) > 30  # gunicorn's graceful_timeout
 
 
+@pytest.mark.process
 def test_systemd_accepts_the_units(tmp_path):
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
@@ -96,6 +97,7 @@ def test_systemd_accepts_the_units(tmp_path):
     assert result.stderr.strip() == ""  # not even a warning (unknown key, bad value)
 
 
+@pytest.mark.process
 def test_nginx_accepts_the_site(tmp_path):
     if shutil.which("nginx") is None or shutil.which("openssl") is None:
         pytest.skip("nginx or openssl is not installed")
@@ -140,15 +142,16 @@ def test_nginx_passes_what_django_trusts_and_flower_keeps_its_sub_path():
     assert "CLIENT_IP_HEADER=X-Real-IP" in env
 
 
+@pytest.mark.process
 def test_the_redis_settings_lose_nothing(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = free_port()
     conf = DEPLOY / "redis" / "si-gouvernance.conf"
-    command = ["redis-server", str(conf), "--port", str(port), "--dir", str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    sock = tmp_path / "redis.sock"  # a socket of its own: no TCP port to choose
+    command = ["redis-server", str(conf), "--port", "0", "--unixsocket", str(sock)]
+    process = subprocess.Popen([*command, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     try:
-        client = redis.Redis(port=port, socket_timeout=5, decode_responses=True)
+        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=5, decode_responses=True)
         wait_for(lambda: _answers(client), timeout=20, what="redis-server to answer")
         config = client.config_get("*")
         assert config["appendonly"] == "yes"

@@ -1,5 +1,5 @@
 """The production web servers, for real: `manage.py serve` with gunicorn (2 workers)
-and with waitress, on a free port, against the test PostgreSQL database. A user
+and with waitress, on a port the system picks, against the test PostgreSQL database. A user
 signs in through them and opens their pages; then the server is stopped as a
 service manager stops it (SIGTERM) and nothing is left running or listening."""
 
@@ -15,8 +15,9 @@ import urllib.request
 
 import pytest
 
-from tests.celery.conftest import free_port, record_todays_check, wait_for
+from tests.celery.conftest import record_todays_check, wait_for
 from tests.deploy.conftest import PASSWORD, Server
+from tests.faults import bound_socket
 from tests.processes import descendants, port_is_free
 
 pytestmark = pytest.mark.worker
@@ -98,8 +99,9 @@ def test_waitress_serves_signed_in_pages_and_stops_cleanly(serve, dora):
 
 
 def test_health_reports_a_database_that_does_not_answer(serve):
-    closed_port = free_port()
-    server = serve("waitress", DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/x")
+    closed = bound_socket()  # held for the test, never listening: connections refused
+    down = f"postgres://postgres@127.0.0.1:{closed.getsockname()[1]}/x"
+    server = serve("waitress", DATABASE_URL=down)
 
     started = time.monotonic()
     status, body = Browser(server.url).get("/health/")
@@ -108,3 +110,4 @@ def test_health_reports_a_database_that_does_not_answer(serve):
     assert status == 503
     assert json.loads(body)["components"]["database"]["status"] == "fail"
     assert server.stop() == []
+    closed.close()

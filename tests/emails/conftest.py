@@ -1,7 +1,9 @@
-"""A real SMTP server for the email tests: aiosmtpd on localhost, on a free port."""
+"""A real SMTP server for the email tests: aiosmtpd on localhost, on a port the
+system picks."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -13,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from django.urls import resolve
 
 
@@ -71,30 +73,49 @@ class RecordingHandler:
         return len({r.peer for r in self.received})
 
 
-@dataclass
 class SmtpServer:
-    port: int
-    handler: RecordingHandler
-    controller: Controller | None = None
+    """aiosmtpd's SMTP protocol in a thread, on a socket of its own bound at once to a
+    port the system picks: held from the start, so no other program can take it.
+    Until ``start()`` it does not listen (connections are refused: a server down);
+    ``stop()`` closes it. (aiosmtpd's ``Controller`` cannot be told port 0: it
+    connects to its configured port to check it is ready.)"""
+
+    def __init__(self, handler: RecordingHandler | None = None) -> None:
+        self.handler = handler or RecordingHandler()
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        loop = self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=loop.run_forever, daemon=True)
+        self.thread.start()
+        serving = loop.create_server(lambda: SMTP(self.handler, loop=loop), sock=self.socket)
+        asyncio.run_coroutine_threadsafe(serving, loop).result(timeout=10)
 
     def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+        """Stop listening and end the sessions in progress."""
+        if self.loop is None or self.thread is None:
+            self.socket.close()
+            return
+        asyncio.run_coroutine_threadsafe(_cancel_all(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+        self.socket.close()
+        self.loop = self.thread = None
 
     @property
     def received(self) -> list[Received]:
         return self.handler.received
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+async def _cancel_all() -> None:
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.cancel()
 
 
 def _use_smtp(settings: Any, port: int) -> None:
@@ -111,7 +132,7 @@ def _use_smtp(settings: Any, port: int) -> None:
 @pytest.fixture
 def smtp_server(settings: Any) -> Iterator[SmtpServer]:
     """A running local SMTP server; Django's SMTP backend points at it."""
-    server = SmtpServer(port=free_port(), handler=RecordingHandler())
+    server = SmtpServer()
     _use_smtp(settings, server.port)
     server.start()
     yield server
@@ -121,7 +142,7 @@ def smtp_server(settings: Any) -> Iterator[SmtpServer]:
 @pytest.fixture
 def smtp_down(settings: Any) -> Iterator[SmtpServer]:
     """Django's SMTP backend points at a port where nothing listens (yet)."""
-    server = SmtpServer(port=free_port(), handler=RecordingHandler())
+    server = SmtpServer()
     _use_smtp(settings, server.port)
     yield server
     server.stop()

@@ -23,7 +23,7 @@ from tests.celery.conftest import (  # noqa: F401  (fixtures shared with the Cel
     use_broker,
     worker_database,
 )
-from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp, free_port
+from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.smtp, pytest.mark.redis]
 
@@ -42,7 +42,7 @@ class SlowHandler(RecordingHandler):
 
 @pytest.fixture
 def slow_smtp_server(settings: Any) -> Iterator[SmtpServer]:
-    server = SmtpServer(port=free_port(), handler=SlowHandler())
+    server = SmtpServer(SlowHandler())
     _use_smtp(settings, server.port)
     server.start()
     yield server

@@ -21,7 +21,7 @@ from core.services.email_rendering import RenderedEmail
 from core.services.outbox import enqueue, new_row, send_pending
 from core.services.summary import send_daily_summary
 from tests.conftest import TODAY
-from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp, free_port
+from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp
 from tests.factories import MembreProjetFactory, ProjetFactory, TacheFactory, UserFactory
 from tests.test_typed_text import TYPED_TEXT_MIGRATION
 
@@ -43,7 +43,7 @@ class StrictHandler(RecordingHandler):
 
 @pytest.fixture
 def strict_smtp(settings: Any):
-    server = SmtpServer(port=free_port(), handler=StrictHandler())
+    server = SmtpServer(StrictHandler())
     _use_smtp(settings, server.port)
     server.start()
     yield server
@@ -130,7 +130,7 @@ class TestAnyAcceptedTextIsDelivered(TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.server = SmtpServer(port=free_port(), handler=StrictHandler())
+        cls.server = SmtpServer(StrictHandler())
         cls.server.start()
 
     @classmethod

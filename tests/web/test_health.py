@@ -73,6 +73,7 @@ def test_rabbitmq_as_broker_is_checked_too(db, settings):
     assert body["components"]["broker"]["transport"] == "amqp"
 
 
+@pytest.mark.process
 def test_a_stopped_broker_answers_503_within_seconds(db, own_redis, settings):
     url, _start, stop = own_redis
     settings.CELERY_BROKER_URL = url
