@@ -27,11 +27,12 @@ import pytest
 
 def bound_socket(port: int = 0) -> socket.socket:
     """A TCP socket bound to 127.0.0.1:``port`` (0: one the system picks), not
-    listening yet: nothing else can take the port, connections are refused. (Bound
-    again, the port's old connections in TIME_WAIT must not stand in the way.)"""
+    listening yet: nothing else can take the port, connections are refused. Bound
+    again, the port's old connections in TIME_WAIT must not stand in the way: Linux
+    lets them go only if the *first* socket had SO_REUSEADDR too (it never lets two
+    listeners share a port)."""
     sock = socket.socket()
-    if port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     return sock
 
