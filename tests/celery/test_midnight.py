@@ -8,18 +8,23 @@ carries it too; the run honours it however late it starts or ends, around
 from __future__ import annotations
 
 import datetime
+import subprocess
+import sys
 import zoneinfo
 from typing import Any
 
 import pytest
 import time_machine
-from django_celery_beat.models import PeriodicTask
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from core import tasks
-from core.jobs import catch_up, registry, runs, sent_day
+from core.jobs import catch_up, registry, sent_day
+from core.jobs.beat_rows import sync_rows
 from core.models import JobDay, JobRun, NotificationTache, OutboundEmail
 from core.tasks import check_task_deadlines, send_daily_summary
 from si_gouvernance.celery import app
+from tests.celery.conftest import ROOT, wait_for, worker_env
 from tests.factories import TacheFactory
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -154,17 +159,11 @@ def test_a_summary_caught_up_before_midnight_is_skipped_after_it_not_failed(
 
         traveller.move_to(at(next_day(evening), 8, 15))
         own = send_daily_summary.apply(kwargs=beat_sends(SUMMARY)).get()
+        # An operator asking for a past day's summary is still refused.
+        with pytest.raises(ValueError, match="aujourd"):
+            send_daily_summary.apply(kwargs={"today": evening.isoformat()}).get()
     assert own["queued"] == 1
     assert OutboundEmail.objects.filter(kind="SUMMARY").count() == 1
-
-
-def test_an_operators_past_day_summary_is_still_refused(world):
-    with (
-        time_machine.travel(at(datetime.date(2026, 11, 25), 9, 0), tick=False),
-        pytest.raises(ValueError, match="aujourd"),
-    ):
-        send_daily_summary.apply(kwargs={"today": "2026-11-24"}).get()
-    assert not JobRun.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -200,10 +199,42 @@ def test_only_daily_beat_messages_without_a_day_gain_one():
         }
 
 
-def test_runs_module_keeps_marking_todays_manual_run_done(world):
-    with time_machine.travel(at(datetime.date(2026, 11, 25), 9, 0), tick=False):
-        check_task_deadlines.apply().get()
-        assert done(CHECK, datetime.date(2026, 11, 25))
-        runs.claim_day(CHECK, datetime.date(2026, 11, 24), task_id="x")
-        check_task_deadlines.apply(kwargs={"today": "2026-11-24"}).get()  # backfill, by hand
-    assert not done(CHECK, datetime.date(2026, 11, 24))
+@pytest.mark.worker
+@pytest.mark.postgres
+def test_a_real_beat_process_sends_the_day_in_its_message(worker_database, use_broker, tmp_path):
+    """``celery beat`` itself: the handler is connected in beat's process, and the
+    message it publishes for the daily check carries the day."""
+    sync_rows()
+    # An administrator sets the check every second: beat sends it at once.
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period="seconds")
+    PeriodicTask.objects.filter(name=CHECK.beat_name).update(crontab=None, interval=every_second)
+    PeriodicTask.objects.exclude(name=CHECK.beat_name).update(enabled=False)
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    use_broker(broker)
+    before = timezone.localdate()
+    command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "beat", "--loglevel=INFO"]
+    command += [f"--pidfile={tmp_path / 'beat.pid'}", f"--schedule={tmp_path / 'beat-schedule'}"]
+    beat = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=worker_env(worker_database, broker, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    messages: list[tuple[str, dict[str, Any]]] = []
+    try:
+        wait_for(
+            lambda: bool(messages.extend(queued_messages()) or messages),
+            timeout=60,
+            what="beat to send the daily check",
+        )
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            raise
+    task, kwargs = messages[0]
+    assert task == CHECK.task and kwargs["trigger"] == "BEAT"
+    assert kwargs["today"] in {before.isoformat(), timezone.localdate().isoformat()}
