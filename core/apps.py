@@ -9,6 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The deploy checks; the Celery tasks registered; the job machinery
-        # listens to the services' events and to the worker.
+        # listens to the services' events, to the worker and to beat's sends.
         from core import checks, tasks  # noqa: F401
-        from core.jobs import dispatch, worker_signals  # noqa: F401
+        from core.jobs import dispatch, sent_day, worker_signals  # noqa: F401

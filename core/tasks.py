@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.jobs import arguments, catch_up, registry
-from core.jobs.runs import run_job
+from core.jobs.runs import AUTOMATIC_TRIGGERS, run_job
 from core.jobs.soft_limit import soft_limit_as_flag
 from core.models import JobRun, User
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
@@ -44,18 +44,25 @@ PERIODIC_JOB: dict[str, Any] = {
 }
 
 
+def sent(trigger: str) -> bool:
+    """Whether the message's ``today`` was fixed when it was sent (beat: by
+    core.jobs.sent_day; the catch-up), rather than asked for by an operator."""
+    return trigger in AUTOMATIC_TRIGGERS
+
+
 @shared_task(name=registry.CHECK_TASK_DEADLINES.task, **PERIODIC_JOB)
 def check_task_deadlines(
     self: Task[Any, Any], trigger: str = MANUAL, today: str | None = None
 ) -> dict[str, Any]:
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
-    day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES)
+    trigger = arguments.trigger(trigger)
+    day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES, sent=sent(trigger))
     return run_job(
         registry.CHECK_TASK_DEADLINES,
-        # Today's alerts are emailed; a past day's (a catch-up run after midnight)
-        # are history.
+        # Today's alerts are emailed; a past day's (a message sent before midnight,
+        # run after it) are history.
         lambda: run_deadline_check(today=day, send_emails=day == timezone.localdate()),
-        trigger=arguments.trigger(trigger),
+        trigger=trigger,
         business_date=day,
         task_id=self.request.id or "",
     ).as_dict()
@@ -82,11 +89,12 @@ def send_daily_summary(
     self: Task[Any, Any], today: str | None = None, trigger: str = MANUAL
 ) -> dict[str, Any]:
     """Service: core.services.summary.send_daily_summary (one email per lead per day)."""
-    day = arguments.run_day(today, job=registry.SEND_DAILY_SUMMARY)
+    trigger = arguments.trigger(trigger)
+    day = arguments.run_day(today, job=registry.SEND_DAILY_SUMMARY, sent=sent(trigger))
     return run_job(
         registry.SEND_DAILY_SUMMARY,
         lambda: summary_service(today=day),
-        trigger=arguments.trigger(trigger),
+        trigger=trigger,
         business_date=day,
         task_id=self.request.id or "",
     ).as_dict()

@@ -11,6 +11,11 @@ Which day a job may run for:
   explicitly; the others (the daily summary) run for today only (dry run else);
 - a future day: a dry run only (nothing written, nothing sent).
 None of these runs for another day counts as today's run.
+
+A scheduled or catch-up message carries the day it was sent for (``sent``): past
+midnight it is still that day's run, never the new day's. Its day may then be
+past for any job: the deadline check runs it as history (``--date``'s rules), the
+today-only summary is recorded as skipped (``core.jobs.runs.run_job``).
 """
 
 from __future__ import annotations
@@ -59,8 +64,10 @@ def run_day(
     job: PeriodicJob,
     dry_run: bool = False,
     today: datetime.date | None = None,
+    sent: bool = False,
 ) -> datetime.date:
-    """The business day a run of ``job`` is for, per the rules above."""
+    """The business day a run of ``job`` is for, per the rules above; ``sent``:
+    the day was fixed when beat or the catch-up sent the message."""
     today = today or timezone.localdate()
     day = iso_day(value) or today
     label = formats.date_format(day, "SHORT_DATE_FORMAT")
@@ -74,7 +81,7 @@ def run_day(
             _("%(date)s is in the future: only a dry run (--dry-run) can look ahead.")
             % {"date": label}
         )
-    if day < today and not job.backfill and not dry_run:
+    if day < today and not job.backfill and not dry_run and not sent:
         raise InvalidArgument(
             _("%(job)s runs for today only; use --dry-run to preview %(date)s.")
             % {"job": job.label, "date": label}

@@ -10,7 +10,8 @@ A *daily* job runs once per business day (Europe/Paris) when triggered
 automatically (beat, catch-up): the second trigger of the day finds the day
 claimed or done and skips. A daily job whose planned time passed without a
 success is caught up the same day (``core.jobs.catch_up``), through the task
-registered under ``task``: that task takes ``trigger`` and ``today`` (ISO date).
+registered under ``task``: that task takes ``trigger`` and ``today`` (ISO date),
+the day fixed when the message was sent (beat's: ``core.jobs.sent_day``).
 """
 
 from __future__ import annotations

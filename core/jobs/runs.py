@@ -4,8 +4,14 @@
 commands alike. Automatic triggers (beat, catch-up) of a daily job first claim the
 business day (``JobDay``, a conditional UPDATE): a day done, or held by another
 live task, is skipped. An operator's explicit run (command, "run now", a bare
-``.delay()``) always runs: the services are idempotent. A successful run for
-today marks the day done, whatever triggered it.
+``.delay()``) always runs: the services are idempotent. A successful run marks
+its day done when that day was today as it started (a 23:58 run ending after
+midnight marks its own day), or when it had claimed the day.
+
+The day is the message's (fixed when beat or the catch-up sent it): a message
+delayed past midnight runs for its own day and never takes the new day's place.
+A today-only job (the summary) whose day is past by then is not run: it is
+recorded as skipped, for the supervision page to show.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class JobOutcome(Generic[R]):
     job: PeriodicJob
     trigger: str
     result: R | None = None
+    past_day: datetime.date | None = None  # skipped: a today-only job's day is over
 
     @property
     def already_done(self) -> bool:
@@ -59,6 +66,8 @@ class JobOutcome(Generic[R]):
         counts: dict[str, Any] = (
             {"already_done": True} if self.result is None else _counts(self.result)
         )
+        if self.past_day is not None:
+            counts = {"skipped": "past_day", "business_date": self.past_day.isoformat()}
         report = {"status": "success", "job": self.job.key, "trigger": self.trigger}
         return {**counts, **report, "timestamp": timezone.now().isoformat()}
 
@@ -72,8 +81,12 @@ def run_job(
     task_id: str = "",
 ) -> JobOutcome[R]:
     """Run ``service`` as ``job``: claimed if need be, recorded."""
-    day = business_date or timezone.localdate()
+    today = timezone.localdate()  # as the run starts: a run ending after midnight keeps it
+    day = business_date or today
     claimed = job.daily and trigger in AUTOMATIC_TRIGGERS
+    if claimed and day < today and not job.backfill:
+        _record_skip(job, trigger=trigger, day=day, task_id=task_id)
+        return JobOutcome(job, trigger, past_day=day)
     holder = task_id or uuid.uuid4().hex
     if claimed and not claim_day(job, day, task_id=holder):
         return JobOutcome(job, trigger)
@@ -83,9 +96,25 @@ def run_job(
         if claimed:
             release_day(job, day, task_id=holder)
         raise
-    if job.daily and day == timezone.localdate():
+    if job.daily and (claimed or day == today):
         mark_done(job, day)
     return JobOutcome(job, trigger, result)
+
+
+def _record_skip(job: PeriodicJob, *, trigger: str, day: datetime.date, task_id: str) -> None:
+    """A today-only job's message arrived after its day: nothing runs, the record says so."""
+    logger.warning("%s for %s arrived after that day: skipped (today only).", job.key, day)
+    now = timezone.now()
+    JobRun.objects.create(
+        job=job.key,
+        trigger=trigger,
+        business_date=day,
+        status=JobRun.Status.SKIPPED,
+        started_at=now,
+        finished_at=now,
+        task_id=task_id,
+        hostname=socket.gethostname(),
+    )
 
 
 def _counts(result: Reportable | dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ class JobRun(models.Model):
         RUNNING = "RUNNING", _("Running")
         SUCCESS = "SUCCESS", _("Success")
         FAILURE = "FAILURE", _("Failure")
+        SKIPPED = "SKIPPED", _("Skipped: its day was over")  # a today-only job, late
 
     class Trigger(models.TextChoices):
         BEAT = "BEAT", _("Schedule")

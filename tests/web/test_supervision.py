@@ -197,3 +197,14 @@ def test_run_now_needs_csrf(admin):
     response = client_for(admin, enforce_csrf_checks=True).post(RUN_NOW)
     assert response.status_code == 403
     assert not JobRun.objects.exists()
+
+
+def test_a_summary_that_arrived_after_its_day_is_shown_skipped_not_failed(
+    admin, unreachable_broker
+):
+    """Issue 18, item 5: a catch-up queued at 23:55 and run at 00:02 did not fail."""
+    record("send_daily_summary", minutes_ago=5, status=JobRun.Status.SKIPPED)
+    page = client_for(admin).get(URL).content.decode()
+    runs = page.split('id="outbox-status"', 1)[1]  # the jobs' panels (not the broker's)
+    assert "Ignoré\u00a0: jour passé" in runs
+    assert 'class="error"' not in runs
