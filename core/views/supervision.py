@@ -34,6 +34,7 @@ def supervision_page(request: HttpRequest) -> HttpResponse:
         "jobs": supervision.job_panels(statuses),
         "worker": health.worker_status(app=celery_app),
         "outbox": health.outbox_figures(now=now),
+        "liveness": health.liveness(now=now),
         "flower_url": settings.FLOWER_URL,
     }
     return render(request, "core/supervision.html", context)
