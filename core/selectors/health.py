@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Count, Min, Q, Window
+from django.db.models import Count, Max, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -352,8 +352,10 @@ def outbox_figures(*, now: datetime.datetime) -> OutboxFigures:
     )
 
 
-def outbox_health(*, now: datetime.datetime) -> ComponentHealth:
-    outbox = outbox_figures(now=now)
+def outbox_health(
+    *, now: datetime.datetime, outbox: OutboxFigures | None = None
+) -> ComponentHealth:
+    outbox = outbox or outbox_figures(now=now)
     oldest = outbox.oldest_pending
     waited = int((now - oldest).total_seconds() // 60) if oldest else 0
     figures = {
@@ -397,20 +399,15 @@ def _age_minutes(now: datetime.datetime, moment: datetime.datetime | None) -> fl
 
 
 def worker_health(*, now: datetime.datetime) -> ComponentHealth:
-    """Some worker wrote its heartbeat within HEALTH_WORKER_MAX_AGE_MINUTES."""
+    """Some worker wrote its heartbeat within HEALTH_WORKER_MAX_AGE_MINUTES (one query)."""
     max_age = settings.HEALTH_WORKER_MAX_AGE_MINUTES
-    recent = Heartbeat.objects.filter(
-        kind=Heartbeat.Kind.WORKER, last_seen__gte=now - datetime.timedelta(minutes=max_age)
-    )
-    last = (
-        Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER)
-        .order_by("-last_seen")
-        .values_list("last_seen", flat=True)
-        .first()
+    seen = Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER).aggregate(
+        alive=Count("id", filter=Q(last_seen__gte=now - datetime.timedelta(minutes=max_age))),
+        last=Max("last_seen"),
     )
     figures = {
-        "alive": recent.count(),
-        "last_seen_minutes": _age_minutes(now, last),
+        "alive": seen["alive"],
+        "last_seen_minutes": _age_minutes(now, seen["last"]),
         "max_age_minutes": max_age,
     }
     if not figures["alive"]:
@@ -448,8 +445,8 @@ def beat_lives(*, now: datetime.datetime) -> BeatLives:
     return BeatLives(rows[0].last_seen if rows else None, ticking)
 
 
-def beat_health(*, now: datetime.datetime) -> ComponentHealth:
-    lives = beat_lives(now=now)
+def beat_health(*, now: datetime.datetime, lives: BeatLives | None = None) -> ComponentHealth:
+    lives = lives or beat_lives(now=now)
     figures = {
         "last_seen_minutes": _age_minutes(now, lives.last_seen),
         "max_age_minutes": int(BEAT_MAX_AGE.total_seconds() // 60),
@@ -478,9 +475,16 @@ class Liveness:
     beats: list[Heartbeat]  # the beats ticking together, when more than one
 
 
-def liveness(*, now: datetime.datetime) -> Liveness:
-    components = [worker_health(now=now), beat_health(now=now), outbox_health(now=now)]
-    return Liveness([*components, logs_health(now=now)], beat_lives(now=now).ticking)
+def liveness(*, now: datetime.datetime, outbox: OutboxFigures | None = None) -> Liveness:
+    """Two queries, and the outbox's one unless the caller read ``outbox`` already."""
+    beats = beat_lives(now=now)
+    components = [
+        worker_health(now=now),
+        beat_health(now=now, lives=beats),
+        outbox_health(now=now, outbox=outbox),
+        logs_health(now=now),
+    ]
+    return Liveness(components, beats.ticking)
 
 
 # --- Logs: a full or unwritable LOG_DIR (core.lost_logs) --------------------------
