@@ -45,10 +45,11 @@ def beats_seen() -> int:
     return Heartbeat.objects.filter(kind=Heartbeat.Kind.BEAT).count()
 
 
-def test_a_running_worker_is_seen_by_health(start_worker, redis_broker):
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_a_running_worker_is_seen_by_health(start_worker, redis_broker, pool):
     assert not worker_health(now=timezone.now()).ok
 
-    worker = start_worker(redis_broker)
+    worker = start_worker(redis_broker, pool=pool)
     wait_for(
         lambda: Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER).exists(),
         timeout=30,
