@@ -48,6 +48,7 @@ def write(*, kind: str, hostname: str) -> bool:
         forget_old_heartbeats()
     except Exception as exc:
         logger.warning("Heartbeat (%s) not written: %s", kind, first_line(exc))
+        connection.close_if_unusable_or_obsolete()  # beat's next query reconnects
         return False
     return True
 
