@@ -16,6 +16,7 @@ from typing import Any
 from celery import Celery, Task
 from celery.signals import setup_logging
 
+from core.jobs.heartbeats import WorkerHeartbeat
 from core.jobs.registry import beat_schedule
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "si_gouvernance.settings")
@@ -41,6 +42,7 @@ class Application(Celery):
 app = Application("si_gouvernance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = beat_schedule()
+app.steps["consumer"].add(WorkerHeartbeat)  # beat's own heartbeat: core.jobs.heartbeats
 app.autodiscover_tasks()
 
 

@@ -226,6 +226,10 @@ SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int(
     "HEALTH_OUTBOX_MAX_AGE_MINUTES", 60, minimum=1, maximum=7 * 24 * 60
 )
+# Unhealthy when no worker has written its heartbeat (every minute) for this long.
+HEALTH_WORKER_MAX_AGE_MINUTES = env_int(
+    "HEALTH_WORKER_MAX_AGE_MINUTES", 5, minimum=2, maximum=24 * 60
+)
 
 # Content-Security-Policy on every response (django-csp): scripts, styles, images,
 # fonts and requests from this site only; no inline script, style or eval (htmx's

@@ -4,6 +4,7 @@ stops cleanly when a service manager (SIGTERM) or Ctrl+C (SIGINT) asks."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -148,6 +149,14 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
             assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
             time.sleep(1)
         assert "http://localhost:8000" not in log.read_text(errors="replace")
+
+        # Worker and beat write their heartbeats: the embedded mode is healthy.
+        deadline = time.monotonic() + 90
+        while (health := _get(f"http://127.0.0.1:{port}/health/"))[0] != 200:
+            assert time.monotonic() < deadline, health[1] or log.read_text(errors="replace")[-4000:]
+            time.sleep(1)
+        components = json.loads(health[1])["components"]
+        assert components["worker"]["status"] == components["beat"]["status"] == "ok"
 
         _signal_and_check_everything_ends(process, port, signal.SIGTERM)
     finally:

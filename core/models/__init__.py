@@ -1,3 +1,4 @@
+from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
@@ -9,6 +10,7 @@ from core.models.users import User
 __all__ = [
     "BeatEntryDefault",
     "Etape",
+    "Heartbeat",
     "HistoriqueTache",
     "JobDay",
     "JobRun",

@@ -60,6 +60,8 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # When the sender last took it: health reads how recent attempts fared.
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
@@ -82,6 +84,8 @@ class OutboundEmail(models.Model):
             ),
             # Serves the cleanup of old sent rows and supervision counts.
             models.Index(fields=["status", "created_at"], name="outbox_status_idx"),
+            # Serves health: WHERE last_attempt_at >= ? (how the recent attempts fared).
+            models.Index(fields=["last_attempt_at"], name="outbox_last_attempt_idx"),
         ]
 
     def __str__(self) -> str:

@@ -181,6 +181,7 @@ def claim_batch(*, batch_size: int, now: datetime.datetime) -> list[OutboundEmai
             status=Status.SENDING,
             attempts=F("attempts") + 1,
             next_attempt_at=now + sending_lease(),
+            last_attempt_at=now,
         )
     return list(OutboundEmail.objects.filter(id__in=ids).order_by("created_at", "id"))
 

@@ -30,10 +30,12 @@ logger = logging.getLogger(__name__)
 def supervision_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     statuses = health.job_statuses(jobs=registry.JOBS, plans=job_plans(registry.JOBS, now=now))
+    outbox = health.outbox_figures(now=now)
     context = {
         "jobs": supervision.job_panels(statuses),
         "worker": health.worker_status(app=celery_app),
-        "outbox": health.outbox_figures(now=now),
+        "outbox": outbox,
+        "liveness": health.liveness(now=now, outbox=outbox),
         "flower_url": settings.FLOWER_URL,
     }
     return render(request, "core/supervision.html", context)

@@ -190,3 +190,6 @@ def test_check_health_full_reports_every_component(world, capsys, settings):
     assert code == 2
     assert "database : " in out and "daily_check : " in out and "outbox : " in out
     assert err.startswith("broker : ")
+    # No heartbeat: no worker seen, beat silent (one French line each).
+    assert "worker : Aucun worker" in err and "beat : " in err
+    assert "logs : " in out

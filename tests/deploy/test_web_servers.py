@@ -15,6 +15,8 @@ import urllib.request
 
 import pytest
 
+from core.models import Heartbeat
+from core.services.heartbeats import record_heartbeat
 from tests.celery.conftest import record_todays_check, wait_for
 from tests.deploy.conftest import PASSWORD, Server
 from tests.faults import bound_socket
@@ -77,6 +79,8 @@ def test_gunicorn_with_two_workers_serves_signed_in_pages_and_stops_cleanly(serv
 
     sign_in_and_browse(server, dora)
     record_todays_check()
+    record_heartbeat(kind=Heartbeat.Kind.WORKER, hostname="celery@app1", pid=1)
+    record_heartbeat(kind=Heartbeat.Kind.BEAT, hostname="app1", pid=2)
     status, body = Browser(server.url).get("/health/")
     assert (status, json.loads(body)["status"]) == (200, "ok")
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.jobs import registry
-from core.models import JobRun, OutboundEmail
+from core.models import Heartbeat, JobRun, OutboundEmail
+from core.services.heartbeats import record_heartbeat
 from tests.conftest import require_service
 
 URL = reverse("core:health")
@@ -37,6 +38,13 @@ def get_health(client: Client | None = None, **extra: str) -> tuple[int, dict]:
     return response.status_code, json.loads(response.content)
 
 
+@pytest.fixture(autouse=True)
+def worker_and_beat_alive(db) -> None:
+    """A worker and one beat wrote their heartbeat just now (as they do every minute)."""
+    record_heartbeat(kind=Heartbeat.Kind.WORKER, hostname="celery@app1", pid=101)
+    record_heartbeat(kind=Heartbeat.Kind.BEAT, hostname="app1", pid=102)
+
+
 @pytest.fixture
 def redis_broker_up(redis_url: str, settings) -> str:
     settings.CELERY_BROKER_URL = redis_url
@@ -55,6 +63,9 @@ def test_healthy_application_answers_200_without_a_session(db, redis_broker_up):
         "broker": "ok",
         "daily_check": "ok",
         "outbox": "ok",
+        "worker": "ok",
+        "beat": "ok",
+        "logs": "ok",
     }
     assert body["components"]["daily_check"]["age_hours"] == pytest.approx(2, abs=0.1)
     assert body["components"]["broker"]["transport"] == "redis"

@@ -34,7 +34,7 @@ class Command(OperatorCommand):
     help = _(
         "Check that the daily deadline check succeeded within HEALTH_MAX_AGE_HOURS "
         "(exit code 0) or not (exit code 2); --full also checks the database, the "
-        "broker and the outbox, as GET /health/ does."
+        "broker, the outbox, the workers, beat and the logs, as GET /health/ does."
     )
     # The database down is a critical state for supervision; a bad argument says
     # nothing of the application's state.
@@ -52,7 +52,10 @@ class Command(OperatorCommand):
         parser.add_argument(
             "--full",
             action="store_true",
-            help=_("Also check the database, the broker and the outbox (as GET /health/)."),
+            help=_(
+                "Also check the database, the broker, the outbox, the workers, beat and "
+                "the logs (as GET /health/)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,14 +72,16 @@ class Command(OperatorCommand):
         raise SystemExit(EXIT_CRITICAL)
 
     def _full(self) -> None:
-        """One line per component (database, broker, daily check, outbox); exit 2
-        when any of them fails."""
+        """One line per component (database, broker, daily check, outbox, worker,
+        beat, logs); exit 2 when any of them fails (a warning, lost logs, does not)."""
         health = system_health(daily_check=registry.CHECK_TASK_DEADLINES)
         for name, component in health.components.items():
             line = f"{name} : {component.message}"
-            if component.ok:
-                self.stdout.write(self.style.SUCCESS(line))
-            else:
+            if not component.ok:
                 self.stderr.write(self.style.ERROR(line))
+            elif component.warning:
+                self.stdout.write(self.style.WARNING(line))
+            else:
+                self.stdout.write(self.style.SUCCESS(line))
         if not health.ok:
             raise SystemExit(EXIT_CRITICAL)
