@@ -172,6 +172,11 @@ class PrivateRedis:
         self.processes[-1].terminate()
         self.processes[-1].wait(timeout=20)
 
+    def kill(self) -> None:
+        """``kill -9``: the server dies at once, without a word to its clients."""
+        self.processes[-1].kill()
+        self.processes[-1].wait(timeout=20)
+
     def close(self) -> None:
         for process in self.processes:
             if process.poll() is None:
