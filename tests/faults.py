@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -76,12 +77,17 @@ class TcpProxy:
 
     restore = start
 
-    def cut(self) -> None:
+    def cut(self, *, reset: bool = False) -> None:
+        """With ``reset``, connections end with a TCP reset: none lingers on the port
+        (a client that does not read its idle socket would hold a closed one open,
+        and the port could not listen again until the kernel gives up on it)."""
         with self._lock:
             listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
         for sock in [self._bound, listener, *sockets]:
             if sock is not None:
+                if reset:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
