@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import venv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -134,18 +134,51 @@ def run() -> None:
     # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
     processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(name: str) -> None:
+        processes[name] = subprocess.Popen(commands[name], cwd=ROOT, env=env, creationflags=flags)
+
     try:
-        for name, cmd in commands.items():
-            processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, creationflags=flags)
+        for name in commands:
+            start(name)
         print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(1)
+        supervise(processes, start)
     except KeyboardInterrupt:
         pass
     finally:
         stop(list(processes.values()))
     failed = [name for name, p in processes.items() if p.returncode not in (0, -2, -15, None)]
     sys.exit(1 if failed else 0)
+
+
+# A worker or beat that dies is started again, as systemd's Restart=always and NSSM
+# do: after 5 s, twice as long after each death in a row, at most a minute; a
+# process that ran for RESTART_STABLE_S starts the count again.
+RESTARTED = {"worker": "Le worker", "beat": "Le beat"}
+RESTART_DELAYS_S = (5, 10, 20, 40, 60)
+RESTART_STABLE_S = 60
+
+
+def supervise(processes: dict[str, subprocess.Popen[bytes]], start: Callable[[str], None]) -> None:
+    """Until the web server ends (or a signal): restart the worker and beat."""
+    deaths = dict.fromkeys(RESTARTED, 0)
+    started = dict.fromkeys(RESTARTED, time.monotonic())
+    due: dict[str, float] = {}
+    while processes["web"].poll() is None:
+        now = time.monotonic()
+        for name, label in RESTARTED.items():
+            if name in due and now >= due[name]:
+                del due[name]
+                start(name)
+                started[name] = now
+            elif name not in due and (code := processes[name].poll()) is not None:
+                deaths[name] = 0 if now - started[name] > RESTART_STABLE_S else deaths[name]
+                delay = RESTART_DELAYS_S[min(deaths[name], len(RESTART_DELAYS_S) - 1)]
+                deaths[name] += 1
+                due[name] = now + delay
+                print(f"{label} s'est arrêté (code {code})\u00a0: redémarrage dans {delay} s")
+                sys.stdout.flush()
+        time.sleep(0.5)
 
 
 def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:

@@ -51,6 +51,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task running when the broker connection drops is cancelled and, being acked
 # late, redelivered: the deadline engine's unique key makes the rerun harmless.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Celery's consumer, which with Celery/kombu 5.7 stops the worker when Redis dies
+# under a running task, made to survive it (core.jobs.broker_loss). Read from the
+# environment so that a test can pin the bug with Celery's own.
+CELERY_WORKER_CONSUMER = env_str(
+    "CELERY_WORKER_CONSUMER", "core.jobs.broker_loss:BrokerLossConsumer"
+)
 CELERY_BROKER_CONNECTION_MAX_RETRIES = env_int(
     "CELERY_BROKER_CONNECTION_MAX_RETRIES", 100, minimum=0, maximum=100_000
 )

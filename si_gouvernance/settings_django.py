@@ -119,6 +119,9 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=86400),
     )
 }
+# A connection kept between requests is checked before a request reuses it: after a
+# PostgreSQL restart the first request reconnects instead of failing with a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer fails the request (and /health/) in seconds
     # instead of holding a web worker for the kernel's TCP timeout.

@@ -3,7 +3,7 @@ and bring back.
 
 Never the shared services: a TCP proxy between a worker and the shared
 PostgreSQL (the worker's database goes down, the test's own connection stays),
-and a private redis-server.
+a private redis-server, and a private PostgreSQL to restart for real.
 
 Both come back on the port they had, so that their clients reconnect: the port is
 picked by the system (port 0) and held; only a restart binds it again, retrying
@@ -13,9 +13,11 @@ while the kernel still holds it (``bind_again``).
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -173,8 +175,82 @@ class PrivateRedis:
         self.processes[-1].terminate()
         self.processes[-1].wait(timeout=20)
 
+    def kill(self) -> None:
+        """``kill -9``: the server dies at once, without a word to its clients."""
+        self.processes[-1].kill()
+        self.processes[-1].wait(timeout=20)
+
     def close(self) -> None:
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def _postgres_bin() -> Path | None:
+    """The directory of PostgreSQL's server programs (initdb, pg_ctl), if any."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return candidates[-1].parent if candidates else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb in ``directory``, trust on the
+    loopback only), that the test can restart as an operator does (``pg_ctl
+    restart -m fast``: every session ends, the server is back a moment later).
+
+    PostgreSQL cannot be told port 0 either: the port is a candidate the system
+    offers, another one tried if the first start fails. Run as root, the server
+    runs as the ``postgres`` user (initdb refuses root), in a directory of /tmp it
+    owns (pytest's own directories are root's alone)."""
+
+    def __init__(self) -> None:
+        bin_dir = _postgres_bin()
+        if bin_dir is None:
+            pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+        self.bin_dir = bin_dir
+        self.directory = Path(tempfile.mkdtemp(prefix="private-postgres-"))
+        self.data = self.directory / "data"
+        self.port = candidate_port()
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            self.user = "postgres"
+            shutil.chown(self.directory, user="postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin_dir / program), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            user=self.user,
+            cwd=self.directory,
+        )
+
+    def _pg_ctl(self, action: str, *args: str) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory}"
+        log = str(self.directory / "server.log")
+        self._run("pg_ctl", action, "-D", str(self.data), "-w", "-o", options, "-l", log, *args)
+
+    def start(self) -> None:
+        for _ in range(5):
+            try:
+                self._pg_ctl("start")
+                return
+            except subprocess.CalledProcessError:
+                self.port = candidate_port()  # another program took it meanwhile
+        pytest.fail("PostgreSQL could not listen on the ports it was given")
+
+    def restart(self) -> None:
+        self._pg_ctl("restart", "-m", "fast")
+
+    def close(self) -> None:
+        with suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -170,3 +170,34 @@ def test_ctrl_c_stops_everything_too(tmp_path):
         _signal_and_check_everything_ends(process, port, signal.SIGINT)
     finally:
         _kill_group(process)
+
+
+def _worker_pids(process: subprocess.Popen[bytes]) -> set[int]:
+    """The Celery workers among dev.py's children (read in /proc: Linux only)."""
+    pids = set()
+    for pid in descendants(process.pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"celery" in command and b"worker" in command:
+            pids.add(pid)
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_dies_is_restarted_and_the_console_says_so(tmp_path):
+    process, log, port, _home = _start_run(tmp_path)
+    try:
+        (first,) = _worker_pids(process)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not (_worker_pids(process) - {first}):
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+            time.sleep(0.5)
+        output = log.read_text(errors="replace")
+        assert "Le worker s'est arrêté (code -9)\u00a0: redémarrage dans 5 s" in output
+
+        _signal_and_check_everything_ends(process, port, signal.SIGTERM)
+    finally:
+        _kill_group(process)

@@ -117,7 +117,12 @@ def start_worker(worker_database: str, tmp_path: Path) -> Iterator[Callable[...,
     workers: list[Worker] = []
 
     def start(
-        broker_url: str, *, pool: str = "solo", today_done: bool = True, **extra_env: str
+        broker_url: str,
+        *,
+        pool: str = "solo",
+        concurrency: int = 1,
+        today_done: bool = True,
+        **extra_env: str,
     ) -> Worker:
         if today_done:
             # Today's 08:00 check "already ran": no catch-up at worker start to race
@@ -127,7 +132,7 @@ def start_worker(worker_database: str, tmp_path: Path) -> Iterator[Callable[...,
         log = tmp_path / f"worker-{index}.out"
         env = worker_env(worker_database, broker_url, tmp_path, **extra_env)
         command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "worker"]
-        command += [f"--pool={pool}", "--concurrency=1", "--loglevel=INFO"]
+        command += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
         command += [f"--hostname=test{index}@%h", "--without-gossip", "--without-mingle"]
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -189,9 +194,15 @@ def worker_env(database_url: str, broker_url: str, tmp_path: Path, **extra: str)
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path):
-    """A private redis-server the test can stop and start again on the same port."""
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A private redis-server the test can stop, kill and start again on its port."""
     server = PrivateRedis(tmp_path, wait_for)
     server.start()
-    yield server.url, server.start, server.stop
+    yield server
     server.close()
+
+
+@pytest.fixture
+def own_redis(private_redis: PrivateRedis):
+    """A private redis-server the test can stop and start again on the same port."""
+    return private_redis.url, private_redis.start, private_redis.stop
