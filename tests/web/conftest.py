@@ -31,4 +31,4 @@ def client_for(user: User, *, enforce_csrf_checks: bool = False) -> Client:
 
 
 # A private redis-server a test may stop (the broker-down health check).
-from tests.celery.conftest import own_redis  # noqa: E402, F401
+from tests.celery.conftest import own_redis, private_redis  # noqa: E402, F401
