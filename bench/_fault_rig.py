@@ -6,6 +6,7 @@ Linux only (``/proc`` for the memory figures, ``redis-server`` for the broker).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import os
 import re
@@ -150,6 +151,14 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def in_hand(self) -> list[str]:
+        """The tasks (names) this worker received and has not finished (no
+        ``celery.app.trace`` line for their id yet), read from its log."""
+        log = self.output()
+        received = re.findall(r"Task (\S+)\[([0-9a-f-]+)\] received", log)
+        finished = set(re.findall(r"celery\.app\.trace: Task \S+\[([0-9a-f-]+)\]", log))
+        return [name for name, task_id in received if task_id not in finished]
+
     def sample_rss(self) -> None:
         """Keep the largest high-water mark (VmHWM) of the worker's processes (its
         pool's children too) while they live."""
@@ -190,8 +199,11 @@ class Workers:
     pool: str = "solo"
     started: list[Worker] = field(default_factory=list)
 
-    def start(self, count: int, **extra_env: str) -> list[Worker]:
-        new = [self._launch(**extra_env) for _ in range(count)]
+    def start(
+        self, count: int, *, pool: str | None = None, concurrency: int = 1, **extra_env: str
+    ) -> list[Worker]:
+        """``count`` workers of ``pool`` (the bench's by default), once all are ready."""
+        new = [self._launch(pool or self.pool, concurrency, **extra_env) for _ in range(count)]
         for worker in new:
             wait_for(
                 lambda w=worker: " ready." in w.output() or not w.alive,  # type: ignore[misc]
@@ -202,11 +214,11 @@ class Workers:
                 raise BenchError(f"a worker stopped at start:\n{worker.output()[-2000:]}")
         return new
 
-    def _launch(self, **extra_env: str) -> Worker:
+    def _launch(self, pool: str, concurrency: int, **extra_env: str) -> Worker:
         index = len(self.started)
         log = self.workdir / f"worker-{index}.log"
         command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "worker"]
-        command += [f"--pool={self.pool}", "--concurrency=1", "--loglevel=INFO"]
+        command += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
         command += [f"--hostname=bench{index}@%h", "--without-gossip", "--without-mingle"]
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -253,13 +265,24 @@ class Workers:
 
 @dataclass
 class Mailbox:
-    """An aiosmtpd handler that records each accepted message's Message-ID and
-    recipient. After ``accept_limit`` messages it answers 421 (service closing) to
-    every new message, as a server going down does, without ever taking a message
-    it does not acknowledge."""
+    """An aiosmtpd handler that records each accepted message's Message-ID,
+    recipient and SMTP connection (numbered from 1). After ``accept_limit``
+    messages it answers 421 (service closing) to every new message, as a server
+    going down does, without ever taking a message it does not acknowledge.
+
+    ``drop_every``: every n-th message is taken (recorded) and its connection
+    dropped, ``drops_left`` times: alternately *before* answering the DATA (the
+    client cannot know the server has it: a duplicate when it sends it again) and
+    *after* the "250" (the client knows; its next command finds the connection
+    gone). ``seconds_per_email``: a slow server, each DATA answered that late."""
 
     accept_limit: int | None = None
-    received: list[tuple[str, str]] = field(default_factory=list)
+    drop_every: int | None = None
+    drops_left: int = 0
+    drops: int = 0
+    seconds_per_email: float = 0.0
+    received: list[tuple[str, str, int]] = field(default_factory=list)
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -276,11 +299,31 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.seconds_per_email:
+            await asyncio.sleep(self.seconds_per_email)
         message = email.message_from_bytes(envelope.content)
         with self.lock:
+            if not hasattr(session, "bench_connection"):
+                self.connections += 1
+                session.bench_connection = self.connections
             for recipient in envelope.rcpt_tos:
-                self.received.append((str(message["Message-ID"]), recipient))
+                self.received.append(
+                    (str(message["Message-ID"]), recipient, session.bench_connection)
+                )
+            drop = self._drop_now()
+        if drop == "before":
+            server.transport.abort()  # the answer below goes nowhere
+        elif drop == "after":
+            asyncio.get_running_loop().call_soon(server.transport.close)  # after the 250
         return "250 Message accepted for delivery"
+
+    def _drop_now(self) -> str | None:
+        """Whether this message's connection is dropped, and when (lock held)."""
+        if not self.drop_every or not self.drops_left or len(self.received) % self.drop_every:
+            return None
+        self.drops_left -= 1
+        self.drops += 1
+        return "before" if self.drops % 2 else "after"
 
 
 @dataclass

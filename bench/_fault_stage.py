@@ -16,6 +16,7 @@ from _fault_rig import (
     Database,
     ScaledBeat,
     SmtpServer,
+    Worker,
     Workers,
     send_as_beat,
     use_broker,
@@ -54,9 +55,23 @@ class Stage:
     today: datetime.date
     emails_expected: int
     proxies: list[TcpProxy] = field(default_factory=list)
+    # Emails the SMTP server may receive twice (same Message-ID): at most one per
+    # SMTP connection, the email in hand when the connection or its sender died.
+    duplicates_allowed: bool = False
+    checks: list[tuple[Callable[[], bool], str]] = field(default_factory=list)
 
-    def start_workers(self, count: int = WORKERS, **env: str) -> None:
-        self.workers.start(count, **env)
+    def start_workers(
+        self, count: int = WORKERS, *, pool: str | None = None, concurrency: int = 1, **env: str
+    ) -> list[Worker]:
+        return self.workers.start(count, pool=pool, concurrency=concurrency, **env)
+
+    def expect(self, condition: Callable[[], bool], what: str) -> None:
+        """Once the day stayed complete, ``condition`` must hold, or the scenario
+        is not exact (``what`` says what failed)."""
+        self.checks.append((condition, what))
+
+    def failed_checks(self) -> list[str]:
+        return [what for condition, what in self.checks if not condition()]
 
     def database_proxy(self) -> TcpProxy:
         """A TCP proxy to the database, listening (cut when the stage ends)."""
@@ -209,6 +224,8 @@ def play(
                 timeout=timeout,
                 what="the day to stay complete",
             )
+            if failed := stage.failed_checks():
+                complete, row.error = False, "; ".join(f"not so: {what}" for what in failed)
         except BenchError as exc:
             row.error = str(exc)
         except Exception as exc:  # the bench's own failure: shown, the next scenario runs
@@ -218,5 +235,11 @@ def play(
         row.peak_rss_mb = stage.workers.peak_rss_mb
         row.logs = stage.workers.tails()
         received = list(stage.smtp.mailbox.received)
-        row.verdict = judge(reference, received, today=today, complete=complete)
+        row.verdict = judge(
+            reference,
+            received,
+            today=today,
+            complete=complete,
+            duplicates_allowed=stage.duplicates_allowed,
+        )
     return row
