@@ -141,3 +141,16 @@ def test_text_stored_before_is_cleaned_by_the_migration(db):
 
     projet.refresh_from_db()
     assert (projet.nom, projet.description) == ("Portail", "ab\nc")
+
+
+def test_typed_text_is_bounded():
+    """What one person types, others load (task page, emails): descriptions and
+    reasons have a size."""
+    description = Tache._meta.get_field("description").formfield()
+    reason = HistoriqueTache._meta.get_field("motif").formfield()
+
+    assert description.clean("x" * 5000) == "x" * 5000
+    with pytest.raises(ValidationError):
+        description.clean("x" * 5001)
+    with pytest.raises(ValidationError):
+        reason.clean("x" * 1001)

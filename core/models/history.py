@@ -66,7 +66,7 @@ class HistoriqueTache(models.Model):
         related_name="+",
         verbose_name=_("new owner"),
     )
-    motif = NoteField(_("reason or comment"), blank=True)
+    motif = NoteField(_("reason or comment"), blank=True, max_length=1000)
 
     # A due date pushed back: the governance signal counted on the portfolio,
     # the task page and in the daily summary. Clearing a due date is not counted.

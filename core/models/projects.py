@@ -35,7 +35,7 @@ class Projet(models.Model):
 
     nom = NameField(_("name"), max_length=200)
     code = models.SlugField(_("code"), max_length=30, unique=True)
-    description = NoteField(_("description"), blank=True)
+    description = NoteField(_("description"), blank=True, max_length=5000)
     chef_de_projet = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -189,7 +189,7 @@ class Tache(models.Model):
         verbose_name=_("phase"),
     )
     nom = NameField(_("name"), max_length=200)
-    description = NoteField(_("description"), blank=True)
+    description = NoteField(_("description"), blank=True, max_length=5000)
     responsable = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
