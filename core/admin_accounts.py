@@ -25,6 +25,11 @@ from core.selectors.accounts import assignable_groups, within_rights
 
 # Fields of an account that give rights: only a superuser changes them.
 RIGHTS_FIELDS = ("is_superuser", "is_staff", "user_permissions")
+# Where an account comes from: written by the directory sign-in only.
+DIRECTORY_FIELDS = ("account_source", "directory_id", "directory_synced_at")
+DIRECTORY_PASSWORD_HELP = _(
+    "This account signs in with the directory: its password is changed there, never here."
+)
 
 
 def _editor(request: HttpRequest) -> User:
@@ -38,9 +43,14 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (_("Email notifications"), {"fields": ("email_alerts", "email_summary")}),
+        (
+            _("Directory"),
+            {"fields": ("account_source", "directory_id", "directory_synced_at")},
+        ),
     )
     list_display = (
         "username",
+        "account_source",
         "first_name",
         "last_name",
         "email",
@@ -49,11 +59,26 @@ class UserAdmin(BaseUserAdmin):
         "email_alerts",
         "email_summary",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser", "email_alerts", "email_summary")
+    list_filter = (
+        "account_source",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "email_alerts",
+        "email_summary",
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = tuple(super().get_readonly_fields(request, obj))
+        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS)
         return fields if _editor(request).is_superuser else (*fields, *RIGHTS_FIELDS)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.from_directory and "password" in form.base_fields:
+            form.base_fields["password"].help_text = DIRECTORY_PASSWORD_HELP
+        return form
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
@@ -77,6 +102,9 @@ class UserAdmin(BaseUserAdmin):
         changed from the application's password page, knowing the old one."""
         if not _editor(request).is_superuser:
             raise PermissionDenied(_("Only a superuser may set a password here."))
+        account = self.get_object(request, id)
+        if account is not None and account.from_directory:
+            raise PermissionDenied(DIRECTORY_PASSWORD_HELP)
         return super().user_change_password(request, id, form_url)
 
 

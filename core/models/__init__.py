@@ -5,9 +5,10 @@ from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
 from core.models.preferences import NotificationDefaults
 from core.models.projects import Etape, MembreProjet, Projet, Tache
-from core.models.users import User
+from core.models.users import AccountSource, User
 
 __all__ = [
+    "AccountSource",
     "BeatEntryDefault",
     "Etape",
     "Heartbeat",

@@ -8,6 +8,14 @@ from core.models.fields import NameField
 from core.models.preferences import NotificationDefaults
 
 
+class AccountSource(models.TextChoices):
+    """Where an account's identity and password live."""
+
+    LOCAL = "local", _("local account")
+    LDAP = "ldap", _("directory (LDAP)")
+    OIDC = "oidc", _("identity provider (OpenID Connect)")
+
+
 class User(AbstractUser):
     """A person of the organisation: project lead, task owner, administrator.
 
@@ -36,9 +44,37 @@ class User(AbstractUser):
         _("last password reset request"), null=True, blank=True, editable=False
     )
 
+    # A directory account is created and kept in step by the directory at each
+    # sign-in (core.services.directory_accounts); its password is never stored here.
+    account_source = models.CharField(
+        _("account source"),
+        max_length=5,
+        choices=AccountSource.choices,
+        default=AccountSource.LOCAL,
+        editable=False,
+    )
+    # The directory's own identifier: the LDAP entry's DN, the provider's ``sub``.
+    directory_id = models.CharField(
+        _("directory identifier"), max_length=512, blank=True, default="", editable=False
+    )
+    directory_synced_at = models.DateTimeField(
+        _("last synchronised with the directory"), null=True, blank=True, editable=False
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_source", "directory_id"],
+                condition=~models.Q(directory_id=""),
+                name="one_account_per_directory_entry",
+            )
+        ]
+
+    @property
+    def from_directory(self) -> bool:
+        return self.account_source != AccountSource.LOCAL
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
