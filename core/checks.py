@@ -87,6 +87,8 @@ def _ldap_unparsable(name: str) -> bool:
     value = getattr(settings, name)
     if not value:
         return False
+    if name == "LDAP_BIND_DN" and "=" not in value and ("@" in value or "\\" in value):
+        return False  # Active Directory also binds as svc@example.org or EXAMPLE\svc
     try:
         normalized_dn(value)
     except LDAPInvalidDnError:

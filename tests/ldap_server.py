@@ -1,12 +1,14 @@
 """A real OpenLDAP for the tests: Debian's slapd in a temporary directory.
 
 The directory holds a few people under ``ou=people`` and two groups
-(``groupOfNames`` with ``member``) under ``ou=groups``. People carry both OpenLDAP's
-``uid`` and Active Directory's ``sAMAccountName`` / ``userAccountControl`` /
-``memberOf`` (a small test schema gives them the equality rules AD has), so one
-directory serves both filters and AD's disabled-account flag. slapd runs as the
-current user (root or not) on a loopback port, with or without TLS (a CA and a
-server certificate made by :func:`make_certificates`), and is ended after the test.
+(``groupOfNames`` with ``member``) under ``ou=groups``, with the password policy
+overlay (an administrator locks an account with ``pwdAccountLockedTime``). People
+carry both OpenLDAP's ``uid`` and Active Directory's ``sAMAccountName`` /
+``userAccountControl`` / ``memberOf`` (a small test schema gives them the equality
+rules AD has), so one directory serves both filters and AD's disabled-account flag.
+slapd runs as the current user (root or not) on a loopback port, with or without
+TLS (a CA and a server certificate made by :func:`make_certificates`), and is
+ended after the test.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ GROUPS = f"ou=groups,{BASE}"
 STAFF_GROUP = f"cn=dsi-admins,{GROUPS}"
 LEAD_GROUP = f"cn=chefs-de-projet,{GROUPS}"
 START_TIMEOUT = 15
-OUS = ("people", "groups", "services")
+OUS = ("people", "groups", "services", "policies")
+POLICY = f"cn=default,ou=policies,{BASE}"
+# ppolicy: an account locked for good by the administrator (OpenLDAP's "disabled").
+LOCKED_FOREVER = "000001010000Z"
 
 AD_SCHEMA = """\
 attributetype ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName'
@@ -236,6 +241,10 @@ class LdapServer:
         self.modify(group, {"member": [(ldap3.MODIFY_DELETE, [person.dn])]})
         self.modify(person.dn, {"memberOf": [(ldap3.MODIFY_DELETE, [group])]})
 
+    def lock(self, person: Person) -> None:
+        """Disabled the OpenLDAP way: ppolicy's lock, which makes every bind fail."""
+        self.modify(person.dn, {"pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [LOCKED_FOREVER])]})
+
     def delete(self, dn: str) -> None:
         with self.admin() as connection:
             assert connection.delete(dn), connection.result
@@ -250,6 +259,7 @@ class LdapServer:
             f"pidfile {self.root / 'slapd.pid'}",
             "modulepath /usr/lib/ldap",
             "moduleload back_mdb",
+            "moduleload ppolicy",
         ]
         if self.certificates:
             lines += [
@@ -263,6 +273,8 @@ class LdapServer:
             f'rootdn "{ADMIN_DN}"',
             f"rootpw {ADMIN_PASSWORD}",
             f"directory {self.root / 'db'}",
+            "overlay ppolicy",
+            f'ppolicy_default "{POLICY}"',
         ]
         config = self.root / "slapd.conf"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -277,6 +289,13 @@ class LdapServer:
                 objectClass=["organizationalRole", "simpleSecurityObject"],
                 cn=["si-gouvernance"],
                 userPassword=[SERVICE_PASSWORD],
+            ),
+            ldif(
+                POLICY,
+                objectClass=["pwdPolicy", "organizationalRole"],
+                cn=["default"],
+                pwdAttribute=["userPassword"],
+                pwdLockout=["TRUE"],
             ),
         ]
         for person in PEOPLE_ENTRIES:

@@ -47,6 +47,11 @@ def test_a_configuration_that_works_passes(settings, tmp_path):
     assert check(settings, SECURE=True, LDAP_CA_FILE=str(ca)) == []
 
 
+@pytest.mark.parametrize("bind", ["svc-gouvernance@example.org", "EXEMPLE\\svc-gouvernance"])
+def test_active_directory_s_other_bind_names_pass(settings, bind):
+    assert check(settings, LDAP_BIND_DN=bind) == []
+
+
 def test_nothing_is_said_while_directory_sign_in_is_off(settings):
     assert check(settings, LDAP_SERVER_URI="", LDAP_USER_SEARCH_BASE="", LDAP_BIND_DN="x") == []
 

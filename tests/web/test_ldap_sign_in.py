@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 from django.urls import reverse
 
+from core.ldap_backend import directory_was_unavailable
 from core.models import AccountSource, User
 from core.services.directory_accounts import LEAD_GROUP_NAME
 from tests.factories import UserFactory
@@ -155,7 +156,19 @@ def test_an_unknown_user_and_a_filter_wildcard_are_refused(directory):
 
 
 def test_an_empty_password_is_not_an_anonymous_bind(directory, rf):
-    assert authenticate(rf.post("/"), username=JEANNE.uid, password="") is None
+    """Refused before the directory is asked (an empty simple bind is anonymous)."""
+    request = rf.post("/")
+    assert authenticate(request, username=JEANNE.uid, password="") is None
+    assert not directory_was_unavailable(request)
+
+
+def test_a_person_locked_in_the_directory_can_no_longer_sign_in(directory):
+    assert sign_in(JEANNE.uid, JEANNE.password)[0] == 302
+    directory.lock(JEANNE)
+
+    status, page, client = sign_in(JEANNE.uid, JEANNE.password)
+
+    assert status == 200 and INVALID in page and not signed_in(client)
 
 
 def test_a_person_removed_from_the_directory_can_no_longer_sign_in(directory):
