@@ -208,6 +208,8 @@ AXES_RESET_ON_SUCCESS = True
 # password typed in the wrong field) and shown in the admin's list instead.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
+# Counted without case or surrounding spaces, as the directory compares user names.
+AXES_USERNAME_CALLABLE = "core.sign_in_lockout.lockout_username"
 # The client's address (core.client_ip): behind a reverse proxy every request
 # comes from the proxy, and the client's address is in the header the proxy sets
 # (nginx: X-Real-IP $remote_addr, see deploy/). The header is read only when the

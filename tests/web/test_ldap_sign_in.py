@@ -13,6 +13,7 @@ import time
 import ldap3
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -73,7 +74,17 @@ def account(person: Person) -> User:
     return User.objects.get(username=person.uid)
 
 
-def test_first_sign_in_creates_the_account_from_the_directory(directory):
+@pytest.fixture
+def lead_group(db) -> None:
+    """« Chefs de projet » as migration 0014 leaves it: a transactional test's flush
+    (tests/test_migrations.py) empties the groups of the test database."""
+    group, _created = Group.objects.get_or_create(name=LEAD_GROUP_NAME)
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="core", codename="add_projet")
+    )
+
+
+def test_first_sign_in_creates_the_account_from_the_directory(directory, lead_group):
     status, _page, client = sign_in(JEANNE.uid, JEANNE.password)
 
     assert status == 302 and signed_in(client)
@@ -146,6 +157,14 @@ def test_a_wrong_directory_password_is_refused_and_counted_by_the_lockout(direct
     assert attempts[-1][0] == LOCKED  # the last failure locks
     status, _page, client = sign_in(JEANNE.uid, JEANNE.password)
     assert status == LOCKED and not signed_in(client)  # even the right password
+
+
+def test_changing_the_case_of_the_name_does_not_escape_the_lockout(directory, settings):
+    """The directory ignores case: so does the count (else 5 tries per spelling)."""
+    spellings = ["jdupont", "JDupont", "jDupont ", "JDUPONT", "jdupoNT", "Jdupont"]
+    statuses = [sign_in(name, "pas-le-bon")[0] for name in spellings[: settings.AXES_FAILURE_LIMIT]]
+    assert statuses[-1] == LOCKED
+    assert sign_in(spellings[-1], JEANNE.password)[0] == LOCKED
 
 
 def test_an_unknown_user_and_a_filter_wildcard_are_refused(directory):
