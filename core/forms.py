@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q, QuerySet
 from django.utils import formats
@@ -257,22 +258,22 @@ class OutboxPasswordResetForm(PasswordResetForm):
         dispatch.after_commit_or_inline(password_reset_job, email=self.cleaned_data["email"])
 
 
+DIRECTORY_UNAVAILABLE = gettext_lazy(
+    "The organisation's directory is not answering: your password cannot be "
+    "checked right now. Try again in a few minutes; if it persists, tell the IT "
+    "department."
+)
+
+
 class SignInForm(AuthenticationForm):
     """Django's sign-in form; when the directory did not answer, it says so instead
     of "wrong password" (the attempt still counts for the lockout)."""
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "directory_unavailable": gettext_lazy(
-            "The organisation's directory is not answering: your password cannot be "
-            "checked right now. Try again in a few minutes; if it persists, tell the IT "
-            "department."
-        ),
-    }
-
     def get_invalid_login_error(self) -> forms.ValidationError:
         if directory_was_unavailable(self.request):
-            return forms.ValidationError(
-                self.error_messages["directory_unavailable"], code="directory_unavailable"
-            )
+            return forms.ValidationError(DIRECTORY_UNAVAILABLE, code="directory_unavailable")
         return super().get_invalid_login_error()
+
+
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """The admin's sign-in form (staff only), with the same word on the directory."""

@@ -241,6 +241,14 @@ def test_directory_down_one_french_message_and_local_accounts_still_sign_in(dire
     assert status == 302 and seconds < 1
 
 
+def test_the_admin_s_sign_in_says_it_too(directory):
+    directory.stop()
+    response = Client().post(
+        reverse("admin:login"), {"username": JEANNE.uid, "password": JEANNE.password}
+    )
+    assert response.status_code == 200 and UNAVAILABLE in response.content.decode()
+
+
 def test_directory_hanging_the_message_comes_within_the_timeout(settings, directory):
     settings.LDAP_TIMEOUT = 1
     UserFactory(username="bob", password=LOCAL_PASSWORD)
