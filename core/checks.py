@@ -107,6 +107,15 @@ def _ldap_unparsable_dn(name: str) -> CheckMessage:
 
 def _ldap_required_settings() -> list[CheckMessage]:
     errors: list[CheckMessage] = []
+    uri = urlsplit(settings.LDAP_SERVER_URI)
+    if uri.scheme.lower() not in ("ldap", "ldaps") or not uri.hostname:
+        errors.append(
+            Error(
+                _("LDAP_SERVER_URI (%(uri)s) is not an ldap://host or ldaps://host address.")
+                % {"uri": settings.LDAP_SERVER_URI},
+                id="core.E108",
+            )
+        )
     if not settings.LDAP_USER_SEARCH_BASE:
         errors.append(
             Error(

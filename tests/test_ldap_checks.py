@@ -60,6 +60,8 @@ def test_nothing_is_said_while_directory_sign_in_is_off(settings):
     ("overrides", "expected"),
     [
         ({"LDAP_USER_SEARCH_BASE": ""}, "core.E101"),
+        ({"LDAP_SERVER_URI": "ldapi:///var/run/slapd.sock"}, "core.E108"),
+        ({"LDAP_SERVER_URI": "ldap://"}, "core.E108"),
         ({"LDAP_BIND_PASSWORD": ""}, "core.E102"),
         ({"LDAP_LEAD_GROUP_DN": "Chefs de projet"}, "core.E103"),
         ({"LDAP_BIND_DN": "cn=si-gouvernance;dc=example"}, "core.E103"),
