@@ -104,8 +104,9 @@ def directory_was_unavailable(request: HttpRequest | None) -> bool:
 def normalized_dn(dn: str) -> str:
     """A DN compared as the directory does: attribute types and values without case,
     spaces around separators dropped (``CN=Chefs, OU=Groupes`` = ``cn=chefs,ou=groupes``)."""
-    return ",".join(
-        f"{attr.lower()}={value.lower()}" for attr, value, _sep in parse_dn(dn, strip=True)
+    return "".join(
+        f"{attr.lower()}={value.lower()}{separator}"
+        for attr, value, separator in parse_dn(dn, strip=True)
     )
 
 

@@ -132,13 +132,15 @@ def test_groups_are_found_by_the_group_search_without_member_of(directory):
 
 
 def test_active_directory_filter_member_of_and_disabled_accounts(settings, ldap_server, db):
-    """AD's way: the default filter on sAMAccountName, groups from memberOf, the
-    disabled flag of userAccountControl (514) refusing the right password."""
+    """AD's way: the default filter on sAMAccountName, groups from memberOf (the
+    group's DN written as AD's tools show it: capitals, spaces), the disabled flag
+    of userAccountControl (514) refusing the right password."""
     use_directory(
         settings,
         ldap_server,
         LDAP_USER_FILTER="(sAMAccountName=%(user)s)",
         LDAP_GROUP_SEARCH_BASE="",
+        LDAP_STAFF_GROUP_DN=STAFF_GROUP.upper().replace(",", ", "),
     )
     assert sign_in(JEANNE.uid.upper(), JEANNE.password)[0] == 302
     jeanne = User.objects.get(directory_id=JEANNE.dn)
