@@ -102,8 +102,10 @@ def program(name: str) -> str:
     return found
 
 
-def make_certificates(directory: Path, name: str = "ca") -> Certificates:
-    """A CA and a server certificate it signs for 127.0.0.1 (openssl's CLI)."""
+def make_certificates(
+    directory: Path, name: str = "ca", *, names: str = "IP:127.0.0.1,DNS:localhost"
+) -> Certificates:
+    """A CA and a server certificate it signs for ``names`` (openssl's CLI)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
     directory.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,7 @@ def make_certificates(directory: Path, name: str = "ca") -> Certificates:
         directory / "server.csr",
     )
     extensions = directory / "server.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n", encoding="utf-8")
+    extensions.write_text(f"subjectAltName={names}\n", encoding="utf-8")
     new_key = ("-newkey", "rsa:2048", "-nodes")
     sign = ("-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "1", "-extfile", extensions)
     for command in (
@@ -131,7 +133,7 @@ def make_certificates(directory: Path, name: str = "ca") -> Certificates:
             "-out",
             ca,
         ],
-        ["req", *new_key, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", request],
+        ["req", *new_key, "-subj", "/CN=directory", "-keyout", key, "-out", request],
         ["x509", "-req", "-in", request, *sign, "-out", cert],
     ):
         subprocess.run(["openssl", *map(str, command)], check=True, capture_output=True, timeout=60)

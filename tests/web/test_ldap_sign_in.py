@@ -264,8 +264,10 @@ def test_directory_hanging_the_message_comes_within_the_timeout(settings, direct
 
 
 @pytest.fixture
-def tls_directory(settings, tmp_path, db):
-    certificates = make_certificates(tmp_path / "certificates")
+def tls_directory(settings, tmp_path, db, request):
+    """slapd with a certificate for 127.0.0.1 (or for ``request.param``'s names)."""
+    names = getattr(request, "param", "IP:127.0.0.1,DNS:localhost")
+    certificates = make_certificates(tmp_path / "certificates", names=names)
     with running_ldap_server(tmp_path / "ldap", certificates) as server:
         use_directory(settings, server, LDAP_CA_FILE=str(certificates.ca))
         yield server
@@ -299,3 +301,17 @@ def test_without_a_server_uri_the_backend_does_nothing(settings, db, rf):
     settings.LDAP_USER_SEARCH_BASE = GROUPS
     settings.AUTHENTICATION_BACKENDS = BACKENDS
     assert authenticate(rf.post("/"), username=JEANNE.uid, password=JEANNE.password) is None
+
+
+@pytest.mark.parametrize("tls_directory", ["DNS:annuaire.example.org"], indirect=True)
+@pytest.mark.parametrize("uri", ["ldap", "ldaps"])
+def test_a_certificate_for_another_host_is_refused(settings, tls_directory, uri):
+    """Signed by the right CA, but for another name than the address dialled."""
+    if uri == "ldaps":
+        settings.LDAP_SERVER_URI = tls_directory.ldaps_uri
+    else:
+        settings.LDAP_START_TLS = True
+
+    status, page, client = sign_in(JEANNE.uid, JEANNE.password)
+
+    assert status == 200 and UNAVAILABLE in page and not signed_in(client)
