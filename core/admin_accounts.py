@@ -68,17 +68,23 @@ class UserAdmin(BaseUserAdmin):
         "email_summary",
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any | None = None) -> Any:
+        """A directory account has no password field: it is changed in the directory."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.from_directory:
+            return fieldsets
+        return [
+            (name, {**options, "fields": _directory_fields(options["fields"])})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS)
+        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS, "password_source")
         return fields if _editor(request).is_superuser else (*fields, *RIGHTS_FIELDS)
 
-    def get_form(
-        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is not None and obj.from_directory and "password" in form.base_fields:
-            form.base_fields["password"].help_text = DIRECTORY_PASSWORD_HELP
-        return form
+    @admin.display(description=_("Password"))
+    def password_source(self, obj: User) -> str:
+        return str(DIRECTORY_PASSWORD_HELP)
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
@@ -106,6 +112,10 @@ class UserAdmin(BaseUserAdmin):
         if account is not None and account.from_directory:
             raise PermissionDenied(DIRECTORY_PASSWORD_HELP)
         return super().user_change_password(request, id, form_url)
+
+
+def _directory_fields(fields: Any) -> tuple[Any, ...]:
+    return tuple("password_source" if field == "password" else field for field in fields)
 
 
 class GroupAdmin(BaseGroupAdmin):
