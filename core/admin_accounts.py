@@ -27,6 +27,9 @@ from core.selectors.accounts import assignable_groups, within_rights
 RIGHTS_FIELDS = ("is_superuser", "is_staff", "user_permissions")
 # Where an account comes from: written by the directory sign-in only.
 DIRECTORY_FIELDS = ("account_source", "directory_id", "directory_synced_at")
+SUPERUSER_PASSWORD_HELP = _("Only a superuser may set a password here.")
+# Shown, read-only, instead of the password field where it cannot be used.
+PASSWORD_NOTES = ("password_in_directory", "password_for_superusers")
 DIRECTORY_PASSWORD_HELP = _(
     "This account signs in with the directory: its password is changed there, never here."
 )
@@ -69,22 +72,33 @@ class UserAdmin(BaseUserAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any | None = None) -> Any:
-        """A directory account has no password field: it is changed in the directory."""
+        """The password field only where it can be used: a directory account's
+        password is changed in the directory, another account's by a superuser."""
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not obj.from_directory:
+        if obj is None:
+            return fieldsets
+        if obj.from_directory:
+            instead = "password_in_directory"
+        elif not _editor(request).is_superuser:
+            instead = "password_for_superusers"
+        else:
             return fieldsets
         return [
-            (name, {**options, "fields": _directory_fields(options["fields"])})
+            (name, {**options, "fields": _replaced(options["fields"], "password", instead)})
             for name, options in fieldsets
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS, "password_source")
+        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS, *PASSWORD_NOTES)
         return fields if _editor(request).is_superuser else (*fields, *RIGHTS_FIELDS)
 
     @admin.display(description=_("Password"))
-    def password_source(self, obj: User) -> str:
+    def password_in_directory(self, obj: User) -> str:
         return str(DIRECTORY_PASSWORD_HELP)
+
+    @admin.display(description=_("Password"))
+    def password_for_superusers(self, obj: User) -> str:
+        return str(SUPERUSER_PASSWORD_HELP)
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
@@ -107,15 +121,15 @@ class UserAdmin(BaseUserAdmin):
         """Another account's password is a superuser's business; one's own is
         changed from the application's password page, knowing the old one."""
         if not _editor(request).is_superuser:
-            raise PermissionDenied(_("Only a superuser may set a password here."))
+            raise PermissionDenied(SUPERUSER_PASSWORD_HELP)
         account = self.get_object(request, id)
         if account is not None and account.from_directory:
             raise PermissionDenied(DIRECTORY_PASSWORD_HELP)
         return super().user_change_password(request, id, form_url)
 
 
-def _directory_fields(fields: Any) -> tuple[Any, ...]:
-    return tuple("password_source" if field == "password" else field for field in fields)
+def _replaced(fields: Any, field: str, by: str) -> tuple[Any, ...]:
+    return tuple(by if name == field else name for name in fields)
 
 
 class GroupAdmin(BaseGroupAdmin):

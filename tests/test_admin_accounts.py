@@ -114,6 +114,14 @@ def test_nobody_but_a_superuser_sets_a_password_in_the_admin(editor: User, root:
         == 403
     )  # one's own: from the application's password page
     assert client_for(root).get(url).status_code == 200
+    # The change form offers no link to a form the editor cannot open.
+    page = html.unescape(
+        client_for(editor).get(reverse("admin:core_user_change", args=[bob.pk])).content.decode()
+    )
+    assert "Seul un superutilisateur peut définir un mot de passe ici." in page
+    assert "../password/" not in page
+    root_page = client_for(root).get(reverse("admin:core_user_change", args=[bob.pk]))
+    assert "../password/" in root_page.content.decode()
 
 
 def test_groups_are_handed_out_only_below_ones_own_rights(editor: User):
