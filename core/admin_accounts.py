@@ -27,6 +27,9 @@ from core.selectors.accounts import assignable_groups, within_rights
 RIGHTS_FIELDS = ("is_superuser", "is_staff", "user_permissions")
 # Where an account comes from: written by the directory sign-in only.
 DIRECTORY_FIELDS = ("account_source", "directory_id", "directory_synced_at")
+SUPERUSER_PASSWORD_HELP = _("Only a superuser may set a password here.")
+# Shown, read-only, instead of the password field where it cannot be used.
+PASSWORD_NOTES = ("password_in_directory", "password_for_superusers")
 DIRECTORY_PASSWORD_HELP = _(
     "This account signs in with the directory: its password is changed there, never here."
 )
@@ -68,17 +71,34 @@ class UserAdmin(BaseUserAdmin):
         "email_summary",
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any | None = None) -> Any:
+        """The password field only where it can be used: a directory account's
+        password is changed in the directory, another account's by a superuser."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        if obj.from_directory:
+            instead = "password_in_directory"
+        elif not _editor(request).is_superuser:
+            instead = "password_for_superusers"
+        else:
+            return fieldsets
+        return [
+            (name, {**options, "fields": _replaced(options["fields"], "password", instead)})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS)
+        fields = (*super().get_readonly_fields(request, obj), *DIRECTORY_FIELDS, *PASSWORD_NOTES)
         return fields if _editor(request).is_superuser else (*fields, *RIGHTS_FIELDS)
 
-    def get_form(
-        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is not None and obj.from_directory and "password" in form.base_fields:
-            form.base_fields["password"].help_text = DIRECTORY_PASSWORD_HELP
-        return form
+    @admin.display(description=_("Password"))
+    def password_in_directory(self, obj: User) -> str:
+        return str(DIRECTORY_PASSWORD_HELP)
+
+    @admin.display(description=_("Password"))
+    def password_for_superusers(self, obj: User) -> str:
+        return str(SUPERUSER_PASSWORD_HELP)
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
@@ -101,11 +121,15 @@ class UserAdmin(BaseUserAdmin):
         """Another account's password is a superuser's business; one's own is
         changed from the application's password page, knowing the old one."""
         if not _editor(request).is_superuser:
-            raise PermissionDenied(_("Only a superuser may set a password here."))
+            raise PermissionDenied(SUPERUSER_PASSWORD_HELP)
         account = self.get_object(request, id)
         if account is not None and account.from_directory:
             raise PermissionDenied(DIRECTORY_PASSWORD_HELP)
         return super().user_change_password(request, id, form_url)
+
+
+def _replaced(fields: Any, field: str, by: str) -> tuple[Any, ...]:
+    return tuple(by if name == field else name for name in fields)
 
 
 class GroupAdmin(BaseGroupAdmin):

@@ -8,13 +8,16 @@ names, emails, the active flag and the groups below its own rights; nothing more
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
-from core.models import User
+from core.models import AccountSource, User
+from core.services.directory_accounts import DirectoryPerson, sync_directory_account
 from tests.factories import SUPERVISION, UserFactory, grant
 from tests.web.conftest import client_for
 
@@ -111,6 +114,14 @@ def test_nobody_but_a_superuser_sets_a_password_in_the_admin(editor: User, root:
         == 403
     )  # one's own: from the application's password page
     assert client_for(root).get(url).status_code == 200
+    # The change form offers no link to a form the editor cannot open.
+    page = html.unescape(
+        client_for(editor).get(reverse("admin:core_user_change", args=[bob.pk])).content.decode()
+    )
+    assert "Seul un superutilisateur peut définir un mot de passe ici." in page
+    assert "../password/" not in page
+    root_page = client_for(root).get(reverse("admin:core_user_change", args=[bob.pk]))
+    assert "../password/" in root_page.content.decode()
 
 
 def test_groups_are_handed_out_only_below_ones_own_rights(editor: User):
@@ -181,3 +192,28 @@ def test_a_superuser_still_grants_everything(root: User):
 
     bob.refresh_from_db()
     assert bob.is_staff and bob.has_perm("core.run_job")
+
+
+def test_the_admin_shows_where_an_account_comes_from_and_sets_no_password_on_a_directory_one(
+    root: User,
+):
+    """Issue 19: a directory account's password lives in the directory; even a
+    superuser cannot set a local one by mistake, and the list says which is which."""
+    person = DirectoryPerson(
+        source=AccountSource.LDAP, directory_id="uid=ana,dc=dsi", username="ana"
+    )
+    ana = sync_directory_account(person)
+    client = client_for(root)
+
+    listing = client.get(reverse("admin:core_user_changelist")).content.decode()
+    assert "annuaire (LDAP)" in listing and "compte local" in listing
+    page = html.unescape(
+        client.get(reverse("admin:core_user_change", args=[ana.pk])).content.decode()
+    )
+    assert "se connecte avec l'annuaire" in page
+    password = reverse("admin:auth_user_password_change", args=[ana.pk])
+    assert client.get(password).status_code == 403
+    refused = client.post(password, {"password1": "Pris-1234-abcd", "password2": "Pris-1234-abcd"})
+    assert refused.status_code == 403
+    ana.refresh_from_db()
+    assert not ana.has_usable_password()

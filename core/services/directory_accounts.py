@@ -74,6 +74,8 @@ def sync_directory_account(
         if user is None:
             user = User(username=person.username, account_source=person.source)
             user.set_unusable_password()
+        elif user.username != person.username and not _name_taken(person.username, by=user):
+            user.username = person.username  # renamed in the directory
         user.account_source = person.source
         user.directory_id = person.directory_id
         user.first_name = _one_line(person.first_name, 150)
@@ -115,6 +117,10 @@ def _linked_account(person: DirectoryPerson) -> User | None:
         "Local account %s linked to the directory entry %s.", same_name.pk, person.directory_id
     )
     return same_name
+
+
+def _name_taken(username: str, *, by: User) -> bool:
+    return User.objects.filter(username__iexact=username).exclude(pk=by.pk).exists()
 
 
 def _set_lead(user: User, *, lead: bool) -> None:
