@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -56,6 +57,8 @@ USER_PLACEHOLDER = "%(user)s"
 AD_ACCOUNT_DISABLED = 0x2
 _UNAVAILABLE = "directory_unavailable"
 _SEARCH_OK = (0, 4)  # success; sizeLimitExceeded (two entries found: ambiguous)
+# The attribute the filter compares the typed name with: (sAMAccountName=%(user)s).
+_NAME_IN_FILTER = re.compile(r"\(([A-Za-z][\w-]*)=%\(user\)s\)")
 
 
 class DirectoryUnavailable(Exception):
@@ -91,9 +94,16 @@ class LdapSettings:
         )
 
     @property
+    def username_attribute(self) -> str | None:
+        """Where the entry keeps the user name, as the directory spells it."""
+        match = _NAME_IN_FILTER.search(self.user_filter)
+        return match.group(1) if match else None
+
+    @property
     def attributes(self) -> list[str]:
         names = (self.first_name_attribute, self.last_name_attribute, self.email_attribute)
-        return [*names, "memberOf", "userAccountControl"]
+        username = [self.username_attribute] if self.username_attribute else []
+        return [*names, *username, "memberOf", "userAccountControl"]
 
 
 def directory_was_unavailable(request: HttpRequest | None) -> bool:
@@ -167,7 +177,8 @@ def find_person(config: LdapSettings, *, username: str, password: str) -> Direct
     return DirectoryPerson(
         source=AccountSource.LDAP,
         directory_id=dn,
-        username=username,
+        # The directory's spelling, not the typed one ("JDupont" signs in jdupont).
+        username=_first(attributes, config.username_attribute or "") or username,
         first_name=_first(attributes, config.first_name_attribute),
         last_name=_first(attributes, config.last_name_attribute),
         email=_first(attributes, config.email_attribute),

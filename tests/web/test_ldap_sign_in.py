@@ -123,6 +123,20 @@ def test_changes_in_the_directory_reach_the_account_at_the_next_sign_in(director
     assert User.objects.filter(username=JEANNE.uid).count() == 1
 
 
+def test_a_person_renamed_in_active_directory_keeps_their_account(settings, directory):
+    """sAMAccountName changes, the entry (its DN) stays: the same account, renamed."""
+    settings.LDAP_USER_FILTER = "(sAMAccountName=%(user)s)"
+    assert sign_in(JEANNE.uid, JEANNE.password)[0] == 302
+    first = account(JEANNE)
+    directory.modify(JEANNE.dn, {"sAMAccountName": [(ldap3.MODIFY_REPLACE, ["jmartin"])]})
+
+    assert sign_in("JMartin", JEANNE.password)[0] == 302
+
+    renamed = User.objects.get(pk=first.pk)
+    assert renamed.username == "jmartin"
+    assert User.objects.filter(directory_id=JEANNE.dn).count() == 1
+
+
 def test_groups_are_found_by_the_group_search_without_member_of(directory):
     """OpenLDAP without the memberof overlay: only the groups' ``member`` tells."""
     directory.modify(JEANNE.dn, {"memberOf": [(ldap3.MODIFY_DELETE, [])]})
@@ -143,7 +157,7 @@ def test_active_directory_filter_member_of_and_disabled_accounts(settings, ldap_
         LDAP_STAFF_GROUP_DN=STAFF_GROUP.upper().replace(",", ", "),
     )
     assert sign_in(JEANNE.uid.upper(), JEANNE.password)[0] == 302
-    jeanne = User.objects.get(directory_id=JEANNE.dn)
+    jeanne = account(JEANNE)  # named as the directory spells it, not as typed
     assert jeanne.is_staff and jeanne.groups.filter(name=LEAD_GROUP_NAME).exists()
 
     status, page, client = sign_in(MARC.uid, MARC.password)
