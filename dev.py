@@ -197,8 +197,9 @@ def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/).
-DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx"}
+# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/),
+# slapd (the directory sign-in against a real OpenLDAP, tests/ldap_server.py).
+DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx", "slapd": "slapd"}
 
 
 def ensure_debian_tools() -> None:
