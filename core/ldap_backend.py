@@ -32,6 +32,7 @@ import dataclasses
 import logging
 import re
 import ssl
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +56,8 @@ logger = logging.getLogger(__name__)
 USER_PLACEHOLDER = "%(user)s"
 # Active Directory's userAccountControl flag of a disabled account.
 AD_ACCOUNT_DISABLED = 0x2
+# Attributes that name an entry for good (see _permanent_id).
+PERMANENT_IDS = ("objectGUID", "entryUUID")
 _UNAVAILABLE = "directory_unavailable"
 _SEARCH_OK = (0, 4)  # success; sizeLimitExceeded (two entries found: ambiguous)
 # The attribute the filter compares the typed name with: (sAMAccountName=%(user)s).
@@ -103,7 +106,7 @@ class LdapSettings:
     def attributes(self) -> list[str]:
         names = (self.first_name_attribute, self.last_name_attribute, self.email_attribute)
         username = [self.username_attribute] if self.username_attribute else []
-        return [*names, *username, "memberOf", "userAccountControl"]
+        return [*names, *username, "memberOf", "userAccountControl", *PERMANENT_IDS]
 
 
 def directory_was_unavailable(request: HttpRequest | None) -> bool:
@@ -176,7 +179,7 @@ def find_person(config: LdapSettings, *, username: str, password: str) -> Direct
         groups = _groups(service, config, dn, attributes)
     return DirectoryPerson(
         source=AccountSource.LDAP,
-        directory_id=dn,
+        directory_id=_permanent_id(entry),
         # The directory's spelling, not the typed one ("JDupont" signs in jdupont).
         username=_first(attributes, config.username_attribute or "") or username,
         first_name=_first(attributes, config.first_name_attribute),
@@ -259,6 +262,17 @@ def _groups(
 def _member(groups: set[str], group_dn: str) -> bool | None:
     """Membership of ``group_dn``; None when that group is not configured."""
     return normalized_dn(group_dn) in groups if group_dn else None
+
+
+def _permanent_id(entry: dict[str, Any]) -> str:
+    """The entry's identifier that survives a move to another OU or a rename (a
+    DN does not): AD's ``objectGUID``, else OpenLDAP's and 389 DS's ``entryUUID``,
+    else the DN for a directory with neither."""
+    guid = entry.get("raw_attributes", {}).get("objectGUID")
+    if guid and len(guid[0]) == 16:  # AD stores it as 16 bytes, little-endian
+        return f"objectGUID:{uuid.UUID(bytes_le=guid[0])}"
+    entry_uuid = _first(entry["attributes"], "entryUUID")
+    return f"entryUUID:{entry_uuid.lower()}" if entry_uuid else str(entry["dn"])
 
 
 def _values(attributes: dict[str, Any], name: str) -> list[str]:

@@ -239,6 +239,11 @@ class LdapServer:
         with self.admin() as connection:
             assert connection.modify(dn, changes), connection.result
 
+    def move(self, dn: str, new_parent: str) -> None:
+        relative, _parent = dn.split(",", 1)
+        with self.admin() as connection:
+            assert connection.modify_dn(dn, relative, new_superior=new_parent), connection.result
+
     def leave_group(self, person: Person, group: str) -> None:
         self.modify(group, {"member": [(ldap3.MODIFY_DELETE, [person.dn])]})
         self.modify(person.dn, {"memberOf": [(ldap3.MODIFY_DELETE, [group])]})

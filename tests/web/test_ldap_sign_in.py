@@ -9,6 +9,7 @@ gives one French message, and local accounts sign in as fast as ever.
 from __future__ import annotations
 
 import time
+import uuid
 
 import ldap3
 import pytest
@@ -17,11 +18,13 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
+from core import ldap_backend
 from core.ldap_backend import directory_was_unavailable
 from core.models import AccountSource, User
 from core.services.directory_accounts import LEAD_GROUP_NAME
 from tests.factories import UserFactory
 from tests.ldap_server import (
+    BASE,
     GROUPS,
     JEANNE,
     LEAD_GROUP,
@@ -90,7 +93,7 @@ def test_first_sign_in_creates_the_account_from_the_directory(directory, lead_gr
     assert status == 302 and signed_in(client)
     jeanne = account(JEANNE)
     assert jeanne.account_source == AccountSource.LDAP
-    assert jeanne.directory_id == JEANNE.dn
+    assert jeanne.directory_id.startswith("entryUUID:")  # not the DN: it moves
     assert (jeanne.first_name, jeanne.last_name) == ("Jeanne", "Dupont")
     assert jeanne.email == JEANNE.email
     assert jeanne.is_staff and not jeanne.is_superuser
@@ -134,7 +137,23 @@ def test_a_person_renamed_in_active_directory_keeps_their_account(settings, dire
 
     renamed = User.objects.get(pk=first.pk)
     assert renamed.username == "jmartin"
-    assert User.objects.filter(directory_id=JEANNE.dn).count() == 1
+    assert User.objects.filter(account_source=AccountSource.LDAP).count() == 1
+
+
+def test_a_person_moved_to_another_ou_keeps_their_account(settings, directory):
+    """A change of department moves the entry (its DN changes); the account is
+    named by the entry's entryUUID (objectGUID on AD), so it follows."""
+    settings.LDAP_USER_SEARCH_BASE = BASE
+    assert sign_in(JEANNE.uid, JEANNE.password)[0] == 302
+    first = account(JEANNE)
+    assert first.directory_id.startswith("entryUUID:")
+    directory.move(JEANNE.dn, f"ou=services,{BASE}")
+
+    status, _page, client = sign_in(JEANNE.uid, JEANNE.password)
+
+    assert status == 302 and signed_in(client)
+    assert account(JEANNE).pk == first.pk
+    assert User.objects.filter(account_source=AccountSource.LDAP).count() == 1
 
 
 def test_groups_are_found_by_the_group_search_without_member_of(directory):
@@ -329,3 +348,14 @@ def test_a_certificate_for_another_host_is_refused(settings, tls_directory, uri)
     status, page, client = sign_in(JEANNE.uid, JEANNE.password)
 
     assert status == 200 and UNAVAILABLE in page and not signed_in(client)
+
+
+def test_active_directory_s_object_guid_names_the_entry():
+    """AD has no entryUUID: its objectGUID, 16 bytes little-endian, written as
+    AD's tools show it; a directory with neither falls back to the DN."""
+    guid = uuid.UUID("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+    entry = {"dn": "CN=Jeanne,OU=DSI,DC=ad", "attributes": {}}
+
+    with_guid = {**entry, "raw_attributes": {"objectGUID": [guid.bytes_le]}}
+    assert ldap_backend._permanent_id(with_guid) == f"objectGUID:{guid}"
+    assert ldap_backend._permanent_id(entry) == "CN=Jeanne,OU=DSI,DC=ad"
