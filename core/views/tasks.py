@@ -1,6 +1,7 @@
 """A task: its page and history; the lead edits it, its owner updates it.
 
-The one-click actions of an alert ("Marquer terminée", "Signaler un blocage") are
+The one-click actions of an alert ("Marquer terminée", "Signaler un blocage",
+"Lever le blocage") are
 a confirmation page on GET and the change on POST (with its CSRF token): a link
 opened from an email, or by a mail scanner, never changes anything.
 
@@ -23,11 +24,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import BlockForm, TacheForm, TaskProgressForm
+from core.forms import BlockForm, TacheForm, TaskProgressForm, UnblockForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
 from core.selectors.access import can_edit_task, can_update_progress
-from core.selectors.history import HISTORY_PAGE_SIZE, history_preview, task_history
+from core.selectors.history import (
+    HISTORY_PAGE_SIZE,
+    blockage_reason,
+    history_preview,
+    task_history,
+)
 from core.services import task_updates
 from core.services.update_limits import TooManyUpdates
 from core.views.http import current_user, safe_next
@@ -176,6 +182,42 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "core/task_block.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Lever le blocage" (the lead or the owner): a confirmation page with the
+    blockage's reason on GET, the change on POST."""
+    user, tache, today = _task(request, pk)
+    _require_progress_right(tache, user)
+    form = UnblockForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifted = task_updates.lift_block(
+                tache_id=tache.pk,
+                author=user,
+                comment=form.cleaned_data["commentaire"],
+                today=today,
+            )
+        except TooManyUpdates as refused:
+            status = _refused(request, refused)
+        else:
+            if lifted:
+                messages.success(request, _("Blockage of “%(nom)s” lifted.") % {"nom": tache.nom})
+            else:
+                messages.info(request, _("Task “%(nom)s” was not blocked.") % {"nom": tache.nom})
+            return redirect(safe_next(request, tache.get_absolute_url()))
+    context = {
+        "tache": tache,
+        "projet": tache.projet,
+        "today": today,
+        "form": form,
+        "blockage": blockage_reason(tache=tache),
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
+    return render(request, "core/task_unblock.html", context, status=status)
 
 
 @login_required
