@@ -51,6 +51,7 @@ class TaskLine:
     slip_reason: str = ""  # why it was last pushed back
     reason: str = ""  # what blocks it (a blocked task)
     blocked_days: int = 0  # for how many days it has been blocked
+    overdue: bool = False  # its due date is past
 
     @property
     def slipped(self) -> str:
@@ -82,7 +83,7 @@ class TaskLine:
             else ""
         )
         values = {"days": self.days, "date": date}
-        if self.kind == "late":
+        if self.kind == "late" or (self.blocked and self.overdue):
             text = ngettext(
                 "%(days)d day late (due %(date)s)", "%(days)d days late (due %(date)s)", self.days
             )
@@ -246,6 +247,7 @@ def _task_lines(
             slip_reason=row["slip_reason"] or "",
             reason=row["blocked_reason"] or "",
             blocked_days=_days_since(row["blocked_at"], today=today),
+            overdue=due is not None and due < today,
         )
         yield row["projet_id"], line, row["total"]
 
