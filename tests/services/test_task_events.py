@@ -233,3 +233,20 @@ def test_an_event_older_than_a_day_is_no_longer_emailed(world, tache, clock):
     clock.shift(datetime.timedelta(hours=25))
 
     assert queue_event_emails() == {"queued": 0}
+
+
+def test_the_periodic_job_sends_the_batch_every_five_minutes(world, tache):
+    """Declared once (core.jobs.registry), beat runs it every 5 minutes; run
+    in-process, it queues the batch and reports how many emails."""
+    from core.jobs import registry
+    from core.tasks import send_event_emails
+
+    entry = registry.beat_schedule()["send-event-emails"]
+    assert entry["task"] == "core.tasks.send_event_emails"
+    assert entry["schedule"].minute == set(range(0, 60, 5))
+    block(world, tache)
+
+    result = send_event_emails.apply(kwargs={"trigger": "BEAT"}).get()
+
+    assert (result["status"], result["queued"]) == ("success", 1)
+    assert [email.recipient for email in _event_emails()] == [world.alice]
