@@ -135,14 +135,15 @@ def _beyond(
     edge = _Row(*(Subquery(at_cursor.annotate(k=key).values("k")[:1]) for key in keys))
     row = _Row(*keys)
     when = Value(cursor.date_creation, DateTimeField())
+    # The plain bound (<= or >=) is what the index range starts from; the OR then
+    # keeps the rest of the cursor's own run, past the cursor in urgency.
     if newer:
         nearer = Q(date_creation__gt=when) | Q(LessThan(row, edge), date_creation=when)
-        return notifications.filter(nearer).order_by(
+        return notifications.filter(nearer, date_creation__gte=when).order_by(
             "date_creation", *(key.desc() for key in alert_urgency_keys())
         )
-    return notifications.filter(
-        Q(date_creation__lt=when) | Q(GreaterThan(row, edge), date_creation=when)
-    )
+    farther = Q(date_creation__lt=when) | Q(GreaterThan(row, edge), date_creation=when)
+    return notifications.filter(farther, date_creation__lte=when)
 
 
 def _page(
