@@ -299,3 +299,23 @@ def test_blocked_tasks_have_their_section_with_reason_and_age_whatever_their_dat
     assert "repoussée 1 fois (Congés)" in recette
     html = _summary_for(world.alice).body_html
     assert "Annuaire inaccessible" in html and "(Congés)" in html
+
+
+def test_a_section_lists_its_tasks_most_urgent_first(world):
+    """Late: the latest first, then the highest priority; soon: priority, then date."""
+    p = world.projet
+    for nom, days, priorite in (
+        ("Un jour basse", -1, "BASSE"),
+        ("Dix jours", -10, "NORMALE"),
+        ("Un jour critique", -1, "CRITIQUE"),
+        ("Dans 5 jours critique", 5, "CRITIQUE"),
+        ("Dans 2 jours normale", 2, "NORMALE"),
+    ):
+        TacheFactory(projet=p, nom=nom, priorite=priorite, date_echeance=TODAY + days * DAY)
+
+    send_daily_summary(today=TODAY)
+
+    text = _summary_for(world.alice).body_text
+    order = ["Dix jours", "Un jour critique", "Un jour basse", "Dans 5 jours critique"]
+    order.append("Dans 2 jours normale")
+    assert [text.index(nom) for nom in order] == sorted(text.index(nom) for nom in order)
