@@ -150,6 +150,18 @@ class TacheForm(forms.ModelForm):
         )
 
 
+def comment_field(help_text: Any) -> TypedTextField:
+    """An optional comment kept in the task's history (1,000 characters)."""
+    return TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Comment"),
+        help_text=help_text,
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class TaskProgressForm(forms.Form):
     """What the owner of a task changes: its status, its progress, a comment."""
 
@@ -160,13 +172,8 @@ class TaskProgressForm(forms.Form):
         max_value=100,
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
     )
-    commentaire = TypedTextField(
-        multiline=True,
-        label=gettext_lazy("Comment"),
-        help_text=gettext_lazy("Kept in the task's history; required to report a block."),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    commentaire = comment_field(
+        gettext_lazy("Kept in the task's history; required to report a block.")
     )
 
     def __init__(self, *args: Any, tache: Tache, **kwargs: Any) -> None:
@@ -202,14 +209,7 @@ class BlockForm(forms.Form):
 class UnblockForm(forms.Form):
     """Lift a blockage: a comment, if any, goes to the history and to the owner."""
 
-    commentaire = TypedTextField(
-        multiline=True,
-        label=gettext_lazy("Comment"),
-        help_text=gettext_lazy("Optional: how the blockage was solved."),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    commentaire = comment_field(gettext_lazy("Optional: how the blockage was solved."))
 
 
 class NotificationFilterForm(forms.Form):

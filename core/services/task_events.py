@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from core.models import NotificationTache, Projet, Tache, User
 
@@ -32,6 +33,37 @@ Type = NotificationTache.Type
 Statut = Tache.Statut
 CLOSED = (Statut.TERMINEE, Statut.ANNULEE)
 TITLE_MAX = 255
+# Per type, its title and sentence: the task, the project, the author, the reason,
+# the old and new due dates are filled in.
+TEXTS: dict[str, tuple[Any, Any]] = {
+    Type.BLOCAGE: (
+        gettext_lazy("Blocked: %(tache)s"),
+        gettext_lazy(
+            '%(auteur)s reports a blockage on "%(tache)s" (project "%(projet)s"): %(motif)s'
+        ),
+    ),
+    Type.DEBLOCAGE: (
+        gettext_lazy("Blockage lifted: %(tache)s"),
+        gettext_lazy('%(auteur)s lifted the blockage of "%(tache)s" (project "%(projet)s").'),
+    ),
+    Type.ASSIGNATION: (
+        gettext_lazy("Assigned to you: %(tache)s"),
+        gettext_lazy(
+            '%(auteur)s gave you the task "%(tache)s" (project "%(projet)s"), due: %(nouvelle)s.'
+        ),
+    ),
+    Type.ECHEANCE_MODIFIEE: (
+        gettext_lazy("Due date changed: %(tache)s"),
+        gettext_lazy(
+            '%(auteur)s changed the due date of "%(tache)s" (project "%(projet)s"): '
+            "%(ancienne)s → %(nouvelle)s."
+        ),
+    ),
+    Type.REOUVERTURE: (
+        gettext_lazy("Re-opened: %(tache)s"),
+        gettext_lazy('%(auteur)s re-opened "%(tache)s" (project "%(projet)s").'),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -114,29 +146,8 @@ def _texts(kind: str, change: Change, *, projet: Projet) -> dict[str, str]:
         "ancienne": _date(change.old_echeance),
         "nouvelle": _date(tache.date_echeance),
     }
-    if kind == Type.BLOCAGE:
-        titre = _("Blocked: %(tache)s")
-        message = _(
-            '%(auteur)s reports a blockage on "%(tache)s" (project "%(projet)s"): %(motif)s'
-        )
-    elif kind == Type.DEBLOCAGE:
-        titre = _("Blockage lifted: %(tache)s")
-        message = _('%(auteur)s lifted the blockage of "%(tache)s" (project "%(projet)s").')
-    elif kind == Type.ASSIGNATION:
-        titre = _("Assigned to you: %(tache)s")
-        message = _(
-            '%(auteur)s gave you the task "%(tache)s" (project "%(projet)s"), due: %(nouvelle)s.'
-        )
-    elif kind == Type.ECHEANCE_MODIFIEE:
-        titre = _("Due date changed: %(tache)s")
-        message = _(
-            '%(auteur)s changed the due date of "%(tache)s" (project "%(projet)s"): '
-            "%(ancienne)s → %(nouvelle)s."
-        )
-    else:
-        titre = _("Re-opened: %(tache)s")
-        message = _('%(auteur)s re-opened "%(tache)s" (project "%(projet)s").')
-    text = message % values
+    titre, message = TEXTS[kind]
+    text = str(message) % values
     if values["motif"] and kind != Type.BLOCAGE:
         text += " " + _("Reason: %(motif)s") % values
-    return {"titre": (titre % values)[:TITLE_MAX], "message": text}
+    return {"titre": (str(titre) % values)[:TITLE_MAX], "message": text}

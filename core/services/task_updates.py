@@ -139,34 +139,33 @@ def mark_done(*, tache_id: int, author: User, today: datetime.date) -> bool:
     return bool(rows)
 
 
-def report_blocked(*, tache_id: int, author: User, reason: str, today: datetime.date) -> None:
-    """The owner says what blocks the task; the reason goes to the history."""
-    tache = Tache.objects.only("avancement").get(pk=tache_id)
-    update_progress(
-        tache_id=tache_id,
-        author=author,
-        statut=Statut.BLOQUEE,
-        avancement=tache.avancement,
-        comment=reason,
-        today=today,
-    )
+def report_blocked(*, tache_id: int, author: User, reason: str, today: datetime.date) -> bool:
+    """The owner says what blocks the task; the reason goes to the history and to
+    the lead (on a task already blocked, it is kept as a comment)."""
+    return bool(_set_status(tache_id, Statut.BLOQUEE, author=author, comment=reason, today=today))
 
 
 def lift_block(*, tache_id: int, author: User, today: datetime.date, comment: str = "") -> bool:
     """ "Lever le blocage" (the lead or the owner): the task is in progress again,
     the owner told. False if it was no longer blocked."""
-    tache = Tache.objects.only("statut", "avancement").get(pk=tache_id)
-    if tache.statut != Statut.BLOQUEE:
+    if not Tache.objects.filter(pk=tache_id, statut=Statut.BLOQUEE).exists():
         return False
-    rows = update_progress(
+    return bool(_set_status(tache_id, Statut.EN_COURS, author=author, comment=comment, today=today))
+
+
+def _set_status(
+    tache_id: int, statut: str, *, author: User, comment: str, today: datetime.date
+) -> list[HistoriqueTache]:
+    """A one-click change of status; the progress stays as it is."""
+    avancement = Tache.objects.values_list("avancement", flat=True).get(pk=tache_id)
+    return update_progress(
         tache_id=tache_id,
         author=author,
-        statut=Statut.EN_COURS,
-        avancement=tache.avancement,
+        statut=statut,
+        avancement=avancement,
         comment=comment,
         today=today,
     )
-    return bool(rows)
 
 
 def _require_reason_if_blocked(statut: str, reason: str, *, before: _Tracked) -> None:

@@ -12,6 +12,7 @@ with the same page, the form still filled in, and the reason.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -128,6 +129,24 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(tache)
 
 
+def _one_click(
+    request: HttpRequest, tache: Tache, change: Callable[[], bool], *, done: str, unchanged: str
+) -> HttpResponse | int:
+    """Make a one-click change (POST): back where the user came from, saying what
+    happened (``done``, or ``unchanged`` if it already was); refused by the update
+    limits, the status of the page to show again."""
+    try:
+        changed = change()
+    except TooManyUpdates as refused:
+        return _refused(request, refused)
+    names = {"nom": tache.nom}
+    if changed:
+        messages.success(request, done % names)
+    else:
+        messages.info(request, unchanged % names)
+    return redirect(safe_next(request, tache.get_absolute_url()))
+
+
 def _refused(request: HttpRequest, refused: TooManyUpdates) -> int:
     """Say why an update was refused; the status code of the page shown again."""
     messages.error(request, str(refused))
@@ -142,16 +161,16 @@ def task_finish(request: HttpRequest, pk: int) -> HttpResponse:
     _require_progress_right(tache, user)
     status = 200
     if request.method == "POST":
-        try:
-            done = task_updates.mark_done(tache_id=tache.pk, author=user, today=today)
-        except TooManyUpdates as refused:
-            status = _refused(request, refused)
-        else:
-            if done:
-                messages.success(request, _("Task “%(nom)s” marked as done.") % {"nom": tache.nom})
-            else:
-                messages.info(request, _("Task “%(nom)s” was already done.") % {"nom": tache.nom})
-            return redirect(safe_next(request, tache.get_absolute_url()))
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.mark_done(tache_id=tache.pk, author=user, today=today),
+            done=_("Task “%(nom)s” marked as done."),
+            unchanged=_("Task “%(nom)s” was already done."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {"tache": tache, "projet": tache.projet, "today": today}
     return render(request, "core/task_finish.html", context, status=status)
 
@@ -165,15 +184,19 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
     form = BlockForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            task_updates.report_blocked(
-                tache_id=tache.pk, author=user, reason=form.cleaned_data["motif"], today=today
-            )
-        except TooManyUpdates as refused:
-            status = _refused(request, refused)
-        else:
-            messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
-            return redirect(safe_next(request, tache.get_absolute_url()))
+        reason = form.cleaned_data["motif"]
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.report_blocked(
+                tache_id=tache.pk, author=user, reason=reason, today=today
+            ),
+            done=_("Block reported on “%(nom)s”."),
+            unchanged=_("Block reported on “%(nom)s”."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {
         "tache": tache,
         "projet": tache.projet,
@@ -194,21 +217,19 @@ def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
     form = UnblockForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            lifted = task_updates.lift_block(
-                tache_id=tache.pk,
-                author=user,
-                comment=form.cleaned_data["commentaire"],
-                today=today,
-            )
-        except TooManyUpdates as refused:
-            status = _refused(request, refused)
-        else:
-            if lifted:
-                messages.success(request, _("Blockage of “%(nom)s” lifted.") % {"nom": tache.nom})
-            else:
-                messages.info(request, _("Task “%(nom)s” was not blocked.") % {"nom": tache.nom})
-            return redirect(safe_next(request, tache.get_absolute_url()))
+        comment = form.cleaned_data["commentaire"]
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.lift_block(
+                tache_id=tache.pk, author=user, comment=comment, today=today
+            ),
+            done=_("Blockage of “%(nom)s” lifted."),
+            unchanged=_("Task “%(nom)s” was not blocked."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {
         "tache": tache,
         "projet": tache.projet,
