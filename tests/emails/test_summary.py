@@ -288,7 +288,7 @@ def test_blocked_tasks_have_their_section_with_reason_and_age_whatever_their_dat
         send_daily_summary(today=TODAY)
 
     text = _summary_for(world.alice).body_text
-    blocked = text.split("Bloquée\n")[1]
+    blocked = text.split("Bloquées\n")[1]
     assert "Late" not in text and "En retard\n" not in text  # the late task is blocked
     ldap = next(line for line in blocked.splitlines() if "Migration LDAP" in line)
     assert "4 jours de retard" in ldap and "bloquée depuis 5 jours" in ldap
