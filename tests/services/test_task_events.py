@@ -250,3 +250,23 @@ def test_the_periodic_job_sends_the_batch_every_five_minutes(world, tache):
 
     assert (result["status"], result["queued"]) == ("success", 1)
     assert [email.recipient for email in _event_emails()] == [world.alice]
+
+
+def test_the_batch_costs_the_same_queries_for_3_or_30_recipients(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def hand_tasks_to(count: int) -> int:
+        for _ in range(count):
+            owner = UserFactory()
+            world.projet.membres.add(owner)
+            tache = Tache(projet=world.projet, nom="Confiée", responsable=owner)
+            task_updates.create_task(tache=tache, author=world.alice, today=TODAY)
+        with CaptureQueriesContext(connection) as queries:
+            assert queue_event_emails() == {"queued": count}
+        return len(queries)
+
+    from core.models import NotificationDefaults
+
+    NotificationDefaults.current()  # cached for both: the administrators' defaults
+    assert hand_tasks_to(3) == hand_tasks_to(30)
