@@ -144,6 +144,8 @@ class HistoriqueTacheAdmin(admin.ModelAdmin):
         "nouvelle_echeance",
         "ancien_responsable",
         "nouveau_responsable",
+        "ancien_avancement",
+        "nouvel_avancement",
         "motif",
     )
     readonly_fields = fields

@@ -43,7 +43,9 @@ class TacheForm(forms.ModelForm):
     motif = TypedTextField(
         multiline=True,
         label=gettext_lazy("Reason for the change"),
-        help_text=gettext_lazy("Kept in the task's history (required to block a task)."),
+        help_text=gettext_lazy(
+            "Kept in the task's history (required to block a task or push its due date back)."
+        ),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -116,12 +118,25 @@ class TacheForm(forms.ModelForm):
         newly_blocked = not self.is_new and (
             cleaned.get("statut") == Tache.Statut.BLOQUEE != self.instance.statut
         )
-        if newly_blocked and not (cleaned.get("motif") or "").strip():
+        reason = (cleaned.get("motif") or "").strip()
+        if newly_blocked and not reason:
             self.add_error(
                 "motif",
                 forms.ValidationError(_("Say what blocks the task."), code="reason_required"),
             )
+        elif self._pushes_back(due) and not reason:
+            self.add_error(
+                "motif",
+                forms.ValidationError(
+                    _("Say why the due date is pushed back."), code="slip_reason_required"
+                ),
+            )
         return cleaned
+
+    def _pushes_back(self, due: datetime.date | None) -> bool:
+        """A later due date than the stored one (what the history counts as a slip)."""
+        stored = None if self.is_new else self.instance.date_echeance
+        return stored is not None and due is not None and due > stored
 
     def _confirm_past_due_date(self, due: datetime.date, *, confirmed: bool | None) -> None:
         if confirmed:
@@ -137,6 +152,18 @@ class TacheForm(forms.ModelForm):
         )
 
 
+def comment_field(help_text: Any) -> TypedTextField:
+    """An optional comment kept in the task's history (1,000 characters)."""
+    return TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Comment"),
+        help_text=help_text,
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class TaskProgressForm(forms.Form):
     """What the owner of a task changes: its status, its progress, a comment."""
 
@@ -147,13 +174,8 @@ class TaskProgressForm(forms.Form):
         max_value=100,
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
     )
-    commentaire = TypedTextField(
-        multiline=True,
-        label=gettext_lazy("Comment"),
-        help_text=gettext_lazy("Kept in the task's history; required to report a block."),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    commentaire = comment_field(
+        gettext_lazy("Kept in the task's history; required to report a block.")
     )
 
     def __init__(self, *args: Any, tache: Tache, **kwargs: Any) -> None:
@@ -184,6 +206,12 @@ class BlockForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class UnblockForm(forms.Form):
+    """Lift a blockage: a comment, if any, goes to the history and to the owner."""
+
+    commentaire = comment_field(gettext_lazy("Optional: how the blockage was solved."))
 
 
 class NotificationFilterForm(forms.Form):

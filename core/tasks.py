@@ -20,6 +20,7 @@ from core.jobs import arguments, catch_up, registry
 from core.jobs.runs import AUTOMATIC_TRIGGERS, run_job
 from core.jobs.soft_limit import soft_limit_as_flag
 from core.models import JobRun, User
+from core.services.alert_emails import queue_event_emails
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.daily_check import run_deadline_check
 from core.services.notifications import mark_all_read
@@ -150,3 +151,14 @@ def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
             lambda: send_pending(should_stop=soft_limit_reached.is_set),
             trigger=arguments.trigger(trigger),
         ).as_dict()
+
+
+@shared_task(name=registry.SEND_EVENT_EMAILS.task, **EMAIL_TASK)
+def send_event_emails(trigger: str = MANUAL) -> dict[str, Any]:
+    """Service: core.services.alert_emails.queue_event_emails (one email per user
+    listing the events of the last minutes; the outbox sends them)."""
+    return run_job(
+        registry.SEND_EVENT_EMAILS,
+        queue_event_emails,
+        trigger=arguments.trigger(trigger),
+    ).as_dict()

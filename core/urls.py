@@ -40,6 +40,7 @@ urlpatterns = [
     path("taches/<int:pk>/avancement/", tasks.task_progress, name="task_progress"),
     path("taches/<int:pk>/terminer/", tasks.task_finish, name="task_finish"),
     path("taches/<int:pk>/bloquer/", tasks.task_block, name="task_block"),
+    path("taches/<int:pk>/debloquer/", tasks.task_unblock, name="task_unblock"),
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
     path("preferences/", preferences.preferences, name="preferences"),

@@ -132,12 +132,26 @@ SEND_PENDING_EMAILS = PeriodicJob(
     recorded=False,
 )
 
+# Every five minutes: the events of the last minutes (a blockage, a hand-over, a
+# due date changed...), one email per user listing theirs (never one per change).
+SEND_EVENT_EMAILS = PeriodicJob(
+    key="send_event_emails",
+    beat_name="send-event-emails",
+    task="core.tasks.send_event_emails",
+    schedule=crontab(minute="*/5"),
+    label=_("Emails of changes to tasks"),
+    figures={"queued": _("emails queued")},
+    expires_s=240,
+    recorded=False,
+)
+
 JOBS: tuple[PeriodicJob, ...] = (
     CHECK_TASK_DEADLINES,
     CLEANUP_OLD_NOTIFICATIONS,
     SEND_DAILY_SUMMARY,
     CATCH_UP_MISSED_JOBS,
     SEND_PENDING_EMAILS,
+    SEND_EVENT_EMAILS,
 )
 
 

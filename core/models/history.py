@@ -1,4 +1,4 @@
-"""A task's history: who changed its status, due date or owner, when, and why."""
+"""A task's history: who changed its status, due date, owner or progress, when, and why."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class HistoriqueTache(models.Model):
         STATUT = "STATUT", _("Status")
         ECHEANCE = "ECHEANCE", _("Due date")
         RESPONSABLE = "RESPONSABLE", _("Owner")
+        AVANCEMENT = "AVANCEMENT", _("Progress")
         COMMENTAIRE = "COMMENTAIRE", _("Comment")
 
     tache = models.ForeignKey(
@@ -66,6 +67,8 @@ class HistoriqueTache(models.Model):
         related_name="+",
         verbose_name=_("new owner"),
     )
+    ancien_avancement = models.PositiveSmallIntegerField(_("old progress"), null=True, blank=True)
+    nouvel_avancement = models.PositiveSmallIntegerField(_("new progress"), null=True, blank=True)
     motif = NoteField(_("reason or comment"), blank=True, max_length=1000)
 
     # A due date pushed back: the governance signal counted on the portfolio,

@@ -15,6 +15,12 @@ class NotificationTache(models.Model):
         ALERTE_ECHEANCE = "ALERTE_ECHEANCE", _("Due soon")
         ALERTE_CRITIQUE = "ALERTE_CRITIQUE", _("Due today")
         ALERTE_RETARD = "ALERTE_RETARD", _("Late")
+        # Events: what someone else changed on a task (core.services.task_events).
+        BLOCAGE = "BLOCAGE", _("Blockage reported")
+        DEBLOCAGE = "DEBLOCAGE", _("Blockage lifted")
+        ASSIGNATION = "ASSIGNATION", _("Task assigned to you")
+        ECHEANCE_MODIFIEE = "ECHEANCE_MODIFIEE", _("Due date changed")
+        REOUVERTURE = "REOUVERTURE", _("Task re-opened")
 
     # Every index slows the deadline engine's bulk insert, so none is redundant:
     # destinataire is served by notif_destinataire_idx (cascades included), and
@@ -82,6 +88,14 @@ class NotificationTache(models.Model):
             ),
             # Serves the cleanup: WHERE lue AND date_creation < cutoff.
             models.Index(fields=["date_creation"], condition=Q(lue=True), name="notif_lue_idx"),
+            # Serves the event emails (core.services.alert_emails.queue_event_emails):
+            # the recipients of un-emailed events, a few minutes' worth. Alerts
+            # (date_alerte set) never enter it: the engine's insert does not pay.
+            models.Index(
+                fields=["destinataire", "date_creation"],
+                condition=Q(outbound_email__isnull=True, date_alerte__isnull=True),
+                name="notif_evenement_a_envoyer_idx",
+            ),
             # Serves the SET NULL when old sent emails are deleted:
             # UPDATE ... WHERE outbound_email_id IN (...).
             models.Index(
@@ -96,8 +110,19 @@ class NotificationTache(models.Model):
 
     @property
     def urgency(self) -> str:
-        """The urgency class of the alert in the UI: "late", "today" or "soon"."""
-        return URGENCY.get(self.type_notification, "soon")
+        """The urgency class in the UI: "late", "today", "soon" (the deadline
+        alerts) or "event"."""
+        return URGENCY.get(self.type_notification, "event")
+
+    @property
+    def is_event(self) -> bool:
+        return self.type_notification in EVENT_TYPES
+
+    @property
+    def task_closed(self) -> bool:
+        """An alert whose task is done or cancelled since: it reads as handled,
+        not as a live "late by 6 days" (needs ``tache`` loaded)."""
+        return not self.is_event and self.tache.statut in CLOSED_STATUTS
 
 
 URGENCY: dict[str, str] = {
@@ -105,3 +130,15 @@ URGENCY: dict[str, str] = {
     NotificationTache.Type.ALERTE_CRITIQUE: "today",
     NotificationTache.Type.ALERTE_ECHEANCE: "soon",
 }
+
+ALERT_TYPES = tuple(URGENCY)
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        NotificationTache.Type.BLOCAGE,
+        NotificationTache.Type.DEBLOCAGE,
+        NotificationTache.Type.ASSIGNATION,
+        NotificationTache.Type.ECHEANCE_MODIFIEE,
+        NotificationTache.Type.REOUVERTURE,
+    }
+)
+CLOSED_STATUTS = (Tache.Statut.TERMINEE, Tache.Statut.ANNULEE)

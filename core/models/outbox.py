@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 class EmailKind(models.TextChoices):
     ALERTS = "ALERTS", _("Deadline alerts")
     SUMMARY = "SUMMARY", _("Daily summary")
+    EVENTS = "EVENTS", _("Changes to tasks")
     PASSWORD_RESET = "PASSWORD_RESET", _("Password reset")
     OTHER = "OTHER", _("Other")
 

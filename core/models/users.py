@@ -38,6 +38,9 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty: the default chosen by the administrators."),
     )
+    # The event notifications (NotificationTache.EVENT_TYPES) the user switched
+    # off: none is created for them, so none is emailed either.
+    muted_events = models.JSONField(_("event notifications switched off"), default=list, blank=True)
     # Rate limit of password-reset emails, claimed with a conditional UPDATE
     # (core.services.password_reset): at most one per account per interval.
     password_reset_requested_at = models.DateTimeField(
@@ -84,6 +87,9 @@ class User(AbstractUser):
         if self.email_alerts is None:
             return NotificationDefaults.current().alert_emails
         return self.email_alerts
+
+    def wants_event(self, type_notification: str) -> bool:
+        return type_notification not in self.muted_events
 
     @property
     def wants_summary_emails(self) -> bool:

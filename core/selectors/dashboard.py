@@ -6,7 +6,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from core.models import Tache, User
-from core.selectors.projects import PRIORITY_RANK, visible_projects, week_start
+from core.selectors.projects import visible_projects, week_start
+from core.selectors.urgency import urgency_keys
 
 LATE = "late"
 TODAY = "today"
@@ -42,13 +43,13 @@ def urgency(due: datetime.date | None, *, today: datetime.date) -> str:
 
 
 def my_tasks_by_urgency(*, user: User, today: datetime.date) -> TaskGroups:
-    """One query: the user's open tasks in projects they still have access to, the
-    most late first and, on the same day, the highest priority first."""
+    """One query: the user's open tasks in projects they still have access to, on
+    hold included (with their status: still theirs), most urgent first."""
     taches = (
-        Tache.objects.open()
+        Tache.objects.filter(statut__in=(*Tache.OPEN_STATUTS, Tache.Statut.EN_PAUSE))
         .filter(responsable=user, projet__in=visible_projects(user=user, today=today))
         .select_related("projet")
-        .order_by("date_echeance", PRIORITY_RANK, "nom")
+        .order_by(*urgency_keys(today=today))
     )
     result = TaskGroups()
     for tache in taches:

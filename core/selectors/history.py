@@ -93,3 +93,20 @@ def slip_count(*, tache_ref: str = "pk") -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(slips, output_field=IntegerField()), 0)
+
+
+# The entry that blocked a task: its reason and its date are the blockage's.
+BLOCKING = Q(champ=HistoriqueTache.Champ.STATUT, nouveau_statut=Tache.Statut.BLOQUEE)
+
+
+def blockage_reason(*, tache: Tache) -> str:
+    """Why ``tache`` was last blocked (its latest blocking entry's reason)."""
+    entry = HistoriqueTache.objects.filter(BLOCKING, tache=tache).order_by("-date", "-id").first()
+    return entry.motif if entry else ""
+
+
+def last_entry(column: str, condition: Q, *, tache_ref: str = "pk") -> Subquery:
+    """A subquery expression: ``column`` of the referenced task's latest history
+    entry matching ``condition`` (the reason of its blockage, of its last slip)."""
+    entries = HistoriqueTache.objects.filter(condition, tache_id=OuterRef(tache_ref))
+    return Subquery(entries.order_by("-date", "-id").values(column)[:1])

@@ -1,9 +1,14 @@
 """A user's notifications: the notification centre and the unread badge.
 
+Newest first and, among the alerts of one run (they share their creation time),
+most urgent first (``core.selectors.urgency``): the morning's late alerts, the
+latest first, then those due today, then those due soon.
+
 The centre pages by key, not by offset: a page is the ``PAGE_SIZE`` notifications
-just before (or after) a cursor, the ``(date_creation, id)`` of a row, written as
-a row comparison that the index ``notif_destinataire_idx`` (or, for the unread
-ones, ``notif_non_lue_idx``) serves directly. A deep page costs what the first
+just before (or after) a cursor, the ``(date_creation, id)`` of a row: the rows
+created before it (the index ``notif_destinataire_idx``, or for the unread ones
+``notif_non_lue_idx``, serves them directly), and those of its own run that come
+after it in urgency (its keys read by id). A deep page costs what the first
 costs. Counts are capped: the page says "more than 1,000", the badge "99+".
 """
 
@@ -12,10 +17,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import DateTimeField, F, Func, IntegerField, QuerySet, Value
+from django.db.models import DateTimeField, Func, IntegerField, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import GreaterThan, LessThan
 
 from core.models import NotificationTache, User
+from core.selectors.urgency import alert_urgency_keys
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -86,13 +92,15 @@ class _Row(Func):
 def notifications_for(
     *, user: User, status: str = ALL, type_notification: str = ""
 ) -> QuerySet[NotificationTache]:
-    """The user's own notifications, newest first."""
+    """The user's own notifications, newest first, most urgent first in a run."""
     notifications = NotificationTache.objects.filter(destinataire=user)
     if status == UNREAD:
         notifications = notifications.filter(lue=False)
     if type_notification:
         notifications = notifications.filter(type_notification=type_notification)
-    return notifications.select_related("tache__projet").order_by("-date_creation", "-id")
+    return notifications.select_related("tache__projet").order_by(
+        "-date_creation", *alert_urgency_keys()
+    )
 
 
 def notification_page(
@@ -122,11 +130,20 @@ def notification_page(
 def _beyond(
     notifications: QuerySet[NotificationTache], cursor: Cursor, *, newer: bool
 ) -> QuerySet[NotificationTache]:
-    edge = _Row(Value(cursor.date_creation, DateTimeField()), Value(cursor.id))
-    keys = _Row(F("date_creation"), F("id"))
+    keys = alert_urgency_keys()
+    at_cursor = NotificationTache.objects.filter(pk=cursor.id)
+    edge = _Row(*(Subquery(at_cursor.annotate(k=key).values("k")[:1]) for key in keys))
+    row = _Row(*keys)
+    when = Value(cursor.date_creation, DateTimeField())
+    # The plain bound (<= or >=) is what the index range starts from; the OR then
+    # keeps the rest of the cursor's own run, past the cursor in urgency.
     if newer:
-        return notifications.filter(GreaterThan(keys, edge)).order_by("date_creation", "id")
-    return notifications.filter(LessThan(keys, edge))
+        nearer = Q(date_creation__gt=when) | Q(LessThan(row, edge), date_creation=when)
+        return notifications.filter(nearer, date_creation__gte=when).order_by(
+            "date_creation", *(key.desc() for key in alert_urgency_keys())
+        )
+    farther = Q(date_creation__lt=when) | Q(GreaterThan(row, edge), date_creation=when)
+    return notifications.filter(farther, date_creation__lte=when)
 
 
 def _page(

@@ -5,21 +5,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import Etape, MembreProjet, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.history import slip_count
-
-# Most urgent first: within the same due date, a critical task comes before a low one.
-PRIORITY_RANK = Case(
-    When(priorite=Tache.Priorite.CRITIQUE, then=Value(0)),
-    When(priorite=Tache.Priorite.HAUTE, then=Value(1)),
-    When(priorite=Tache.Priorite.NORMALE, then=Value(2)),
-    default=Value(3),
-    output_field=IntegerField(),
-)
+from core.selectors.urgency import urgency_keys
 
 
 def week_start(today: datetime.date) -> datetime.date:
@@ -112,11 +105,15 @@ def get_task_for(*, user: User, pk: int, today: datetime.date) -> Tache:
 def urgent_tasks_of_led_projects(
     *, user: User, today: datetime.date, limit: int = 10
 ) -> list[Tache]:
-    """The open tasks with the nearest (or most overdue) due dates across led projects."""
+    """The open tasks of the led projects most urgent first: the first ``limit``
+    due within the summary's horizon (late ones included), and every blocked task
+    whatever its due date (a blockage waits for the lead)."""
+    horizon = today + datetime.timedelta(days=settings.SUMMARY_LOOKAHEAD_DAYS)
+    alerting = Tache.objects.alerting().filter(projet__chef_de_projet=user)
+    nearest = alerting.filter(date_echeance__lte=horizon).order_by(*urgency_keys(today=today))
     return list(
-        Tache.objects.alerting()
-        .filter(projet__chef_de_projet=user, date_echeance__isnull=False)
+        alerting.filter(Q(pk__in=nearest.values("pk")[:limit]) | Q(statut=Tache.Statut.BLOQUEE))
         .select_related("projet", "responsable")
         .annotate(slip_count=slip_count())
-        .order_by("date_echeance", PRIORITY_RANK, "nom")[:limit]
+        .order_by(*urgency_keys(today=today))
     )

@@ -18,6 +18,10 @@ length do not grow with the number of alerts:
 An email therefore says exactly what was marked as emailed by it, and the number
 of queries depends on the number of chunks, not of alerts or users in a chunk.
 
+Events (``core.services.task_events``: what others changed on one's tasks) go
+the same way, by ``queue_event_emails``, every few minutes: one email per user
+per run listing their un-emailed events, never one per change.
+
 Only alerts of ``today`` are emailed: an older alert is no longer news (the
 next day brings its own, more accurate alert for a task still late or due).
 Alerts of users who opted out or have no address are left untouched, not
@@ -30,16 +34,20 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models import Count, F, Q
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
+from core.models.notifications import EVENT_TYPES
+from core.selectors.urgency import alert_urgency_keys
 from core.services import outbox
 from core.services.email_rendering import (
     RenderedEmail,
@@ -57,25 +65,64 @@ Type = NotificationTache.Type
 CHUNK_SIZE = 200
 # Alerts listed in one email; the email gives the total and links to the rest.
 ALERTS_LISTED = 20
-# Most urgent first in the email.
-TYPE_ORDER: dict[str, int] = {
-    Type.ALERTE_RETARD.value: 0,
-    Type.ALERTE_CRITIQUE.value: 1,
-    Type.ALERTE_ECHEANCE.value: 2,
-}
+# Events older than this when the batch runs are not emailed (see queue_event_emails).
+EVENT_EMAIL_MAX_AGE = datetime.timedelta(hours=24)
 USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "email_alerts")
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one kind of notification email takes, lists and renders."""
+
+    kind: str  # OutboundEmail.Kind
+    template: str  # core/templates/emails/<template>{_subject.txt,.txt,.html}
+    pending: Q  # the notifications still to email
+    order: Callable[[], list[Any]]  # how an email lists them
+    today: datetime.date
 
 
 def queue_alert_emails(*, today: datetime.date | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """Queue one outbox email per user with un-emailed alerts of ``today``."""
     today = today or timezone.localdate()
+    pending = Q(date_alerte=today, outbound_email__isnull=True)
+    return _queue(
+        _Batch(OutboundEmail.Kind.ALERTS, "alerts", pending, alert_urgency_keys, today), chunk_size
+    )
+
+
+def queue_event_emails(
+    *, now: datetime.datetime | None = None, chunk_size: int = CHUNK_SIZE
+) -> dict[str, int]:
+    """Queue one outbox email per user with un-emailed events (what others changed
+    on their tasks) of the last ``EVENT_EMAIL_MAX_AGE``: the periodic job
+    "send-event-emails" runs it every few minutes, so a user gets at most one
+    such email per run however many changes were made meanwhile. An older event
+    is no longer news: it stays in the notification centre only."""
+    now = now or timezone.now()
+    pending = Q(
+        date_alerte__isnull=True,
+        outbound_email__isnull=True,
+        type_notification__in=sorted(EVENT_TYPES),
+        date_creation__gte=now - EVENT_EMAIL_MAX_AGE,
+    )
+    batch = _Batch(
+        OutboundEmail.Kind.EVENTS, "events", pending, _oldest_first, timezone.localdate(now)
+    )
+    return {"queued": _queue(batch, chunk_size)}
+
+
+def _oldest_first() -> list[Any]:
+    return [F("date_creation").asc(), F("id").asc()]
+
+
+def _queue(batch: _Batch, chunk_size: int) -> int:
     queued, after, more = 0, 0, True
     while more:
         with transaction.atomic():
-            users = _next_recipients(today=today, after=after, limit=chunk_size)
+            users = _next_recipients(batch, after=after, limit=chunk_size)
             if users:
                 after = users[-1].id
-                queued += _queue_chunk([user for user in users if _can_email(user)], today=today)
+                queued += _queue_chunk([user for user in users if _can_email(user)], batch)
             more = len(users) == chunk_size
     if queued:
         # One dispatch for the whole run, not one sender task per user.
@@ -83,17 +130,13 @@ def queue_alert_emails(*, today: datetime.date | None = None, chunk_size: int = 
     return queued
 
 
-def _pending_alerts(today: datetime.date) -> Any:
-    return NotificationTache.objects.filter(date_alerte=today, outbound_email__isnull=True)
-
-
-def _next_recipients(*, today: datetime.date, after: int, limit: int) -> list[User]:
-    """The next users by id with un-emailed alerts of ``today``: a walk along the
-    unique key, which starts with the day and the recipient (never along a user's
-    whole history, whatever the planner's statistics)."""
+def _next_recipients(batch: _Batch, *, after: int, limit: int) -> list[User]:
+    """The next users by id with notifications to email: for the alerts, a walk
+    along the unique key, which starts with the day and the recipient (never
+    along a user's whole history, whatever the planner's statistics); for the
+    events, along the partial index of un-emailed events."""
     recipients = (
-        _pending_alerts(today)
-        .filter(destinataire_id__gt=after)
+        NotificationTache.objects.filter(batch.pending, destinataire_id__gt=after)
         .order_by("destinataire_id")
         .values("destinataire_id")
         .distinct()[:limit]
@@ -115,12 +158,12 @@ def _can_email(user: User) -> bool:
     return False
 
 
-def _queue_chunk(users: list[User], *, today: datetime.date) -> int:
+def _queue_chunk(users: list[User], batch: _Batch) -> int:
     if not users:
         return 0
     rows = OutboundEmail.objects.bulk_create(
         OutboundEmail(
-            kind=OutboundEmail.Kind.ALERTS,
+            kind=batch.kind,
             recipient=user,
             to_address=user.email,
             subject="",
@@ -128,10 +171,10 @@ def _queue_chunk(users: list[User], *, today: datetime.date) -> int:
         )
         for user in users
     )
-    _claim_alerts(email_of={row.recipient_id: row.id for row in rows}, today=today)
-    listed, totals = _listed_alerts(email_ids=[row.id for row in rows])
+    _claim_alerts(email_of={row.recipient_id: row.id for row in rows}, pending=batch.pending)
+    listed, totals = _listed_alerts(email_ids=[row.id for row in rows], order=batch.order())
     filled = [
-        (row.id, _render(row.recipient, listed[row.id], totals[row.id], today=today))
+        (row.id, _render(row.recipient, listed[row.id], totals[row.id], batch=batch))
         for row in rows
         if totals.get(row.id) and row.recipient is not None
     ]
@@ -148,10 +191,10 @@ def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     return "(VALUES " + ", ".join([row] * len(rows)) + ") AS m", [v for r in rows for v in r]
 
 
-def _claim_alerts(*, email_of: dict[int | None, int], today: datetime.date) -> None:
+def _claim_alerts(*, email_of: dict[int | None, int], pending: Q) -> None:
     """One UPDATE: each un-emailed alert of these users gets its user's email (a
     join on the chunk's (user, email) pairs, not a sub-query per alert)."""
-    claimed = _pending_alerts(today).filter(destinataire_id__in=list(email_of))
+    claimed = NotificationTache.objects.filter(pending, destinataire_id__in=list(email_of))
     if connection.vendor == "postgresql":
         # Locked in id order: two runs wait for each other instead of deadlocking.
         claimed = claimed.order_by("id").select_for_update()
@@ -168,21 +211,14 @@ def _claim_alerts(*, email_of: dict[int | None, int], today: datetime.date) -> N
 
 
 def _listed_alerts(
-    *, email_ids: list[int]
+    *, email_ids: list[int], order: list[Any]
 ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
     """Per email, its most urgent alerts (at most ``ALERTS_LISTED``) and its total."""
-    urgency = Case(
-        *(When(type_notification=kind, then=Value(rank)) for kind, rank in TYPE_ORDER.items()),
-        default=Value(len(TYPE_ORDER)),
-        output_field=IntegerField(),
-    )
     per_email = [F("outbound_email_id")]
     rows = (
         NotificationTache.objects.filter(outbound_email_id__in=email_ids)
         .annotate(
-            rank=Window(
-                RowNumber(), partition_by=per_email, order_by=[urgency.asc(), "date_echeance", "id"]
-            ),
+            rank=Window(RowNumber(), partition_by=per_email, order_by=order),
             total=Window(Count("id"), partition_by=per_email),
         )
         .filter(rank__lte=ALERTS_LISTED)
@@ -208,7 +244,7 @@ def _listed_alerts(
 
 
 def _render(
-    user: User, alerts: list[dict[str, Any]], total: int, *, today: datetime.date
+    user: User, alerts: list[dict[str, Any]], total: int, *, batch: _Batch
 ) -> RenderedEmail:
     lines = [
         {
@@ -227,14 +263,14 @@ def _render(
     ]
     context = {
         "user": user,
-        "today": today,
+        "today": batch.today,
         "alerts": lines,
         "count": total,
         "more": total - len(lines),
         "notifications_url": absolute_url(reverse("core:notification_list")) + "?statut=unread",
         "project_names": short_list(line["projet"] for line in lines),
     }
-    return render_email("alerts", context)
+    return render_email(batch.template, context)
 
 
 def _fill(emails: list[tuple[int, RenderedEmail]]) -> None:

@@ -28,6 +28,7 @@ from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
 
 from core.models import MembreProjet, NotificationTache, Projet, Tache
+from core.models.notifications import ALERT_TYPES
 
 Type = NotificationTache.Type
 
@@ -44,7 +45,7 @@ class SkippedRecipient:
 class DeadlineRunResult:
     today: datetime.date
     dry_run: bool = False
-    created: dict[str, int] = field(default_factory=lambda: {t.value: 0 for t in Type})
+    created: dict[str, int] = field(default_factory=lambda: {str(t): 0 for t in ALERT_TYPES})
     # The first SKIPPED_LISTED skipped recipients, and how many there are in all.
     skipped: list[SkippedRecipient] = field(default_factory=list)
     skipped_count: int = 0

@@ -19,16 +19,18 @@ from django.conf import settings
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.models import Projet, Tache
-from core.selectors.history import slip_count
+from core.models import HistoriqueTache, Projet, Tache
+from core.selectors.history import BLOCKING, last_entry, slip_count
 from core.selectors.projects import done_this_week
+from core.selectors.urgency import urgency_keys
 from core.services.email_rendering import object_url
 
 OPEN = Tache.open_filter()
+
 BLOQUEE = Tache.Statut.BLOQUEE
 SECTIONS = ("late", "due_today", "soon", "blocked")
 # Tasks named per section of a project; the email gives the section's total.
@@ -46,14 +48,30 @@ class TaskLine:
     blocked: bool
     kind: str  # "late" | "due_today" | "soon" | "blocked"
     slips: int = 0  # times the due date was pushed back
+    slip_reason: str = ""  # why it was last pushed back
+    reason: str = ""  # what blocks it (a blocked task)
+    blocked_days: int = 0  # for how many days it has been blocked
+    overdue: bool = False  # its due date is past
 
     @property
     def slipped(self) -> str:
-        return ngettext(
+        text = ngettext(
             "due date pushed back %(count)d time",
             "due date pushed back %(count)d times",
             self.slips,
         ) % {"count": self.slips}
+        if self.slip_reason:
+            text += " (%s)" % self.slip_reason  # noqa: UP031
+        return text
+
+    @property
+    def blocked_for(self) -> str:
+        """ "bloquée depuis 3 jours" (or "depuis aujourd'hui")."""
+        if not self.blocked_days:
+            return _("blocked since today")
+        return ngettext(
+            "blocked for %(days)d day", "blocked for %(days)d days", self.blocked_days
+        ) % {"days": self.blocked_days}
 
     # Properties, not stored text: templates evaluate them inside the recipient's
     # language, and the text and HTML parts share the same sentences.
@@ -65,7 +83,7 @@ class TaskLine:
             else ""
         )
         values = {"days": self.days, "date": date}
-        if self.kind == "late":
+        if self.kind == "late" or (self.blocked and self.overdue):
             text = ngettext(
                 "%(days)d day late (due %(date)s)", "%(days)d days late (due %(date)s)", self.days
             )
@@ -75,8 +93,8 @@ class TaskLine:
             text = ngettext(
                 "due in %(days)d day (%(date)s)", "due in %(days)d days (%(date)s)", self.days
             )
-        else:
-            text = _("blocked, due %(date)s") if date else _("blocked, no due date")
+        else:  # blocked: its age and reason are said beside (blocked_for, reason)
+            text = _("due %(date)s") if date else _("no due date")
         return text % values
 
     @property
@@ -162,8 +180,10 @@ def _lead_tasks(lead_ids: list[int]) -> Any:
 
 
 def _section(*, today: datetime.date, horizon: datetime.date) -> Case:
-    """Where a task goes: a blocked task with a near date is listed by its date."""
+    """Where a task goes: a blocked task in "blocked" whatever its due date (its
+    reason waits for the lead), the others by their due date."""
     return Case(
+        When(statut=BLOQUEE, then=Value("blocked")),
         When(date_echeance__lt=today, then=Value("late")),
         When(date_echeance=today, then=Value("due_today")),
         When(date_echeance__lte=horizon, then=Value("soon")),
@@ -184,13 +204,16 @@ def _task_lines(
         .filter(Q(date_echeance__lte=horizon) | Q(statut=BLOQUEE))
         .annotate(section=_section(today=today, horizon=horizon))
         .annotate(
-            rank=Window(
-                RowNumber(), partition_by=per_section, order_by=["date_echeance", "nom", "id"]
-            ),
+            rank=Window(RowNumber(), partition_by=per_section, order_by=urgency_keys(today=today)),
             total=Window(Count("id"), partition_by=per_section),
         )
         .filter(rank__lte=LINES_LISTED)
-        .annotate(slips=slip_count())
+        .annotate(
+            slips=slip_count(),
+            slip_reason=last_entry("motif", HistoriqueTache.SLIP),
+            blocked_reason=last_entry("motif", BLOCKING),
+            blocked_at=last_entry("date", BLOCKING),
+        )
         .order_by("projet_id", "section", "rank")
         .values(
             "id",
@@ -201,6 +224,9 @@ def _task_lines(
             "section",
             "total",
             "slips",
+            "slip_reason",
+            "blocked_reason",
+            "blocked_at",
             "responsable__username",
             "responsable__first_name",
             "responsable__last_name",
@@ -213,13 +239,21 @@ def _task_lines(
             nom=row["nom"],
             url=object_url("core:task_detail", row["id"]),
             date_echeance=due,
-            days=abs((due - today).days) if due and row["section"] != "blocked" else 0,
+            days=abs((due - today).days) if due else 0,
             responsable=_display_name(row),
             blocked=row["statut"] == BLOQUEE,
             kind=row["section"],
             slips=row["slips"],
+            slip_reason=row["slip_reason"] or "",
+            reason=row["blocked_reason"] or "",
+            blocked_days=_days_since(row["blocked_at"], today=today),
+            overdue=due is not None and due < today,
         )
         yield row["projet_id"], line, row["total"]
+
+
+def _days_since(moment: datetime.datetime | None, *, today: datetime.date) -> int:
+    return (today - timezone.localdate(moment)).days if moment else 0
 
 
 def _display_name(row: dict[str, Any]) -> str:

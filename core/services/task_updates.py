@@ -2,8 +2,10 @@
 
 Every write locks the task row, compares with what is stored, saves, keeps the
 completion date in step with the status and writes one history row per changed
-field (status, due date, owner), in one transaction: the history can never miss
-a change made through the application, nor record one that was rolled back.
+field (status, due date, owner, progress), and the event notifications the change
+calls for (``core.services.task_events``), in one transaction: the history can
+never miss a change made through the application, nor record one that was
+rolled back.
 An update that writes history is refused (``update_limits.TooManyUpdates``, nothing
 saved) once its author reached their limits.
 """
@@ -19,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import HistoriqueTache, NotificationTache, Tache, User
-from core.services import update_limits
+from core.services import task_events, update_limits
 
 Champ = HistoriqueTache.Champ
 Statut = Tache.Statut
@@ -34,10 +36,21 @@ class _Tracked:
     statut: str
     date_echeance: datetime.date | None
     responsable_id: int | None
+    avancement: int
 
     @classmethod
     def of(cls, tache: Tache) -> _Tracked:
-        return cls(tache.statut, tache.date_echeance, tache.responsable_id)
+        return cls(tache.statut, tache.date_echeance, tache.responsable_id, tache.avancement)
+
+    def change(self, tache: Tache, *, author: User, reason: str) -> task_events.Change:
+        return task_events.Change(
+            tache=tache,
+            author=author,
+            reason=reason,
+            old_statut=self.statut,
+            old_echeance=self.date_echeance,
+            old_responsable_id=self.responsable_id,
+        )
 
 
 def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
@@ -53,6 +66,7 @@ def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
             nouvelle_echeance=tache.date_echeance,
             nouveau_responsable_id=tache.responsable_id,
         )
+        task_events.record_events(task_events.Change(tache=tache, author=author, created=True))
     return tache
 
 
@@ -73,7 +87,9 @@ def save_task(
         _sync_with_status(tache, today=today)
         tache.save()
         rows = _changes(tache, before=before, author=author, reason=reason)
-        return _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
+        rows = _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
+        task_events.record_events(before.change(tache, author=author, reason=reason))
+        return rows
 
 
 def update_progress(
@@ -106,6 +122,7 @@ def update_progress(
                 HistoriqueTache(tache=tache, auteur=author, champ=Champ.COMMENTAIRE, motif=comment)
             ]
         rows = _write(rows, author=author, tache_id=tache.pk)
+        task_events.record_events(before.change(tache, author=author, reason=comment))
         if statut == Statut.TERMINEE:
             _alerts_handled(tache, user=author)
     return rows
@@ -122,15 +139,31 @@ def mark_done(*, tache_id: int, author: User, today: datetime.date) -> bool:
     return bool(rows)
 
 
-def report_blocked(*, tache_id: int, author: User, reason: str, today: datetime.date) -> None:
-    """The owner says what blocks the task; the reason goes to the history."""
-    tache = Tache.objects.only("avancement").get(pk=tache_id)
-    update_progress(
+def report_blocked(*, tache_id: int, author: User, reason: str, today: datetime.date) -> bool:
+    """The owner says what blocks the task; the reason goes to the history and to
+    the lead (on a task already blocked, it is kept as a comment)."""
+    return bool(_set_status(tache_id, Statut.BLOQUEE, author=author, comment=reason, today=today))
+
+
+def lift_block(*, tache_id: int, author: User, today: datetime.date, comment: str = "") -> bool:
+    """ "Lever le blocage" (the lead or the owner): the task is in progress again,
+    the owner told. False if it was no longer blocked."""
+    if not Tache.objects.filter(pk=tache_id, statut=Statut.BLOQUEE).exists():
+        return False
+    return bool(_set_status(tache_id, Statut.EN_COURS, author=author, comment=comment, today=today))
+
+
+def _set_status(
+    tache_id: int, statut: str, *, author: User, comment: str, today: datetime.date
+) -> list[HistoriqueTache]:
+    """A one-click change of status; the progress stays as it is."""
+    avancement = Tache.objects.values_list("avancement", flat=True).get(pk=tache_id)
+    return update_progress(
         tache_id=tache_id,
         author=author,
-        statut=Statut.BLOQUEE,
-        avancement=tache.avancement,
-        comment=reason,
+        statut=statut,
+        avancement=avancement,
+        comment=comment,
         today=today,
     )
 
@@ -156,6 +189,7 @@ _HISTORY_COLUMNS = (
     ("statut", Champ.STATUT, "ancien_statut", "nouveau_statut"),
     ("date_echeance", Champ.ECHEANCE, "ancienne_echeance", "nouvelle_echeance"),
     ("responsable_id", Champ.RESPONSABLE, "ancien_responsable_id", "nouveau_responsable_id"),
+    ("avancement", Champ.AVANCEMENT, "ancien_avancement", "nouvel_avancement"),
 )
 
 

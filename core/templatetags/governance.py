@@ -21,15 +21,6 @@ from core.selectors.access import can_update_progress
 
 register = template.Library()
 
-# Most urgent first: the dashboard sorts by lateness, then by this rank.
-PRIORITY_RANK = {
-    Tache.Priorite.CRITIQUE: 0,
-    Tache.Priorite.HAUTE: 1,
-    Tache.Priorite.NORMALE: 2,
-    Tache.Priorite.BASSE: 3,
-}
-
-
 # Stands for the id while a URL is reversed once (no real id has these digits).
 _ID_MARKER = 987654321
 

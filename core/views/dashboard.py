@@ -29,9 +29,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     led = list(projects.led_projects(user=user, today=today))
     context = {
         "today": today,
-        "groups": [
-            {"key": key, "label": GROUP_LABELS[key], "taches": my_tasks.groups[key]}
-            for key in tasks.GROUP_ORDER
+        # Mine up to this week, then (template) my projects' most urgent, then mine.
+        "group_parts": [
+            [
+                {"key": key, "label": GROUP_LABELS[key], "taches": my_tasks.groups[key]}
+                for key in part
+            ]
+            for part in (tasks.GROUP_ORDER[:3], tasks.GROUP_ORDER[3:])
         ],
         "total": my_tasks.total,
         "counts": [

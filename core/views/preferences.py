@@ -12,11 +12,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.models import NotificationDefaults, User
+from core.models import NotificationDefaults, NotificationTache, User
 from core.services.preferences import save_email_preferences
 from core.views.http import current_user
 
 DEFAULT, ON, OFF = "default", "on", "off"
+Type = NotificationTache.Type
+# What the events say, as the person told reads it.
+EVENT_CHOICES = [
+    (Type.BLOCAGE.value, gettext_lazy("reports a blockage on a task of a project I lead")),
+    (Type.DEBLOCAGE.value, gettext_lazy("lifts the blockage of one of my tasks")),
+    (Type.ASSIGNATION.value, gettext_lazy("gives me a task")),
+    (
+        Type.ECHEANCE_MODIFIEE.value,
+        gettext_lazy("changes the due date of one of my tasks or of a project I lead"),
+    ),
+    (Type.REOUVERTURE.value, gettext_lazy("re-opens one of my tasks or one of a project I lead")),
+]
 
 
 def _choices(default_on: bool) -> list[tuple[str, str]]:
@@ -35,13 +47,26 @@ def _from_choice(choice: str) -> bool | None:
 class EmailPreferencesForm(forms.Form):
     email_alerts = forms.ChoiceField(
         label=gettext_lazy("Deadline alert emails"),
-        help_text=gettext_lazy("One email listing your new alerts, after the morning check."),
+        help_text=gettext_lazy(
+            "One email listing your new alerts, after the morning check; and one "
+            "listing the changes below, at most every five minutes."
+        ),
         widget=forms.RadioSelect,
     )
     email_summary = forms.ChoiceField(
         label=gettext_lazy("Daily summary email"),
         help_text=gettext_lazy("For project leads: the state of your projects every morning."),
         widget=forms.RadioSelect,
+    )
+    events = forms.MultipleChoiceField(
+        label=gettext_lazy("Tell me when someone else"),
+        help_text=gettext_lazy(
+            "In your notifications, and by email if you receive alert emails. "
+            "You are never told of your own changes."
+        ),
+        choices=EVENT_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -58,14 +83,18 @@ class EmailPreferencesForm(forms.Form):
         initial = {
             "email_alerts": _to_choice(user.email_alerts),
             "email_summary": _to_choice(user.email_summary),
+            "events": [kind for kind, _label in EVENT_CHOICES if user.wants_event(kind)],
         }
         return cls(data, initial=initial)
 
-    def choices(self) -> dict[str, bool | None]:
+    def choices(self) -> dict[str, Any]:
         """The validated choices, as the service takes them."""
         return {
             "email_alerts": _from_choice(self.cleaned_data["email_alerts"]),
             "email_summary": _from_choice(self.cleaned_data["email_summary"]),
+            "muted_events": [
+                kind for kind, _label in EVENT_CHOICES if kind not in self.cleaned_data["events"]
+            ],
         }
 
 

@@ -1,6 +1,7 @@
 """A task: its page and history; the lead edits it, its owner updates it.
 
-The one-click actions of an alert ("Marquer terminée", "Signaler un blocage") are
+The one-click actions of an alert ("Marquer terminée", "Signaler un blocage",
+"Lever le blocage") are
 a confirmation page on GET and the change on POST (with its CSRF token): a link
 opened from an email, or by a mail scanner, never changes anything.
 
@@ -11,6 +12,7 @@ with the same page, the form still filled in, and the reason.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -23,11 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import BlockForm, TacheForm, TaskProgressForm
+from core.forms import BlockForm, TacheForm, TaskProgressForm, UnblockForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
 from core.selectors.access import can_edit_task, can_update_progress
-from core.selectors.history import HISTORY_PAGE_SIZE, history_preview, task_history
+from core.selectors.history import (
+    HISTORY_PAGE_SIZE,
+    blockage_reason,
+    history_preview,
+    task_history,
+)
 from core.services import task_updates
 from core.services.update_limits import TooManyUpdates
 from core.views.http import current_user, safe_next
@@ -122,6 +129,24 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(tache)
 
 
+def _one_click(
+    request: HttpRequest, tache: Tache, change: Callable[[], bool], *, done: str, unchanged: str
+) -> HttpResponse | int:
+    """Make a one-click change (POST): back where the user came from, saying what
+    happened (``done``, or ``unchanged`` if it already was); refused by the update
+    limits, the status of the page to show again."""
+    try:
+        changed = change()
+    except TooManyUpdates as refused:
+        return _refused(request, refused)
+    names = {"nom": tache.nom}
+    if changed:
+        messages.success(request, done % names)
+    else:
+        messages.info(request, unchanged % names)
+    return redirect(safe_next(request, tache.get_absolute_url()))
+
+
 def _refused(request: HttpRequest, refused: TooManyUpdates) -> int:
     """Say why an update was refused; the status code of the page shown again."""
     messages.error(request, str(refused))
@@ -136,16 +161,16 @@ def task_finish(request: HttpRequest, pk: int) -> HttpResponse:
     _require_progress_right(tache, user)
     status = 200
     if request.method == "POST":
-        try:
-            done = task_updates.mark_done(tache_id=tache.pk, author=user, today=today)
-        except TooManyUpdates as refused:
-            status = _refused(request, refused)
-        else:
-            if done:
-                messages.success(request, _("Task “%(nom)s” marked as done.") % {"nom": tache.nom})
-            else:
-                messages.info(request, _("Task “%(nom)s” was already done.") % {"nom": tache.nom})
-            return redirect(safe_next(request, tache.get_absolute_url()))
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.mark_done(tache_id=tache.pk, author=user, today=today),
+            done=_("Task “%(nom)s” marked as done."),
+            unchanged=_("Task “%(nom)s” was already done."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {"tache": tache, "projet": tache.projet, "today": today}
     return render(request, "core/task_finish.html", context, status=status)
 
@@ -159,15 +184,19 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
     form = BlockForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            task_updates.report_blocked(
-                tache_id=tache.pk, author=user, reason=form.cleaned_data["motif"], today=today
-            )
-        except TooManyUpdates as refused:
-            status = _refused(request, refused)
-        else:
-            messages.success(request, _("Block reported on “%(nom)s”.") % {"nom": tache.nom})
-            return redirect(safe_next(request, tache.get_absolute_url()))
+        reason = form.cleaned_data["motif"]
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.report_blocked(
+                tache_id=tache.pk, author=user, reason=reason, today=today
+            ),
+            done=_("Block reported on “%(nom)s”."),
+            unchanged=_("Block reported on “%(nom)s”."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {
         "tache": tache,
         "projet": tache.projet,
@@ -176,6 +205,40 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "core/task_block.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Lever le blocage" (the lead or the owner): a confirmation page with the
+    blockage's reason on GET, the change on POST."""
+    user, tache, today = _task(request, pk)
+    _require_progress_right(tache, user)
+    form = UnblockForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        comment = form.cleaned_data["commentaire"]
+        outcome = _one_click(
+            request,
+            tache,
+            lambda: task_updates.lift_block(
+                tache_id=tache.pk, author=user, comment=comment, today=today
+            ),
+            done=_("Blockage of “%(nom)s” lifted."),
+            unchanged=_("Task “%(nom)s” was not blocked."),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
+    context = {
+        "tache": tache,
+        "projet": tache.projet,
+        "today": today,
+        "form": form,
+        "blockage": blockage_reason(tache=tache),
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
+    return render(request, "core/task_unblock.html", context, status=status)
 
 
 @login_required

@@ -217,5 +217,17 @@ def test_the_subject_names_three_projects_at_most(world):
     run_deadline_check(today=TODAY)
 
     subject = OutboundEmail.objects.get(recipient=world.bob).subject
-    assert subject.endswith(": Alpha, Bravo, Charlie…")
-    assert "5" in subject
+    names = subject.split(": ")[1].removesuffix("…").split(", ")
+    assert len(names) == 3 and set(names) < {"Alpha", "Bravo", "Charlie", "Delta", "Echo"}
+    assert subject.endswith("…") and "5" in subject
+
+
+def test_the_email_lists_the_latest_first_among_late_alerts(world):
+    p = world.projet
+    TacheFactory(projet=p, nom="Un jour", responsable=world.bob, date_echeance=TODAY - DAY)
+    TacheFactory(projet=p, nom="Vingt jours", responsable=world.bob, date_echeance=TODAY - 20 * DAY)
+
+    run_deadline_check(today=TODAY)
+
+    text = OutboundEmail.objects.get(recipient=world.bob).body_text
+    assert text.index("Vingt jours") < text.index("Un jour")

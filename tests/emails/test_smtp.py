@@ -248,3 +248,37 @@ def test_alert_emails_by_chunks_reach_everyone_exactly_once(smtp_server, world, 
     assert_link_resolves(
         link.split("?")[0], site_url=settings.SITE_URL, view_name="core:notification_list"
     )
+
+
+def test_event_emails_arrive_one_per_user_per_batch_with_a_working_lift_link(
+    smtp_server, world, settings
+):
+    """Three changes by two people within the five minutes: alice (the lead) gets
+    one email for two blockages, bob one for his due date; nobody of his own."""
+    from core.services import task_updates
+    from core.services.alert_emails import queue_event_emails
+
+    p = world.projet
+    first = TacheFactory(projet=p, nom="Migration LDAP", responsable=world.bob)
+    second = TacheFactory(projet=p, nom="Recette", responsable=world.bob)
+    for tache, reason in ((first, "Annuaire fermé"), (second, "Pas de jeu de test")):
+        task_updates.report_blocked(tache_id=tache.pk, author=world.bob, reason=reason, today=TODAY)
+    first.refresh_from_db()
+    first.date_echeance = TODAY + 10 * DAY
+    task_updates.save_task(tache=first, author=world.alice, today=TODAY, reason="Congés")
+    queue_event_emails()
+
+    send_pending()
+
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [
+        "alice@dsi.example.org",
+        "bob@dsi.example.org",
+    ]
+    [alice] = smtp_server.handler.to("alice@dsi.example.org")
+    for part in (alice.text, alice.html):
+        assert "Annuaire fermé" in part and "Pas de jeu de test" in part
+    lift = re.search(r"https?://\S+/debloquer/", alice.text)
+    assert lift is not None
+    assert_link_resolves(lift.group(0), site_url=settings.SITE_URL, view_name="core:task_unblock")
+    [bob] = smtp_server.handler.to("bob@dsi.example.org")
+    assert "Congés" in bob.text and "→" in bob.text

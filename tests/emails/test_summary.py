@@ -258,3 +258,64 @@ def test_a_long_section_names_ten_tasks_and_links_to_the_project_for_the_rest(wo
     project_url = f"/projets/{world.projet.pk}/"
     more = email.body_text.split("et 5 autres tâches")[1].splitlines()[1]
     assert more.strip().endswith(project_url)
+
+
+def test_blocked_tasks_have_their_section_with_reason_and_age_whatever_their_date(world):
+    """A blocked task is listed under « Bloquées » (not under « En retard »), with
+    what blocks it and since when; a slipped due date shows its last reason."""
+    import time_machine
+
+    from core.services import task_updates
+
+    p = world.projet
+    late = TacheFactory(projet=p, nom="Migration LDAP", responsable=world.bob)
+    far = TacheFactory(projet=p, nom="Choix hébergeur", responsable=world.bob)
+    slipped = TacheFactory(projet=p, nom="Recette", responsable=world.bob)
+    five_days_ago = datetime.datetime(2026, 11, 20, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(five_days_ago, tick=False) as clock:
+        for tache, due in ((late, TODAY - 3 * DAY), (far, TODAY + 40 * DAY), (slipped, TODAY)):
+            tache.date_echeance = due - DAY
+            task_updates.save_task(tache=tache, author=world.alice, today=TODAY - 5 * DAY)
+        task_updates.report_blocked(
+            tache_id=late.pk, author=world.bob, reason="Annuaire inaccessible", today=TODAY
+        )
+        clock.move_to(five_days_ago + 5 * DAY)
+        task_updates.report_blocked(
+            tache_id=far.pk, author=world.bob, reason="Devis en attente", today=TODAY
+        )
+        slipped.date_echeance = TODAY
+        task_updates.save_task(tache=slipped, author=world.alice, today=TODAY, reason="Congés")
+        send_daily_summary(today=TODAY)
+
+    text = _summary_for(world.alice).body_text
+    blocked = text.split("Bloquées\n")[1]
+    assert "Late" not in text and "En retard\n" not in text  # the late task is blocked
+    ldap = next(line for line in blocked.splitlines() if "Migration LDAP" in line)
+    assert "4 jours de retard" in ldap and "bloquée depuis 5 jours" in ldap
+    assert "Motif\u00a0: Annuaire inaccessible" in blocked
+    assert "bloquée depuis aujourd'hui" in blocked and "Devis en attente" in blocked
+    assert text.index("Migration LDAP") < text.index("Choix hébergeur")  # most urgent first
+    recette = next(line for line in text.splitlines() if "Recette" in line)
+    assert "repoussée 1 fois (Congés)" in recette
+    html = _summary_for(world.alice).body_html
+    assert "Annuaire inaccessible" in html and "(Congés)" in html
+
+
+def test_a_section_lists_its_tasks_most_urgent_first(world):
+    """Late: the latest first, then the highest priority; soon: priority, then date."""
+    p = world.projet
+    for nom, days, priorite in (
+        ("Un jour basse", -1, "BASSE"),
+        ("Dix jours", -10, "NORMALE"),
+        ("Un jour critique", -1, "CRITIQUE"),
+        ("Dans 5 jours critique", 5, "CRITIQUE"),
+        ("Dans 2 jours normale", 2, "NORMALE"),
+    ):
+        TacheFactory(projet=p, nom=nom, priorite=priorite, date_echeance=TODAY + days * DAY)
+
+    send_daily_summary(today=TODAY)
+
+    text = _summary_for(world.alice).body_text
+    order = ["Dix jours", "Un jour critique", "Un jour basse", "Dans 5 jours critique"]
+    order.append("Dans 2 jours normale")
+    assert [text.index(nom) for nom in order] == sorted(text.index(nom) for nom in order)

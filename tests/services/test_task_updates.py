@@ -1,4 +1,4 @@
-"""core.services.task_updates: every change of status, due date or owner leaves a
+"""core.services.task_updates: every change of status, due date, owner or progress leaves a
 history row (who, when, old → new, why); the completion date follows the status."""
 
 from __future__ import annotations
@@ -99,7 +99,25 @@ def test_owner_update_keeps_the_completion_date_in_step(world, tache):
     )
     tache.refresh_from_db()
     assert (tache.statut, tache.avancement, tache.date_fin_reelle) == ("EN_COURS", 80, None)
-    assert history(tache) == [(Champ.STATUT, "bob", ""), (Champ.STATUT, "bob", "")]
+    # Each update's progress is recorded too: 0 → 100 (done), then 100 → 80.
+    assert history(tache) == [
+        (Champ.STATUT, "bob", ""),
+        (Champ.AVANCEMENT, "bob", ""),
+        (Champ.STATUT, "bob", ""),
+        (Champ.AVANCEMENT, "bob", ""),
+    ]
+    progress = HistoriqueTache.objects.filter(tache=tache, champ=Champ.AVANCEMENT).order_by("id")
+    assert [(r.ancien_avancement, r.nouvel_avancement) for r in progress] == [(0, 100), (100, 80)]
+
+
+def test_a_change_of_progress_alone_is_recorded(world, tache):
+    rows = task_updates.update_progress(
+        tache_id=tache.pk, author=world.bob, statut="A_FAIRE", avancement=30, today=TODAY
+    )
+
+    [row] = rows
+    assert (row.champ, row.ancien_avancement, row.nouvel_avancement) == (Champ.AVANCEMENT, 0, 30)
+    assert history(tache) == [(Champ.AVANCEMENT, "bob", "")]
 
 
 def test_a_block_needs_its_reason_and_keeps_it(world, tache):

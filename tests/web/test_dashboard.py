@@ -19,7 +19,11 @@ DAY = datetime.timedelta(days=1)
 
 
 def groups_of(response) -> dict[str, list[str]]:
-    return {g["key"]: [t.nom for t in g["taches"]] for g in response.context["groups"]}
+    return {
+        g["key"]: [t.nom for t in g["taches"]]
+        for part in response.context["group_parts"]
+        for g in part
+    }
 
 
 def test_my_open_tasks_grouped_by_urgency(world):
@@ -71,7 +75,8 @@ def test_lead_sees_health_figures_and_most_urgent_tasks(world):
     p = world.projet
     TacheFactory(projet=p, nom="Retard 1", responsable=world.bob, date_echeance=TODAY - 5 * DAY)
     TacheFactory(projet=p, nom="Retard 2", date_echeance=TODAY - DAY)
-    TacheFactory(projet=p, nom="Ouverte", date_echeance=TODAY + 10 * DAY)
+    TacheFactory(projet=p, nom="Ouverte", date_echeance=TODAY + 3 * DAY)
+    TacheFactory(projet=p, nom="Plus tard", date_echeance=TODAY + 10 * DAY)
     TacheFactory(projet=p, nom="Bloquée", statut=Tache.Statut.BLOQUEE, date_echeance=TODAY)
     TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 2 * DAY)
     TacheFactory(projet=p, statut=Tache.Statut.TERMINEE, date_fin_reelle=TODAY - 9 * DAY)
@@ -82,10 +87,11 @@ def test_lead_sees_health_figures_and_most_urgent_tasks(world):
     [projet] = response.context["led_projects"]
     assert (projet.nom, projet.open_count, projet.late_count, projet.done_count) == (
         "Refonte du portail",
-        4,
+        5,
         2,
         1,
     )
+    # Most urgent first; beyond the summary's horizon (7 days) a task is not urgent.
     urgent = [t.nom for t in response.context["urgent_tasks"]]
     assert urgent == ["Retard 1", "Retard 2", "Bloquée", "Ouverte"]
     content = response.content.decode()

@@ -8,8 +8,10 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import NotificationTache
+from core.selectors.urgency import alert_urgency_keys
 from core.services.notifications import mark_all_read, mark_read
 from tests.factories import NotificationFactory, TacheFactory
 from tests.web.conftest import client_for
@@ -349,3 +351,107 @@ def test_an_alert_offers_task_actions_only_to_who_may_still_change_the_task(worl
     tache.statut = tache.Statut.TERMINEE
     tache.save()
     assert finish not in client_for(world.alice).get(LIST).content.decode()
+
+
+def _centre_titles(client, **params) -> list[str]:
+    return [n.titre for n in client.get(LIST, params).context["page"].object_list]
+
+
+def test_a_runs_alerts_come_most_urgent_first_the_latest_first_among_late_ones(world):
+    """One morning run: late 20 days, late 1 day, due today (critical, then normal),
+    due in 2 days; the centre lists them in that order, whatever their insertion."""
+    from core.services.deadlines import create_deadline_alerts
+
+    today = datetime.date(2026, 11, 25)
+    for nom, days, priorite in (
+        ("Dans deux jours", 2, "NORMALE"),
+        ("Retard d'un jour", -1, "CRITIQUE"),
+        ("Aujourd'hui normale", 0, "NORMALE"),
+        ("Retard de vingt jours", -20, "BASSE"),
+        ("Aujourd'hui critique", 0, "CRITIQUE"),
+    ):
+        TacheFactory(
+            projet=world.projet,
+            nom=nom,
+            responsable=world.bob,
+            priorite=priorite,
+            date_echeance=today + datetime.timedelta(days=days),
+        )
+    create_deadline_alerts(today=today)
+
+    titles = _centre_titles(client_for(world.bob))
+
+    assert [t.split(": ", 1)[1] for t in titles] == [
+        "Retard de vingt jours",
+        "Retard d'un jour",
+        "Aujourd'hui critique",
+        "Aujourd'hui normale",
+        "Dans deux jours",
+    ]
+
+
+def test_pages_of_one_run_follow_the_urgency_order_both_ways(world):
+    """60 alerts of one run (one creation time), then a newer event: pages of 25
+    by key give each notification once, in order, forwards and back."""
+    from core.services.deadlines import create_deadline_alerts
+
+    today = datetime.date(2026, 11, 25)
+    for i in range(60):
+        TacheFactory(
+            projet=world.projet,
+            responsable=world.bob,
+            priorite=("CRITIQUE", "NORMALE", "BASSE")[i % 3],
+            date_echeance=today - datetime.timedelta(days=i % 7),
+        )
+    create_deadline_alerts(today=today)
+    event = notify(world.bob, tache=TacheFactory(projet=world.projet), type_notification="BLOCAGE")
+    NotificationTache.objects.filter(pk=event.pk).update(
+        date_creation=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    client = client_for(world.bob)
+    everything = [
+        n.pk
+        for n in NotificationTache.objects.filter(destinataire=world.bob).order_by(
+            "-date_creation", *alert_urgency_keys()
+        )
+    ]
+
+    first = client.get(LIST)
+    second = client.get(LIST, {"older": first.context["page"].older.token})
+    third = client.get(LIST, {"older": second.context["page"].older.token})
+    assert _ids(first) + _ids(second) + _ids(third) == everything
+    assert _ids(first)[0] == event.pk  # the newest first
+    # Late by 6 days (the earliest due date), critical first, lead the run.
+    first_alert = NotificationTache.objects.get(pk=_ids(first)[1])
+    assert (first_alert.date_echeance, first_alert.tache.priorite) == (
+        today - datetime.timedelta(days=6),
+        "CRITIQUE",
+    )
+    back = client.get(LIST, {"newer": third.context["page"].newer.token})
+    assert _ids(back) == _ids(second)
+
+
+def test_a_done_tasks_old_alert_is_marked_done_not_live(world, tache):
+    notify(world.bob, tache, titre="En retard de 6 jours : Migrer l'annuaire")
+    tache.statut = tache.Statut.TERMINEE
+    tache.save()
+
+    content = client_for(world.bob).get(LIST).content.decode()
+
+    row = content.split('class="notification ')[1].split("</li>")[0]
+    assert row.startswith("late unread handled")
+    assert '<span class="pill done" data-closed="TERMINEE">terminée</span>' in row
+
+
+def test_a_blockage_notification_offers_the_lead_to_lift_it(world, tache):
+    from core.services import task_updates
+
+    task_updates.report_blocked(
+        tache_id=tache.pk, author=world.bob, reason="Pas d'accès", today=timezone.localdate()
+    )
+
+    content = client_for(world.alice).get(LIST).content.decode()
+
+    assert "Blocage signalé" in content and "Pas d&#x27;accès" in content
+    assert reverse("core:task_unblock", args=[tache.pk]) in content
+    assert 'data-action="unblock"' in content and 'data-action="block"' not in content

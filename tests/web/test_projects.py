@@ -139,7 +139,8 @@ def test_lead_creates_a_task(world):
 def test_lead_edits_a_task_and_done_sets_the_completion_date(world, tache):
     response = client_for(world.alice).post(
         reverse("core:task_edit", args=[tache.pk]),
-        form_data(nom="Migrer l'annuaire LDAP", statut=Tache.Statut.TERMINEE),
+        # The due date is pushed back (from two days ago): a reason is asked.
+        form_data(nom="Migrer l'annuaire LDAP", statut=Tache.Statut.TERMINEE, motif="Recette"),
     )
 
     assert response.status_code == 302
@@ -235,3 +236,35 @@ def test_task_form_post_needs_csrf(world, tache):
     assert response.status_code == 403
     tache.refresh_from_db()
     assert tache.nom == "Migrer l'annuaire"
+
+
+def test_pushing_a_due_date_back_asks_for_a_reason_bringing_it_forward_does_not(world, tache):
+    from core.models import HistoriqueTache, NotificationTache
+
+    client = client_for(world.alice)
+    url = reverse("core:task_edit", args=[tache.pk])
+    later = {"responsable": world.bob.pk, "date_echeance": "2026-12-15"}
+
+    refused = client.post(url, form_data(**later))
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["motif"] == ["Dites pourquoi l'échéance est repoussée."]
+    assert "Dites pourquoi l&#x27;échéance est repoussée." in refused.content.decode()
+    tache.refresh_from_db()
+    assert tache.date_echeance == TODAY - datetime.timedelta(days=2)
+
+    accepted = client.post(url, form_data(**later, motif="Fournisseur en retard"))
+
+    assert accepted.status_code == 302
+    slip = HistoriqueTache.objects.get(tache=tache, champ=HistoriqueTache.Champ.ECHEANCE)
+    assert (slip.is_slip, slip.motif) == (True, "Fournisseur en retard")
+    # The owner is told, with the reason; the history page shows it.
+    told = NotificationTache.objects.get(
+        destinataire=world.bob, type_notification="ECHEANCE_MODIFIEE"
+    )
+    assert "Fournisseur en retard" in told.message
+    history = client.get(reverse("core:task_history", args=[tache.pk])).content.decode()
+    assert "Fournisseur en retard" in history
+
+    earlier = client.post(url, form_data(responsable=world.bob.pk, date_echeance="2026-12-01"))
+    assert earlier.status_code == 302
