@@ -1,0 +1,158 @@
+"""RGAA 4.1 / WCAG 2.1 AA in a real browser: axe-core on every page at 1280 and 390 px,
+the keyboard path (skip link, focus after an htmx swap, the live region), and the Nu
+HTML Checker on the same pages.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from core.models import User
+from tests.web import test_browser
+from tests.web.test_browser import sign_in
+from tests.web.web_tools import java, package_file
+
+browser_page = test_browser.browser_page
+demo = test_browser.demo
+no_broker = test_browser.no_broker
+
+pytestmark = pytest.mark.browser  # the Nu HTML Checker is a process too (Java)
+
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORTS = [{"width": 1280, "height": 900}, {"width": 390, "height": 844}]
+RUN_AXE = """async (tags) => {
+  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+  }));
+}"""
+
+
+WIDER_THAN_320 = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > 320)
+  .map((e) => `${e.tagName}.${e.className}`).slice(0, 8)"""
+
+
+def pages(demo: dict) -> dict[str | None, list[str]]:
+    """Every page of the application, by who opens it (None: signed out)."""
+    projet, late = demo["projet"].pk, demo["late"].pk
+    task = f"/taches/{late}"
+    return {
+        None: [
+            "/comptes/login/",
+            "/comptes/password_reset/",
+            "/comptes/password_reset/done/",
+            "/comptes/reset/MQ/expired-token/",
+            "/comptes/reset/done/",
+        ],
+        "bob": [
+            "/",
+            "/notifications/",
+            "/projets/",
+            f"/projets/{projet}/",
+            f"{task}/",
+            f"{task}/terminer/",
+            f"{task}/bloquer/",
+            f"{task}/historique/",
+            "/preferences/",
+            "/comptes/password_change/",
+            "/comptes/password_change/done/",
+            "/supervision/",  # 403
+            "/taches/999999/",  # 404
+        ],
+        "alice": [
+            "/",
+            f"/projets/{projet}/",
+            f"/projets/{projet}/taches/nouvelle/",
+            f"{task}/modifier/",
+            "/preferences/",
+        ],
+        "admin": ["/portefeuille/", "/supervision/"],
+    }
+
+
+def axe_violations(page, axe: str) -> list[dict]:
+    page.evaluate(axe)  # through the DevTools protocol: the page's CSP does not apply
+    return page.evaluate(RUN_AXE, WCAG_AA)
+
+
+def sign_out(page, base: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/comptes/login/")
+
+
+def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, demo, browser_page, no_broker):
+    page, base = browser_page, live_server.url
+    axe = package_file("axe-core").read_text(encoding="utf-8")
+    found: dict[str, list[dict]] = {}
+    for username, paths in pages(demo).items():
+        sign_out(page, base)
+        if username:
+            sign_in(page, base, username)
+        for path in paths:
+            for viewport in VIEWPORTS:
+                page.set_viewport_size(viewport)
+                page.goto(f"{base}{path}")
+                if violations := axe_violations(page, axe):
+                    found[f"{username} {path} @{viewport['width']}"] = violations
+    assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_keyboard_skip_link_first_then_focus_kept_after_marking_read(
+    live_server, demo, browser_page, no_broker
+):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "bob")
+    page.goto(f"{base}/notifications/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "skip-link"
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+    row = page.locator(".notification.soon")
+    row_id = row.get_attribute("id")
+    row.locator("[data-action=read]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#{row_id}.read")
+    # The pressed button is gone with the swap: the focus lands on the row's link,
+    # never on <body>, and the live region says what happened.
+    page.wait_for_function(f"document.activeElement.closest('#{row_id}') !== null")
+    assert page.evaluate("document.activeElement.tagName") == "A"
+    assert page.inner_text("#live-region") == "Notification marquée comme lue."
+
+
+def test_no_sideways_scroll_on_the_task_page_at_320_px(live_server, demo, browser_page):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "alice")
+    page.set_viewport_size({"width": 320, "height": 700})
+    for path in (f"/taches/{demo['late'].pk}/", f"/projets/{demo['projet'].pk}/", "/"):
+        page.goto(f"{base}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width} px wide: {page.evaluate(WIDER_THAN_320)}"
+
+
+def test_the_nu_html_checker_finds_no_error(demo, tmp_path: Path):
+    vnu = package_file("vnu-jar")
+    files = []
+    for username, paths in pages(demo).items():
+        client = Client()
+        if username:
+            client.force_login(User.objects.get(username=username))
+        for n, path in enumerate(paths):
+            html = client.get(path).content
+            name = f"{username}-{n}-{path.strip('/').replace('/', '_') or 'home'}.html"
+            (tmp_path / name).write_bytes(html)
+            files.append(str(tmp_path / name))
+    command = [java(), "-jar", str(vnu), "--errors-only", "--format", "json", *files]
+    report = json.loads(subprocess.run(command, capture_output=True, text=True).stderr)
+    errors = [
+        f"{Path(m['url']).name}:{m.get('lastLine')}: {m['message']}" for m in report["messages"]
+    ]
+    assert errors == [], "\n".join(errors)
