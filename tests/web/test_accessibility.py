@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from core.models import User
+from tests.factories import NotificationFactory, TacheFactory
 from tests.web import test_browser
 from tests.web.test_browser import sign_in
 from tests.web.web_tools import java, package_file
@@ -20,6 +21,17 @@ from tests.web.web_tools import java, package_file
 browser_page = test_browser.browser_page
 demo = test_browser.demo
 no_broker = test_browser.no_broker
+
+
+@pytest.fixture
+def world(demo):
+    """The browser tests' world, with a read notification and a blocked task (their
+    colours are the ones most likely to lack contrast)."""
+    bob = User.objects.get(username="bob")
+    NotificationFactory(destinataire=bob, tache=demo["late"], lue=True, titre="Déjà lue")
+    TacheFactory(projet=demo["projet"], nom="Bloquée", responsable=bob, statut="BLOQUEE")
+    return demo
+
 
 pytestmark = pytest.mark.browser  # the Nu HTML Checker is a process too (Java)
 
@@ -87,11 +99,11 @@ def sign_out(page, base: str) -> None:
     page.goto(f"{base}/comptes/login/")
 
 
-def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, demo, browser_page, no_broker):
+def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, world, browser_page, no_broker):
     page, base = browser_page, live_server.url
     axe = package_file("axe-core").read_text(encoding="utf-8")
     found: dict[str, list[dict]] = {}
-    for username, paths in pages(demo).items():
+    for username, paths in pages(world).items():
         sign_out(page, base)
         if username:
             sign_in(page, base, username)
@@ -101,7 +113,24 @@ def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, demo, browser_p
                 page.goto(f"{base}{path}")
                 if violations := axe_violations(page, axe):
                     found[f"{username} {path} @{viewport['width']}"] = violations
+    # Error states: a refused sign-in, a form sent empty.
+    sign_out(page, base)
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    found.update(errors_of(page, axe, "refused sign-in"))
+    sign_in(page, base, "bob")
+    page.goto(f"{base}/taches/{world['late'].pk}/bloquer/")
+    page.click("#confirm-block-button")
+    page.wait_for_selector(".errorlist")
+    assert page.title().startswith("Erreur\u00a0: ")
+    found.update(errors_of(page, axe, "block form sent empty"))
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def errors_of(page, axe: str, state: str) -> dict[str, list[dict]]:
+    violations = axe_violations(page, axe)
+    return {state: violations} if violations else {}
 
 
 def test_keyboard_skip_link_first_then_focus_kept_after_marking_read(
@@ -128,20 +157,20 @@ def test_keyboard_skip_link_first_then_focus_kept_after_marking_read(
     assert page.inner_text("#live-region") == "Notification marquée comme lue."
 
 
-def test_no_sideways_scroll_on_the_task_page_at_320_px(live_server, demo, browser_page):
+def test_no_sideways_scroll_on_the_task_page_at_320_px(live_server, world, browser_page):
     page, base = browser_page, live_server.url
     sign_in(page, base, "alice")
     page.set_viewport_size({"width": 320, "height": 700})
-    for path in (f"/taches/{demo['late'].pk}/", f"/projets/{demo['projet'].pk}/", "/"):
+    for path in (f"/taches/{world['late'].pk}/", f"/projets/{world['projet'].pk}/", "/"):
         page.goto(f"{base}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width} px wide: {page.evaluate(WIDER_THAN_320)}"
 
 
-def test_the_nu_html_checker_finds_no_error(demo, tmp_path: Path):
+def test_the_nu_html_checker_finds_no_error(world, tmp_path: Path):
     vnu = package_file("vnu-jar")
     files = []
-    for username, paths in pages(demo).items():
+    for username, paths in pages(world).items():
         client = Client()
         if username:
             client.force_login(User.objects.get(username=username))
