@@ -135,6 +135,8 @@ def busy(world: World, settings) -> dict:
         date_echeance=TODAY + 2 * DAY,
     )
     create_deadline_alerts(today=TODAY - DAY)
+    world.alice.email_summary = True  # whatever the administrators' default
+    world.alice.save()
     NotificationFactory(destinataire=world.bob, tache=late, lue=True)
     admin = User.objects.create_user("admin", "admin@dsi.example.org", "x", is_staff=True)
     grant(admin, *PORTFOLIO, *SUPERVISION)
@@ -148,7 +150,9 @@ def command_output(*args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_commands_pages_and_emails_are_french(busy, time_machine):
+def test_commands_pages_and_emails_are_french(
+    busy, time_machine, django_capture_on_commit_callbacks
+):
     from tests.web.test_accessibility import pages  # the same pages as axe's
 
     time_machine.move_to(f"{TODAY.isoformat()} 09:00 +01:00", tick=False)
@@ -160,7 +164,14 @@ def test_commands_pages_and_emails_are_french(busy, time_machine):
         ("send_daily_summary",),
         ("cleanup_old_notifications",),
     ):
-        found += faults(" ".join(args), command_output(*args).splitlines())
+        with django_capture_on_commit_callbacks(execute=True):  # the emails go out
+            output = command_output(*args)
+        found += faults(" ".join(args), output.splitlines())
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/comptes/password_reset/", {"email": busy["late"].responsable.email})
+    subjects = [email.subject for email in mail.outbox]
+    assert any("mot de passe" in s for s in subjects)
+    assert any("alerte" in s for s in subjects) and any("quotidien" in s for s in subjects)
     for email in mail.outbox:
         texts = [email.subject, *email.body.splitlines()]
         texts += [part for html, _type in email.alternatives for part in readable(html)]
