@@ -197,8 +197,15 @@ def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/).
-DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx"}
+# Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/),
+# npm and Java (the accessibility tests fetch axe-core and the Nu HTML Checker with npm
+# into .cache/npm, see tests/web/web_tools.py, and run the checker with Java).
+DEBIAN_TOOLS = {
+    "chromium": "chromium",
+    "nginx": "nginx",
+    "npm": "npm",
+    "java": "default-jre-headless",
+}
 
 
 def ensure_debian_tools() -> None:
