@@ -46,6 +46,24 @@ RUN_AXE = """async (tags) => {
 }"""
 
 
+# Every id an aria-describedby names exists in the page.
+MISSING_DESCRIPTIONS = """() => [...document.querySelectorAll("[aria-describedby]")]
+  .flatMap((e) => e.getAttribute("aria-describedby").split(/\\s+/))
+  .filter((id) => !document.getElementById(id))
+  .map((id) => ({id: "aria-describedby", help: `no element #${id}`}))"""
+# WCAG 1.4.11: a field's border against the page, at least 3:1.
+BORDER_CONTRAST = """() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.match(/\\d+/g).slice(0, 3).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const field = document.querySelector("input[type=text], textarea, select");
+  const [a, b] = [lum(getComputedStyle(field).borderTopColor), lum("rgb(255, 255, 255)")];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
 WIDER_THAN_320 = """() => [...document.querySelectorAll("body *")]
   .filter((e) => e.getBoundingClientRect().right > 320)
   .map((e) => `${e.tagName}.${e.className}`).slice(0, 8)"""
@@ -111,7 +129,8 @@ def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, world, browser_
             for viewport in VIEWPORTS:
                 page.set_viewport_size(viewport)
                 page.goto(f"{base}{path}")
-                if violations := axe_violations(page, axe):
+                violations = axe_violations(page, axe) + page.evaluate(MISSING_DESCRIPTIONS)
+                if violations:
                     found[f"{username} {path} @{viewport['width']}"] = violations
     # Error states: a refused sign-in, a form sent empty.
     sign_out(page, base)
@@ -142,6 +161,9 @@ def test_keyboard_skip_link_first_then_focus_kept_after_marking_read(
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "skip-link"
     assert page.evaluate("document.activeElement.textContent.trim()") == "Aller au contenu"
+    assert page.is_visible("#skip-link")  # shown once focused
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # a visible :focus-visible ring
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "content"
 
@@ -157,8 +179,23 @@ def test_keyboard_skip_link_first_then_focus_kept_after_marking_read(
     assert page.inner_text("#live-region") == "Notification marquée comme lue."
 
 
-def test_no_sideways_scroll_on_the_task_page_at_320_px(live_server, world, browser_page):
+def test_phone_layout_targets_order_and_width(live_server, world, browser_page):
+    """44 px touch targets, the project's tasks first, no sideways scroll at 320 px,
+    and field borders of 3:1."""
     page, base = browser_page, live_server.url
+    sign_in(page, base, "bob")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/notifications/")
+    heights = page.eval_on_selector_all(
+        ".notification .btn", "(all) => all.map((e) => e.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 44, heights
+    page.goto(f"{base}/projets/{world['projet'].pk}/")
+    tasks_top = page.locator("#taches").bounding_box()["y"]
+    assert tasks_top < page.locator("ol.phases").bounding_box()["y"]
+    page.goto(f"{base}/taches/{world['late'].pk}/")
+    assert page.evaluate(BORDER_CONTRAST) >= 3
+    sign_out(page, base)
     sign_in(page, base, "alice")
     page.set_viewport_size({"width": 320, "height": 700})
     for path in (f"/taches/{world['late'].pk}/", f"/projets/{world['projet'].pk}/", "/"):
