@@ -4,8 +4,10 @@ setting for leads only, page titles, and supervision's "today" line and run butt
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from core.models import JobRun, NotificationTache
@@ -142,3 +144,19 @@ def test_only_the_recorded_jobs_run_from_the_page(operator):
     assert client.post(reverse("core:supervision_run_job", args=["nope"])).status_code == 404
     url = reverse("core:supervision_run_job", args=["catch_up_missed_jobs"])
     assert client.post(url).status_code == 404
+
+
+def test_a_status_has_one_colour_on_every_page(world):
+    """ "Bloquée" was grey on the dashboards and amber elsewhere: one class, one rule."""
+    tache = TacheFactory(
+        projet=world.projet, responsable=world.bob, statut="BLOQUEE", date_echeance=TODAY
+    )
+    client = client_for(world.bob)
+    for url in (
+        reverse("core:dashboard"),
+        reverse("core:project_detail", args=[world.projet.pk]),
+        reverse("core:task_detail", args=[tache.pk]),
+    ):
+        assert 'class="pill status-bloquee"' in client.get(url).content.decode(), url
+    css = (Path(settings.BASE_DIR) / "core/static/core/app.css").read_text()
+    assert css.count(".pill.status-bloquee {") == 1
