@@ -181,7 +181,10 @@ def test_commands_pages_and_emails_are_french(
         if username:
             client.force_login(User.objects.get(username=username))
         for path in paths:
-            found += faults(f"{username} {path}", readable(client.get(path).content.decode()))
+            html = client.get(path).content.decode()
+            found += faults(f"{username} {path}", readable(html))
+            if 'class="required"' in html and "required-note" not in html:
+                found.append(f"{username} {path}: a required field's * is not explained")
     assert found == [], "\n".join(found)
 
 

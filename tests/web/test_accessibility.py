@@ -144,6 +144,9 @@ def test_axe_finds_no_wcag_aa_violation_on_any_page(live_server, world, browser_
     page.wait_for_selector(".errorlist")
     assert page.title().startswith("Erreur\u00a0: ")
     found.update(errors_of(page, axe, "block form sent empty"))
+    page.click(".account button")  # sign out: the sign-in page with its message
+    page.wait_for_selector(".messages")
+    found.update(errors_of(page, axe, "signed out"))
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
 
 
