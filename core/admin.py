@@ -22,6 +22,7 @@ from core import (
     admin_lockouts,  # noqa: F401 (replaces axes' failed sign-ins admin)
 )
 from core.admin_actions import resend_emails
+from core.forms import AdminSignInForm
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (
     Etape,
@@ -41,6 +42,7 @@ from core.services import task_updates
 admin.site.site_header = _("SI-Gouvernance administration")
 admin.site.site_title = _("SI-Gouvernance administration")
 admin.site.index_title = _("Administration")
+admin.site.login_form = AdminSignInForm  # says when the directory does not answer
 
 
 class MembreProjetInline(admin.TabularInline):

@@ -1,13 +1,17 @@
-"""Checks of `manage.py check --deploy` that Django cannot know about."""
+"""Checks of `manage.py check` (and `check --deploy`) that Django cannot know about."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.translation import gettext as _
+from ldap3.core.exceptions import LDAPInvalidDnError
+
+from core.ldap_backend import USER_PLACEHOLDER, normalized_dn
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
@@ -53,3 +57,122 @@ def health_is_guarded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
             )
         ]
     return []
+
+
+# --- Directory sign-in (core.ldap_backend) ---------------------------------------
+LDAP_DN_SETTINGS = (
+    "LDAP_BIND_DN",
+    "LDAP_USER_SEARCH_BASE",
+    "LDAP_GROUP_SEARCH_BASE",
+    "LDAP_STAFF_GROUP_DN",
+    "LDAP_LEAD_GROUP_DN",
+)
+
+
+@register(Tags.security)
+def directory_settings_work(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A directory configuration that cannot work, one line per fault (nothing
+    while LDAP_SERVER_URI is empty: directory sign-in is off)."""
+    if not settings.LDAP_SERVER_URI:
+        return []
+    return [
+        *_ldap_required_settings(),
+        *(_ldap_unparsable_dn(name) for name in LDAP_DN_SETTINGS if _ldap_unparsable(name)),
+        *_ldap_filter(),
+        *_ldap_tls(),
+    ]
+
+
+def _ldap_unparsable(name: str) -> bool:
+    value = getattr(settings, name)
+    if not value:
+        return False
+    if name == "LDAP_BIND_DN" and "=" not in value and ("@" in value or "\\" in value):
+        return False  # Active Directory also binds as svc@example.org or EXAMPLE\svc
+    try:
+        normalized_dn(value)
+    except LDAPInvalidDnError:
+        return True
+    return False
+
+
+def _ldap_unparsable_dn(name: str) -> CheckMessage:
+    return Error(
+        _("%(name)s (%(value)s) is not a valid DN.")
+        % {"name": name, "value": getattr(settings, name)},
+        hint=_("A DN reads like cn=Chefs de projet,ou=Groupes,dc=example,dc=org."),
+        id="core.E103",
+    )
+
+
+def _ldap_required_settings() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    uri = urlsplit(settings.LDAP_SERVER_URI)
+    if uri.scheme.lower() not in ("ldap", "ldaps") or not uri.hostname:
+        errors.append(
+            Error(
+                _("LDAP_SERVER_URI (%(uri)s) is not an ldap://host or ldaps://host address.")
+                % {"uri": settings.LDAP_SERVER_URI},
+                id="core.E108",
+            )
+        )
+    if not settings.LDAP_USER_SEARCH_BASE:
+        errors.append(
+            Error(
+                _("LDAP_SERVER_URI is set without LDAP_USER_SEARCH_BASE: nobody can be found."),
+                hint=_("Set LDAP_USER_SEARCH_BASE, e.g. ou=Utilisateurs,dc=example,dc=org."),
+                id="core.E101",
+            )
+        )
+    if settings.LDAP_BIND_DN and not settings.LDAP_BIND_PASSWORD:
+        errors.append(Error(_("LDAP_BIND_DN is set without LDAP_BIND_PASSWORD."), id="core.E102"))
+    return errors
+
+
+def _ldap_filter() -> list[CheckMessage]:
+    if USER_PLACEHOLDER in settings.LDAP_USER_FILTER:
+        return []
+    return [
+        Error(
+            _("LDAP_USER_FILTER (%(filter)s) lacks %(placeholder)s, the typed user name.")
+            % {"filter": settings.LDAP_USER_FILTER, "placeholder": USER_PLACEHOLDER},
+            hint=_("Active Directory: (sAMAccountName=%(user)s); OpenLDAP: (uid=%(user)s)."),
+            id="core.E104",
+        )
+    ]
+
+
+def _ldap_tls() -> list[CheckMessage]:
+    ca_file, start_tls = settings.LDAP_CA_FILE, settings.LDAP_START_TLS
+    ldaps = settings.LDAP_SERVER_URI.lower().startswith("ldaps://")
+    errors: list[CheckMessage] = []
+    if ca_file and not Path(ca_file).is_file():
+        errors.append(
+            Error(_("LDAP_CA_FILE (%(path)s) does not exist.") % {"path": ca_file}, id="core.E105")
+        )
+    if start_tls and ldaps:
+        errors.append(
+            Error(
+                _("LDAP_START_TLS is on with an ldaps:// address: choose one of the two."),
+                id="core.E106",
+            )
+        )
+    if settings.SECURE and (start_tls or ldaps) and not ca_file:
+        errors.append(
+            Error(
+                _("TLS to the directory without LDAP_CA_FILE, although DJANGO_SECURE is on."),
+                hint=_(
+                    "Set LDAP_CA_FILE to the certificate of the CA that signed the directory's."
+                ),
+                id="core.E107",
+            )
+        )
+    if settings.SECURE and not (start_tls or ldaps):
+        errors.append(
+            Warning(
+                _("Passwords go to the directory in clear text (ldap:// without LDAP_START_TLS)."),
+                hint=_("Set LDAP_START_TLS=true, or use an ldaps:// address, with LDAP_CA_FILE."),
+                id="core.W101",
+            )
+        )
+    return errors

@@ -6,13 +6,15 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q, QuerySet
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.jobs import dispatch
+from core.ldap_backend import directory_was_unavailable
 from core.models import NotificationTache, Projet, Tache, User
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
@@ -254,3 +256,24 @@ class OutboxPasswordResetForm(PasswordResetForm):
         # Django's arguments (templates, domain, token generator) are not used:
         # the email is the "password_reset" triplet and its link is on SITE_URL.
         dispatch.after_commit_or_inline(password_reset_job, email=self.cleaned_data["email"])
+
+
+DIRECTORY_UNAVAILABLE = gettext_lazy(
+    "The organisation's directory is not answering: your password cannot be "
+    "checked right now. Try again in a few minutes; if it persists, tell the IT "
+    "department."
+)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form; when the directory did not answer, it says so instead
+    of "wrong password" (the attempt still counts for the lockout)."""
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        if directory_was_unavailable(self.request):
+            return forms.ValidationError(DIRECTORY_UNAVAILABLE, code="directory_unavailable")
+        return super().get_invalid_login_error()
+
+
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """The admin's sign-in form (staff only), with the same word on the directory."""

@@ -37,6 +37,16 @@ def address_locked_out(request: HttpRequest) -> bool:
     return failures >= settings.AXES_IP_FAILURE_LIMIT
 
 
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> Any:
+    """The user name failures are counted against (``AXES_USERNAME_CALLABLE``),
+    compared as a directory compares it: without case or surrounding spaces. Active
+    Directory and OpenLDAP's ``uid`` ignore both, so "JDupont" and "jdupont " are one
+    account for the lockout too, not a fresh count per spelling."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
+    username = (credentials or {}).get(field) if credentials else request.POST.get(field)
+    return username.strip().lower() if isinstance(username, str) else username
+
+
 class AddressLockoutHandler(AxesDatabaseHandler):
     """axes' database handler, plus the lockout per address."""
 

@@ -208,6 +208,8 @@ AXES_RESET_ON_SUCCESS = True
 # password typed in the wrong field) and shown in the admin's list instead.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
+# Counted without case or surrounding spaces, as the directory compares user names.
+AXES_USERNAME_CALLABLE = "core.sign_in_lockout.lockout_username"
 # The client's address (core.client_ip): behind a reverse proxy every request
 # comes from the proxy, and the client's address is in the header the proxy sets
 # (nginx: X-Real-IP $remote_addr, see deploy/). The header is read only when the
@@ -216,6 +218,32 @@ AXES_LOCKOUT_CALLABLE = "core.views.sign_in.locked_out"
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Real-IP" if SECURE else "")
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+
+# --- Directory sign-in: Active Directory / LDAP (core.ldap_backend) ---------------
+# Off while LDAP_SERVER_URI is empty. The directory's backend comes after
+# ModelBackend: a local account signs in without waiting for the directory, and a
+# directory account has no local password ModelBackend could accept. Every way in
+# is behind axes' lockout, which comes first.
+LDAP_SERVER_URI = env_url("LDAP_SERVER_URI", "", schemes=("ldap", "ldaps"))
+LDAP_BIND_DN = env_str("LDAP_BIND_DN")
+LDAP_BIND_PASSWORD = env_str("LDAP_BIND_PASSWORD")
+LDAP_USER_SEARCH_BASE = env_str("LDAP_USER_SEARCH_BASE")
+# %(user)s is the typed user name, escaped for LDAP filters. OpenLDAP: (uid=%(user)s).
+LDAP_USER_FILTER = env_str("LDAP_USER_FILTER", "(sAMAccountName=%(user)s)")
+LDAP_GROUP_SEARCH_BASE = env_str("LDAP_GROUP_SEARCH_BASE")
+# Members of the first are staff (the admin, per their permissions), of the second in
+# « Chefs de projet » (may create projects). Empty: the flag is left to the admin.
+LDAP_STAFF_GROUP_DN = env_str("LDAP_STAFF_GROUP_DN")
+LDAP_LEAD_GROUP_DN = env_str("LDAP_LEAD_GROUP_DN")
+LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+LDAP_CA_FILE = env_str("LDAP_CA_FILE")
+# Seconds to connect, and to wait for each answer of the directory.
+LDAP_TIMEOUT = env_int("LDAP_TIMEOUT", 5, minimum=1, maximum=120)
+LDAP_FIRST_NAME_ATTRIBUTE = env_str("LDAP_FIRST_NAME_ATTRIBUTE", "givenName")
+LDAP_LAST_NAME_ATTRIBUTE = env_str("LDAP_LAST_NAME_ATTRIBUTE", "sn")
+LDAP_EMAIL_ATTRIBUTE = env_str("LDAP_EMAIL_ATTRIBUTE", "mail")
+if LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.append("core.ldap_backend.LDAPBackend")
 
 # --- HTTP health check (/health/, for the supervision tool) ---------------------
 # When set, /health/ answers only with this token: the header "Authorization:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from core.forms import OutboxPasswordResetForm
+from core.forms import OutboxPasswordResetForm, SignInForm
 from core.views.auth import SignOutView
 
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
         "comptes/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
         name="password_reset",
+    ),
+    path(
+        "comptes/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
     ),
     path("comptes/logout/", SignOutView.as_view(), name="logout"),
     path("comptes/", include("django.contrib.auth.urls")),

@@ -21,7 +21,7 @@ import dataclasses
 import datetime
 import logging
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -124,7 +124,11 @@ def _name_taken(username: str, *, by: User) -> bool:
 
 
 def _set_lead(user: User, *, lead: bool) -> None:
-    group, _created = Group.objects.get_or_create(name=LEAD_GROUP_NAME)
+    group, created = Group.objects.get_or_create(name=LEAD_GROUP_NAME)
+    if created:  # deleted since migration 0014 made it: made again the same way
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="core", codename="add_projet")
+        )
     if lead:
         user.groups.add(group)
     else:

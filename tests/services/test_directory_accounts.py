@@ -55,6 +55,7 @@ def test_first_sign_in_creates_the_account_without_a_local_password() -> None:
     )
     assert user.account_source == AccountSource.LDAP and user.directory_id == DN
     assert user.is_staff and _is_lead(user)
+    assert user.has_perm("core.add_projet")  # what « Chefs de projet » grants
     assert not user.has_usable_password()
     assert user.directory_synced_at is not None
 

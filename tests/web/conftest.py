@@ -32,3 +32,6 @@ def client_for(user: User, *, enforce_csrf_checks: bool = False) -> Client:
 
 # A private redis-server a test may stop (the broker-down health check).
 from tests.celery.conftest import own_redis, private_redis  # noqa: E402, F401
+
+# A real OpenLDAP (Debian's slapd) for the directory sign-in.
+from tests.ldap_server import ldap_server  # noqa: E402, F401
