@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
+from core.jobs import registry
 from core.models import User
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
@@ -67,8 +68,9 @@ ENGLISH_WORD = re.compile(r"\b(" + "|".join(ENGLISH) + r")\b", re.IGNORECASE)
 BAD_SPACE = re.compile(r"( [:;!?»]|« |\w[;!?](?=\s|$)|[^\W\d]:(?=\s|$))")
 # One apostrophe style: the straight one of our catalogue (Django's own uses both).
 CURLY_APOSTROPHE = re.compile("\u2019")
-# Text that is not ours: names and words the pages quote as they are.
-ALLOWED = re.compile(r"SI-Gouvernance|Celery|Flower|https?://\S+|[\w.+-]+@[\w.-]+")
+# Text that is not ours: names, addresses and identifiers (beat entries) as they are.
+BEAT_NAMES = "|".join(re.escape(job.beat_name) for job in registry.JOBS)
+ALLOWED = re.compile(rf"SI-Gouvernance|Celery|Flower|https?://\S+|[\w.+-]+@[\w.-]+|{BEAT_NAMES}")
 
 
 class _Text(HTMLParser):
@@ -163,6 +165,7 @@ def test_commands_pages_and_emails_are_french(
         ("send_daily_summary", "--dry-run"),
         ("send_daily_summary",),
         ("cleanup_old_notifications",),
+        ("setup_periodic_tasks",),
     ):
         with django_capture_on_commit_callbacks(execute=True):  # the emails go out
             output = command_output(*args)
