@@ -188,6 +188,8 @@ def test_commands_pages_and_emails_are_french(
             found += faults(f"{username} {path}", readable(html))
             if 'class="required"' in html and "required-note" not in html:
                 found.append(f"{username} {path}: a required field's * is not explained")
+    refused = Client().post("/comptes/login/", {"username": "bob", "password": "wrong"})
+    found += faults("refused sign-in", readable(refused.content.decode()))
     assert found == [], "\n".join(found)
 
 
