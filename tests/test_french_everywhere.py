@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -191,6 +193,12 @@ def test_commands_pages_and_emails_are_french(
     refused = Client().post("/comptes/login/", {"username": "bob", "password": "wrong"})
     found += faults("refused sign-in", readable(refused.content.decode()))
     assert found == [], "\n".join(found)
+
+
+def test_the_catalogue_writes_one_apostrophe():
+    po = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    curly = [line for line in po.read_text(encoding="utf-8").splitlines() if "\u2019" in line]
+    assert curly == []
 
 
 def test_the_checks_of_this_test_fail_on_what_they_look_for():

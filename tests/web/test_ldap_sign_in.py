@@ -41,7 +41,7 @@ pytestmark = pytest.mark.process
 
 LOCKED = 429
 LOCAL_PASSWORD = "motdepasse-local-1"
-UNAVAILABLE = "L’annuaire de l’organisation ne répond pas"
+UNAVAILABLE = "L&#x27;annuaire de l&#x27;organisation ne répond pas"  # ' escaped
 INVALID = "Saisissez un nom d&#x27;utilisateur et un mot de passe valides"  # ' as HTML escapes it
 BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
