@@ -198,8 +198,16 @@ def stop(children: Iterable[subprocess.Popen[bytes]]) -> None:
 
 
 # Debian packages the tests use: Chromium (browser tests), nginx (`nginx -t` of deploy/),
-# slapd (the directory sign-in against a real OpenLDAP, tests/ldap_server.py).
-DEBIAN_TOOLS = {"chromium": "chromium", "nginx": "nginx", "slapd": "slapd"}
+# slapd (the directory sign-in against a real OpenLDAP, tests/ldap_server.py), npm and
+# Java (the accessibility tests fetch axe-core and the Nu HTML Checker with npm into
+# .cache/npm, see tests/web/web_tools.py, and run the checker with Java).
+DEBIAN_TOOLS = {
+    "chromium": "chromium",
+    "nginx": "nginx",
+    "slapd": "slapd",
+    "npm": "npm",
+    "java": "default-jre-headless",
+}
 
 
 def ensure_debian_tools() -> None:

@@ -88,8 +88,18 @@ def wire_safe(text: str) -> str:
 
 
 def header_safe(value: str) -> str:
-    """A one-line header value: no control character, runs of white space as one."""
-    return " ".join(_FORBIDDEN_MULTI.sub(" ", value.replace("\t", " ")).split())
+    """A one-line header value: no control character, runs of white space as one.
+    A no-break space stays: French puts one before « : ; ! ? », subjects included."""
+    return one_line(_FORBIDDEN_MULTI.sub(" ", value.replace("\t", " ")))
+
+
+_ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, runs of ASCII white space as one space, trimmed.
+    ``str.split()`` would also break on the no-break spaces of French typography."""
+    return _ASCII_SPACES.sub(" ", text).strip()
 
 
 class TypedTextField(forms.CharField):

@@ -2,6 +2,7 @@ from django.urls import path
 
 from core.views import (
     dashboard,
+    favicon,
     health,
     notifications,
     portfolio,
@@ -15,6 +16,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("notifications/", notifications.notification_list, name="notification_list"),
     path(
         "notifications/<int:pk>/lue/",
@@ -48,7 +50,9 @@ urlpatterns = [
     path("supervision/", supervision.supervision_page, name="supervision"),
     path(
         "supervision/verifier-echeances/",
-        supervision.run_deadline_check,
+        supervision.run_job_now,
+        {"key": "check_task_deadlines"},
         name="supervision_run_check",
     ),
+    path("supervision/lancer/<str:key>/", supervision.run_job_now, name="supervision_run_job"),
 ]

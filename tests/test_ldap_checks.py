@@ -115,5 +115,5 @@ def test_from_the_environment_manage_py_check_reports_and_the_backend_is_added(t
     assert checked.returncode != 0
     assert [line for line in checked.stderr.splitlines() if "core.E1" in line] == [
         "?: (core.E101) LDAP_SERVER_URI est défini sans LDAP_USER_SEARCH_BASE\u00a0: "
-        "personne ne peut être trouvé dans l’annuaire."
+        "personne ne peut être trouvé dans l'annuaire."
     ]

@@ -121,7 +121,7 @@ def test_the_engine_fills_names_in_the_order_of_the_sentence(world):
     alert = NotificationTache.objects.get(destinataire=world.bob)
     assert alert.titre == "Échéance aujourd'hui\u00a0: Recette"
     assert alert.message.index("Recette") < alert.message.index("Refonte du portail")
-    assert "25 novembre 2026" in alert.message
+    assert "25\u00a0novembre 2026" in alert.message
 
 
 def test_what_an_email_carries_has_no_line_break_smtp_would_not_see():

@@ -29,11 +29,12 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Min, Q, Window
 from django.db.models.functions import RowNumber
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu import Connection
 
 from core import lost_logs
+from core.dates import long_datetime
 from core.models import Heartbeat, JobRun, OutboundEmail
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def daily_check_health(
     if last is None:
         return HealthReport(False, _("The daily deadline check has never succeeded."), None)
     finished = last.finished_at or last.started_at
-    when = formats.date_format(timezone.localtime(finished), "DATETIME_FORMAT")
+    when = long_datetime(finished)
     recent_day = last.business_date >= today - datetime.timedelta(days=1)
     if now - finished > datetime.timedelta(hours=max_age) or not recent_day:
         message = _(

@@ -64,6 +64,11 @@ def led_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     return with_health(projets, today=today).order_by("nom")
 
 
+def leads_a_project(*, user: User) -> bool:
+    """Whether ``user`` leads an active project (and so gets the daily summary)."""
+    return Projet.objects.active().filter(chef_de_projet=user).exists()
+
+
 def get_project_for(*, user: User, pk: int, today: datetime.date) -> Projet:
     """The project if ``user`` may see it; 404 otherwise (its existence is not leaked)."""
     projets = visible_projects(user=user, today=today).select_related("chef_de_projet")

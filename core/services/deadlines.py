@@ -23,10 +23,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
 
+from core.dates import long_date
 from core.models import MembreProjet, NotificationTache, Projet, Tache
 from core.models.notifications import ALERT_TYPES
 
@@ -377,7 +378,7 @@ def render_alert_text(
 # translating and formatting each once per language keeps the run set-priced.
 @functools.lru_cache(maxsize=256)
 def _date_label(date: datetime.date, language: str) -> str:
-    return formats.date_format(date, "DATE_FORMAT")
+    return long_date(date)
 
 
 @functools.lru_cache(maxsize=256)

@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
-from core.text import header_safe, wire_safe
+from core.text import header_safe, one_line, wire_safe
 
 
 class UndeliverableEmail(Exception):
@@ -64,7 +64,7 @@ def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
 def render_subject(name: str, context: dict[str, Any]) -> str:
     """The one-line subject of the ``name`` triplet."""
     with override(settings.LANGUAGE_CODE):
-        return _one_line(render_to_string(f"emails/{name}_subject.txt", context))[:255]
+        return one_line(render_to_string(f"emails/{name}_subject.txt", context))[:255]
 
 
 def standard_headers() -> dict[str, str]:
@@ -191,10 +191,6 @@ def short_list(names: Iterable[str], *, limit: int = 3) -> str:
 
 def _common_context() -> dict[str, Any]:
     return {"site_url": settings.SITE_URL, "preferences_url": preferences_url()}
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _tidy_text(text: str) -> str:

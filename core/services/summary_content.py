@@ -120,11 +120,14 @@ class ProjectSummary:
 
     @property
     def health(self) -> str:
-        return _("%(open)d open · %(late)d late · %(done)d done this week") % {
-            "open": self.open_count,
-            "late": self.late_count,
-            "done": self.done_this_week,
-        }
+        open_, late, done = self.open_count, self.late_count, self.done_this_week
+        return " · ".join(
+            (
+                ngettext("%(n)d open", "%(n)d open", open_) % {"n": open_},
+                ngettext("%(n)d late", "%(n)d late", late) % {"n": late},
+                ngettext("%(n)d done this week", "%(n)d done this week", done) % {"n": done},
+            )
+        )
 
     @property
     def has_news(self) -> bool:

@@ -10,12 +10,13 @@ from django import template
 from django.conf import settings
 from django.db.models import Field, Model
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import dates
 from core.models import Tache, User
 from core.selectors.access import can_update_progress
 
@@ -99,17 +100,17 @@ def lateness(due: datetime.date | None, today: datetime.date) -> str:
 
 @register.filter
 def long_date(value: datetime.date | None, with_weekday: bool = False) -> str:
-    """A date written out in French style: "1er décembre 2026", "mercredi 25 novembre 2026".
+    """A date written out: "1er décembre 2026", "mercredi 25 novembre 2026"."""
+    return "" if value is None else dates.long_date(value, with_weekday=with_weekday)
 
-    Django's formats have no ordinal; French writes the first of the month "1er".
-    """
+
+@register.filter
+def iso_datetime(value: datetime.datetime | None) -> str:
+    """A ``<time datetime>`` value: ISO 8601 to the second (HTML allows at most three
+    digits of a second's fraction, Python writes six)."""
     if value is None:
         return ""
-    day = _("1st") if value.day == 1 else str(value.day)
-    text = f"{day}\u00a0{formats.date_format(value, 'F Y')}"
-    if with_weekday:
-        text = f"{formats.date_format(value, 'l')} {text}"
-    return text
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
 
 
 @register.simple_tag

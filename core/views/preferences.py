@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import NotificationDefaults, NotificationTache, User
+from core.selectors.projects import leads_a_project
 from core.services.preferences import save_email_preferences
 from core.views.http import current_user
 
@@ -45,6 +46,7 @@ def _from_choice(choice: str) -> bool | None:
 
 
 class EmailPreferencesForm(forms.Form):
+    user: User
     email_alerts = forms.ChoiceField(
         label=gettext_lazy("Deadline alert emails"),
         help_text=gettext_lazy(
@@ -85,13 +87,21 @@ class EmailPreferencesForm(forms.Form):
             "email_summary": _to_choice(user.email_summary),
             "events": [kind for kind, _label in EVENT_CHOICES if user.wants_event(kind)],
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        if not leads_a_project(user=user):  # the summary is for project leads only
+            del form.fields["email_summary"]
+        form.user = user
+        return form
 
     def choices(self) -> dict[str, Any]:
         """The validated choices, as the service takes them."""
         return {
             "email_alerts": _from_choice(self.cleaned_data["email_alerts"]),
-            "email_summary": _from_choice(self.cleaned_data["email_summary"]),
+            "email_summary": (
+                _from_choice(self.cleaned_data["email_summary"])
+                if "email_summary" in self.fields
+                else self.user.email_summary
+            ),
             "muted_events": [
                 kind for kind, _label in EVENT_CHOICES if kind not in self.cleaned_data["events"]
             ],

@@ -140,7 +140,7 @@ def test_a_disabled_entry_stays_disabled_across_restarts(transactional_db):
 
 def test_setup_command_creates_then_keeps_then_resets(transactional_db, capsys):
     call_command("setup_periodic_tasks")
-    assert f"{DAILY} : créé" in capsys.readouterr().out
+    assert f"{DAILY}\u00a0: créé" in capsys.readouterr().out
     admin_moves_daily_check_to(7, 30)
     PeriodicTask.objects.filter(name=DAILY).update(enabled=False)
 

@@ -58,7 +58,7 @@ def test_health_fails_when_the_check_never_succeeded(db, capsys):
 def test_health_is_ok_after_this_mornings_run(db, capsys):
     succeeded(NOW.replace(hour=8))
     assert check_health() == 0
-    assert "25 novembre 2026 08:00" in capsys.readouterr().out
+    assert "25\u00a0novembre 2026 à 08:00" in capsys.readouterr().out
 
 
 @time_machine.travel(NOW, tick=False)

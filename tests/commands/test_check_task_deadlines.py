@@ -1,6 +1,6 @@
 """``manage.py check_task_deadlines`` as cron or the Windows Task Scheduler runs it.
 
-The French catalogue comes later: these tests assert numbers, ids and exit codes.
+These tests assert numbers, ids, exit codes and the French sentences operators read.
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ def test_creates_alerts_reports_counts_and_records_the_run(world: World) -> None
     output = run_command("--date", TODAY.isoformat())
 
     assert NotificationTache.objects.count() == 3  # bob + alice, alice for charlie's task
-    assert "2026-11-25" in output
-    assert ": 3\n" in output  # the due-today line
-    assert f"#{outsider_task.pk}" in output  # the skipped recipient, by task id
+    assert "Contrôle des échéances du mercredi 25\u00a0novembre 2026" in output
+    assert "échéance aujourd'hui\u00a0: 3\n" in output
+    assert "3 alertes créées, " in output
+    # The skipped recipient, by task id, and why, in French.
+    assert f"(tâche n°\u00a0{outsider_task.pk})\u00a0: le responsable n'a plus accès" in output
     run = JobRun.objects.get()
     assert (run.job, run.trigger, run.status) == ("check_task_deadlines", "COMMAND", "SUCCESS")
     assert (run.business_date, run.counts["total_created"]) == (TODAY, 3)

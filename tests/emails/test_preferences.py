@@ -22,8 +22,9 @@ def test_login_required(db, client):
 
 
 def test_user_turns_emails_off_and_back_to_default(world):
+    # alice leads a project: the summary setting is hers to choose.
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.bob)
+    client.force_login(world.alice)
     page = client.get(URL)
     assert page.status_code == 200
     token = page.context["csrf_token"]
@@ -33,16 +34,16 @@ def test_user_turns_emails_off_and_back_to_default(world):
     )
 
     assert response.status_code == 302
-    world.bob.refresh_from_db()
-    assert (world.bob.email_alerts, world.bob.email_summary) == (False, True)
-    assert not world.bob.wants_alert_emails
+    world.alice.refresh_from_db()
+    assert (world.alice.email_alerts, world.alice.email_summary) == (False, True)
+    assert not world.alice.wants_alert_emails
 
     client.post(
         URL,
         {"email_alerts": "default", "email_summary": "default", "csrfmiddlewaretoken": str(token)},
     )
-    world.bob.refresh_from_db()
-    assert (world.bob.email_alerts, world.bob.email_summary) == (None, None)
+    world.alice.refresh_from_db()
+    assert (world.alice.email_alerts, world.alice.email_summary) == (None, None)
 
 
 def test_post_without_csrf_token_is_refused(world):

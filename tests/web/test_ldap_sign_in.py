@@ -41,8 +41,8 @@ pytestmark = pytest.mark.process
 
 LOCKED = 429
 LOCAL_PASSWORD = "motdepasse-local-1"
-UNAVAILABLE = "L’annuaire de l’organisation ne répond pas"
-INVALID = "Saisissez un nom d’utilisateur et un mot de passe valides"
+UNAVAILABLE = "L&#x27;annuaire de l&#x27;organisation ne répond pas"  # ' escaped
+INVALID = "Saisissez un nom d&#x27;utilisateur et un mot de passe valides"  # ' as HTML escapes it
 BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

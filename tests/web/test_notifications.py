@@ -178,7 +178,7 @@ def test_mark_one_read_with_htmx_returns_the_row_and_the_new_badge(world, tache)
     content = response.content.decode()
     assert f'id="notification-{notification.pk}"' in content
     assert "notification late read" in content
-    assert 'hx-swap-oob="true"' in content
+    assert 'data-hx-swap-oob="true"' in content
     assert 'data-count="1"' in content
 
 

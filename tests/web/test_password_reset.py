@@ -98,7 +98,7 @@ def test_the_email_has_both_parts_in_french(world, settings):
     [message] = mail.outbox
     link = settings.SITE_URL + reset_link(message)
     html = message.alternatives[0][0]
-    assert message.subject == "SI-Gouvernance : choisissez un nouveau mot de passe"
+    assert message.subject == "SI-Gouvernance\u00a0: choisissez un nouveau mot de passe"
     assert link in message.body and f'href="{link}"' in html
     assert "Bonjour Bob," in message.body and "Bonjour Bob," in html
     assert "Votre identifiant\u00a0: bob" in message.body and "Votre identifiant\u00a0: bob" in html

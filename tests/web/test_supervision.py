@@ -75,7 +75,8 @@ def test_the_supervision_group_runs_the_check_from_the_page(admin, unreachable_b
     page = client_for(admin).get(reverse("core:dashboard")).content.decode()
     assert f'href="{URL}"' in page
     assert f'href="{reverse("core:portfolio")}"' not in page
-    assert RUN_NOW in client_for(admin).get(URL).content.decode()
+    run_now = reverse("core:supervision_run_job", args=["check_task_deadlines"])
+    assert run_now in client_for(admin).get(URL).content.decode()
 
 
 def test_shows_recent_runs_with_figures_and_errors(admin, unreachable_broker):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from core.dates import long_date
 from core.jobs import arguments
 from core.jobs.registry import CHECK_TASK_DEADLINES
 from core.jobs.runs import run_job
@@ -18,13 +19,13 @@ from core.services.daily_check import run_deadline_check
 from core.services.deadlines import DeadlineRunResult
 
 TYPE_LABELS = {
-    "ALERTE_ECHEANCE": _lazy("due soon"),
-    "ALERTE_CRITIQUE": _lazy("due today"),
-    "ALERTE_RETARD": _lazy("late"),
+    "ALERTE_ECHEANCE": gettext_lazy("due soon"),
+    "ALERTE_CRITIQUE": gettext_lazy("due today"),
+    "ALERTE_RETARD": gettext_lazy("late"),
 }
 SKIP_REASONS = {
-    "no_owner": _lazy("task without owner"),
-    "owner_without_access": _lazy("owner no longer has access to the project"),
+    "no_owner": gettext_lazy("task without owner"),
+    "owner_without_access": gettext_lazy("owner no longer has access to the project"),
 }
 
 
@@ -67,26 +68,22 @@ class Command(OperatorCommand):
         self._report(result, emails=send_emails)
 
     def _report(self, result: DeadlineRunResult, *, emails: bool) -> None:
-        heading = _("Dry run for %(date)s") if result.dry_run else _("Deadline check for %(date)s")
-        self.stdout.write(heading % {"date": result.today.isoformat()})
-        for alert_type, count in result.created.items():
-            self.stdout.write(f"  {TYPE_LABELS[alert_type]}: {count}")
-        summary = (
-            _("%(total)d alert(s) would be created, %(tasks)d task(s) scanned in %(duration).2f s.")
+        """French sentences for the operator (the run's record keeps the figures)."""
+        heading = (
+            _("Deadline check of %(date)s (dry run: nothing written)")
             if result.dry_run
-            else _("%(total)d alert(s) created, %(tasks)d task(s) scanned in %(duration).2f s.")
+            else _("Deadline check of %(date)s")
         )
-        self.stdout.write(
-            summary
-            % {
-                "total": result.total_created,
-                "tasks": result.tasks_scanned,
-                "duration": result.duration_s,
-            }
-        )
+        self.stdout.write(heading % {"date": long_date(result.today, with_weekday=True)})
+        for alert_type, count in result.created.items():
+            line = _("  %(label)s: %(count)d") % {"label": TYPE_LABELS[alert_type], "count": count}
+            self.stdout.write(line)
+        self.stdout.write(_summary(result))
         if not result.dry_run and emails:
+            count = result.emails_queued
             self.stdout.write(
-                _("%(emails)d alert email(s) queued.") % {"emails": result.emails_queued}
+                ngettext("%(count)d alert email queued.", "%(count)d alert emails queued.", count)
+                % {"count": count}
             )
         elif not result.dry_run:
             self.stdout.write(
@@ -97,19 +94,29 @@ class Command(OperatorCommand):
     def _report_skipped(self, result: DeadlineRunResult) -> None:
         if not result.skipped:
             return
-        self.stdout.write(
-            self.style.WARNING(
-                _("%(count)d recipient(s) skipped:") % {"count": result.skipped_count}
-            )
-        )
+        count = result.skipped_count
+        heading = ngettext("%(count)d recipient skipped:", "%(count)d recipients skipped:", count)
+        self.stdout.write(self.style.WARNING(heading % {"count": count}))
         for skipped in result.skipped:
-            self.stdout.write(
-                self.style.WARNING(
-                    _("  %(task)s (#%(id)d): %(reason)s")
-                    % {
-                        "task": skipped.task_name,
-                        "id": skipped.tache_id,
-                        "reason": SKIP_REASONS[skipped.reason],
-                    }
-                )
-            )
+            line = _("  %(task)s (task %(id)d): %(reason)s") % {
+                "task": skipped.task_name,
+                "id": skipped.tache_id,
+                "reason": SKIP_REASONS[skipped.reason],
+            }
+            self.stdout.write(self.style.WARNING(line))
+
+
+def _summary(result: DeadlineRunResult) -> str:
+    """ "50 alertes créées, 30 tâches examinées en 0,07 s." """
+    total, tasks = result.total_created, result.tasks_scanned
+    alerts = (
+        ngettext("%(total)d alert would be created", "%(total)d alerts would be created", total)
+        if result.dry_run
+        else ngettext("%(total)d alert created", "%(total)d alerts created", total)
+    )
+    scanned = ngettext("%(tasks)d task scanned", "%(tasks)d tasks scanned", tasks)
+    return _("%(alerts)s, %(scanned)s in %(duration)s s.") % {
+        "alerts": alerts % {"total": total},
+        "scanned": scanned % {"tasks": tasks},
+        "duration": formats.number_format(result.duration_s, 2),
+    }

@@ -37,4 +37,6 @@ class Command(OperatorCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         outcome = beat_rows.reset_all() if options["reset"] else beat_rows.sync_rows()
         for name, what in outcome.items():
-            self.stdout.write(f"{name} : {OUTCOMES[what]}")
+            self.stdout.write(
+                _("%(name)s: %(outcome)s") % {"name": name, "outcome": OUTCOMES[what]}
+            )
