@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 
 import pytest
@@ -79,9 +80,17 @@ def signed_in(client: Client) -> bool:
     return client.get(reverse("core:dashboard")).status_code == 200
 
 
-def test_the_flow_creates_the_account_from_the_claims(provider):
+def test_the_flow_creates_the_account_from_the_claims(provider, monkeypatch):
+    sent: list[dict] = []
+    real_get_token = OIDCBackend.get_token
+    monkeypatch.setattr(
+        OIDCBackend,
+        "get_token",
+        lambda self, payload: sent.append(payload) or real_get_token(self, payload),
+    )
     client = Client()
-    authorization = query(start(client))
+    url = start(client)
+    authorization = query(url)
     # Authorization code with PKCE S256, a state and a nonce, the scopes asked for.
     assert authorization["response_type"] == "code"
     assert authorization["code_challenge_method"] == "S256"
@@ -89,9 +98,13 @@ def test_the_flow_creates_the_account_from_the_claims(provider):
     assert authorization["nonce"] and authorization["scope"] == "openid email profile"
     assert authorization["redirect_uri"] == "http://testserver/comptes/oidc/retour/"
 
-    status, page = sign_in(client, provider, JEANNE)
+    status, page = finish(client, provider.authorize(url, JEANNE))
 
     assert status == 200 and signed_in(client), page[:2000]
+    # The token request proves the PKCE challenge: SHA-256 of its verifier.
+    verifier = sent[0]["code_verifier"]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert digest.decode() == authorization["code_challenge"] and len(verifier) == 64
     jeanne = User.objects.get(username="jdupont")
     assert jeanne.account_source == AccountSource.OIDC
     assert jeanne.directory_id == f"{provider.issuer}|{JEANNE.sub}"
