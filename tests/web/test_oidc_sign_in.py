@@ -269,3 +269,26 @@ def test_without_settings_there_is_no_button_nor_url(client, db):
     page = client.get(reverse("login")).content.decode()
     assert "oidc-sign-in" not in page
     assert client.get("/comptes/oidc/connexion/").status_code == 404
+
+
+def test_endpoints_given_one_by_one_without_discovery(settings, provider):
+    settings.OIDC_ISSUER = ""
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{provider.issuer}/oauth2/authorize"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{provider.issuer}/oauth2/token"
+    settings.OIDC_OP_USER_ENDPOINT = f"{provider.issuer}/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{provider.issuer}/jwks"
+    client = Client()
+    assert sign_in(client, provider, PAUL)[0] == 200 and signed_in(client)
+
+
+def test_a_token_signed_by_another_key_is_refused(settings, provider, tmp_path):
+    """The JWKS of another provider (another key): the signature does not verify."""
+    other = Provider(token_max_age=300)
+    other.start(str(tmp_path / "other.log"))
+    try:
+        settings.OIDC_OP_JWKS_ENDPOINT = f"{other.issuer}/jwks"
+        client = Client()
+        status, page = sign_in(client, provider, PAUL)
+    finally:
+        other.stop()
+    assert status == 200 and INVALID in page and not User.objects.exists()
