@@ -9,6 +9,7 @@ page instead (axes' middleware replaces the answer).
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from core.oidc import Failure, ProviderUnavailable, failure_reason, provider_endpoints
+from core.views.sign_in import locked_out
 
 
 def provider_name() -> str:
@@ -58,6 +60,10 @@ class AuthenticateView(OIDCAuthenticationRequestView):
     """The sign-in button's target: off to the provider, with state, nonce and PKCE."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        # A locked-out address is told so here, not after a trip to the provider
+        # (the callback refuses it anyway: axes' backend comes first).
+        if not AxesProxyHandler.is_allowed(request, {"username": None}):
+            return locked_out(request)
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_endpoints().authorization
         except ProviderUnavailable:

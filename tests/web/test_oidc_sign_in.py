@@ -249,6 +249,8 @@ def test_a_deactivated_account_is_refused(provider):
 
 def test_failures_count_and_a_locked_out_address_is_refused(settings, provider, monkeypatch):
     settings.AXES_IP_FAILURE_LIMIT = 2
+    client = Client()  # a person already on the provider's page when the address is locked
+    pending = provider.authorize(start(client), PAUL)
     real_get_token = OIDCBackend.get_token
     monkeypatch.setattr(OIDCBackend, "get_token", _tampered(real_get_token))
     for _ in range(2):
@@ -257,12 +259,12 @@ def test_failures_count_and_a_locked_out_address_is_refused(settings, provider, 
     assert "code=********************" in AccessAttempt.objects.get().get_data
     monkeypatch.setattr(OIDCBackend, "get_token", real_get_token)
 
-    client = Client()
-    callback = provider.authorize(start(client), PAUL)
-    response = client.get(callback)
+    response = client.get(pending)  # a good code: refused before it is exchanged
 
     assert response.status_code == LOCKED and not signed_in(client)
     assert not User.objects.exists()
+    # And the button itself says so, before any trip to the provider.
+    assert Client().get(reverse("oidc_authentication_init")).status_code == LOCKED
 
 
 def test_without_settings_there_is_no_button_nor_url(client, db):
