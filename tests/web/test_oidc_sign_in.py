@@ -267,6 +267,23 @@ def test_failures_count_and_a_locked_out_address_is_refused(settings, provider, 
     assert Client().get(reverse("oidc_authentication_init")).status_code == LOCKED
 
 
+def test_failures_with_the_provider_lock_the_button_not_local_accounts(
+    settings, provider, monkeypatch
+):
+    """Counted without a user name: AXES_FAILURE_LIMIT of them lock the button from
+    that address; a local account there still signs in."""
+    settings.AXES_FAILURE_LIMIT, settings.AXES_IP_FAILURE_LIMIT = 2, 100
+    monkeypatch.setattr(OIDCBackend, "get_token", _tampered(OIDCBackend.get_token))
+    for _ in range(2):
+        sign_in(Client(), provider, PAUL)
+
+    assert Client().get(reverse("oidc_authentication_init")).status_code == LOCKED
+    UserFactory(username="alice", password="motdepasse-local-1")
+    local = Client()
+    response = local.post(reverse("login"), {"username": "alice", "password": "motdepasse-local-1"})
+    assert response.status_code == 302 and signed_in(local)
+
+
 def test_without_settings_there_is_no_button_nor_url(client, db):
     page = client.get(reverse("login")).content.decode()
     assert "oidc-sign-in" not in page
