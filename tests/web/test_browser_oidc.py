@@ -11,8 +11,10 @@ from core.models import AccountSource, User
 from core.services.directory_accounts import LEAD_GROUP_NAME
 from tests.oidc_provider import JEANNE, Person
 from tests.web import test_browser
+from tests.web.test_accessibility import axe_violations
 from tests.web.test_browser import shoot
 from tests.web.test_oidc_sign_in import use_provider
+from tests.web.web_tools import package_file
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +61,19 @@ def test_sign_in_with_the_provider_from_the_button(
     jeanne.refresh_from_db()
     assert jeanne.email == "j.martin@dsi.example.org" and not jeanne.is_staff
     assert not jeanne.groups.filter(name=LEAD_GROUP_NAME).exists()
+
+
+def test_the_button_and_a_refused_sign_in_pass_axe(
+    settings, live_server, transactional_db, oidc_provider, browser_page
+):
+    use_provider(settings, oidc_provider)
+    page, base = browser_page, live_server.url
+    axe = package_file("axe-core").read_text(encoding="utf-8")
+    page.goto(f"{base}/comptes/login/")
+    assert axe_violations(page, axe) == []
+
+    page.goto(f"{base}/comptes/oidc/retour/?code=x&state=forged")  # lands on the sign-in page
+
+    assert page.url == f"{base}/comptes/login/"
+    assert "n'a pas pu être vérifiée" in page.inner_text(".messages")
+    assert axe_violations(page, axe) == []
