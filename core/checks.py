@@ -176,3 +176,81 @@ def _ldap_tls() -> list[CheckMessage]:
             )
         )
     return errors
+
+
+# --- Sign-in with an identity provider (core.oidc) -------------------------------
+OIDC_ENDPOINT_SETTINGS = {
+    # The README's names, each with the Django setting holding it.
+    "OIDC_ISSUER": "OIDC_ISSUER",
+    "OIDC_AUTHORIZATION_ENDPOINT": "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_TOKEN_ENDPOINT": "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_USERINFO_ENDPOINT": "OIDC_OP_USER_ENDPOINT",
+    "OIDC_JWKS_URI": "OIDC_OP_JWKS_ENDPOINT",
+}
+
+
+@register(Tags.security)
+def identity_provider_settings_work(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An OpenID Connect configuration that cannot work, one line per fault."""
+    addresses = {name: getattr(settings, key) for name, key in OIDC_ENDPOINT_SETTINGS.items()}
+    if not settings.OIDC_RP_CLIENT_ID:
+        if any(addresses.values()) or settings.OIDC_RP_CLIENT_SECRET:
+            return [
+                Warning(
+                    _(
+                        "OpenID Connect settings are set without OIDC_CLIENT_ID: the sign-in "
+                        "with the identity provider is off."
+                    ),
+                    id="core.W111",
+                )
+            ]
+        return []
+    errors: list[CheckMessage] = []
+    if not settings.OIDC_RP_CLIENT_SECRET:
+        errors.append(Error(_("OIDC_CLIENT_ID is set without OIDC_CLIENT_SECRET."), id="core.E111"))
+    endpoints = [name for name in addresses if name != "OIDC_ISSUER"]
+    if not settings.OIDC_ISSUER and not all(addresses[name] for name in endpoints):
+        errors.append(
+            Error(
+                _("OIDC_CLIENT_ID is set without OIDC_ISSUER nor every endpoint (%(names)s).")
+                % {"names": ", ".join(endpoints)},
+                hint=_(
+                    "Set OIDC_ISSUER, e.g. https://sso.example.org/realms/dsi: the "
+                    "endpoints are read from its discovery document."
+                ),
+                id="core.E112",
+            )
+        )
+    if settings.SECURE:
+        errors.extend(
+            Error(
+                _("%(name)s (%(url)s) is not HTTPS although DJANGO_SECURE is on.")
+                % {"name": name, "url": url},
+                id="core.E113",
+            )
+            for name, url in addresses.items()
+            if url and urlsplit(url).scheme != "https"
+        )
+    if "openid" not in settings.OIDC_RP_SCOPES.split():
+        errors.append(
+            Error(
+                _("OIDC_SCOPES (%(scopes)s) lacks openid: the provider would send no ID token.")
+                % {"scopes": settings.OIDC_RP_SCOPES},
+                id="core.E114",
+            )
+        )
+    if (settings.OIDC_STAFF_GROUP or settings.OIDC_LEAD_GROUP) and not settings.OIDC_GROUPS_CLAIM:
+        errors.append(
+            Error(
+                _(
+                    "OIDC_STAFF_GROUP or OIDC_LEAD_GROUP is set with an empty OIDC_GROUPS_CLAIM: "
+                    "nobody would be in either."
+                ),
+                id="core.E115",
+            )
+        )
+    if not settings.OIDC_USERNAME_CLAIM:
+        errors.append(
+            Error(_("OIDC_USERNAME_CLAIM is empty: no account can be named."), id="core.E116")
+        )
+    return errors

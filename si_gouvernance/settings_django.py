@@ -245,6 +245,43 @@ LDAP_EMAIL_ATTRIBUTE = env_str("LDAP_EMAIL_ATTRIBUTE", "mail")
 if LDAP_SERVER_URI:
     AUTHENTICATION_BACKENDS.append("core.ldap_backend.LDAPBackend")
 
+# --- Sign-in with an identity provider: OpenID Connect (core.oidc) ----------------
+# Off while OIDC_CLIENT_ID is empty: no button, no URL, no backend. The provider's
+# endpoints come from OIDC_ISSUER's discovery document (fetched at the first sign-in
+# with it, never at start-up), or are set one by one (an endpoint set wins).
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME")  # the button: « Se connecter avec … »
+OIDC_ISSUER = env_url("OIDC_ISSUER", "", schemes=("http", "https"))
+# mozilla-django-oidc's names (OIDC_OP_*, OIDC_RP_*), read from the README's ones.
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_url(
+    "OIDC_AUTHORIZATION_ENDPOINT", "", schemes=("http", "https")
+)
+OIDC_OP_TOKEN_ENDPOINT = env_url("OIDC_TOKEN_ENDPOINT", "", schemes=("http", "https"))
+OIDC_OP_USER_ENDPOINT = env_url("OIDC_USERINFO_ENDPOINT", "", schemes=("http", "https"))
+OIDC_OP_JWKS_ENDPOINT = env_url("OIDC_JWKS_URI", "", schemes=("http", "https"))
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_EMAIL_CLAIM = env_str("OIDC_EMAIL_CLAIM", "email")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# Members of the first are staff, of the second in « Chefs de projet » (may create
+# projects). Empty: the flag is left to the admin.
+OIDC_STAFF_GROUP = env_str("OIDC_STAFF_GROUP")
+OIDC_LEAD_GROUP = env_str("OIDC_LEAD_GROUP")
+# Seconds to wait for each answer of the provider (the library waits forever).
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 5, minimum=1, maximum=120)
+OIDC_RP_SIGN_ALGO = "RS256"  # checked against the provider's JWKS
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATE_CLASS = "core.views.oidc.AuthenticateView"
+OIDC_CALLBACK_CLASS = "core.views.oidc.CallbackView"
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("core.oidc.OIDCBackend")
+# axes keeps each failed attempt's query string: not the provider's one-time code.
+AXES_SENSITIVE_PARAMETERS.append("code")
+
 # --- HTTP health check (/health/, for the supervision tool) ---------------------
 # When set, /health/ answers only with this token: the header "Authorization:
 # Bearer <token>"; "?token=<token>" (for tools that cannot send headers) only

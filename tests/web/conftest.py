@@ -35,3 +35,6 @@ from tests.celery.conftest import own_redis, private_redis  # noqa: E402, F401
 
 # A real OpenLDAP (Debian's slapd) for the directory sign-in.
 from tests.ldap_server import ldap_server  # noqa: E402, F401
+
+# A real OpenID Connect provider (oidc-provider-mock) for the sign-in with it.
+from tests.oidc_provider import oidc_provider  # noqa: E402, F401
