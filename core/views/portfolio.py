@@ -40,7 +40,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         "today": today,
         "form": form,
         "page": page,
-        "rows": portfolio.portfolio_rows(list(page.object_list)),
+        "rows": portfolio.portfolio_rows(list(page.object_list), today=today),
         "totals": portfolio.portfolio_totals(today=today, filters=filters),
         "trend_days": portfolio.trend_days(today=today),
         "query": query.urlencode(),
