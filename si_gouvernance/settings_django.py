@@ -128,6 +128,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=300
     )
+    # No JIT compilation: PostgreSQL compiles a query it deems costly to machine code
+    # first, seconds of compiling for queries that run in a fraction of one (the
+    # portfolio's trend over 20,000 tasks: 3.5 s of JIT for 0.5 s of work).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let web, worker and beat share the embedded database.
     DATABASES["default"]["OPTIONS"] = {

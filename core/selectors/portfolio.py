@@ -1,8 +1,8 @@
 """The DSI's portfolio: every project with its health, slips and late-task trend.
 
 A fixed number of queries whatever the number of projects and tasks: a page of
-projects with their counts in one aggregate, the slipped due dates of that page in
-one more, their weekly late counts in a third, and the totals in a fourth.
+projects with their counts in one aggregate, the slipped due dates and weekly late
+counts of that page in one more, and the totals in a third.
 
 The trend is the number of tasks late at the end of each of the last weeks, as the
 tasks' history tells it: status and due date of the time (a task done then
@@ -18,20 +18,18 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
-    DateField,
-    Exists,
-    F,
-    Field,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from core.models import HistoriqueTache, Projet, Tache, User
@@ -39,6 +37,7 @@ from core.models import HistoriqueTache, Projet, Tache, User
 TREND_WEEKS = 8
 CSV_CHUNK = 500
 OPEN = Tache.open_filter()
+OPEN_STATUTS = list(Tache.OPEN_STATUTS)
 ONE_DAY = datetime.timedelta(days=1)
 Champ = HistoriqueTache.Champ
 Statut = Tache.Statut
@@ -74,10 +73,7 @@ def trend_days(*, today: datetime.date) -> list[datetime.date]:
     return [today - datetime.timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
 
 
-# "No due date" at a moment of the past: a date no day is ever after.
-NO_DUE_DATE = datetime.date.max
-_STATUS_ROWS = (Champ.CREATION, Champ.STATUT)
-_DUE_ROWS = (Champ.CREATION, Champ.ECHEANCE)
+TRACKED = (Champ.CREATION, Champ.STATUT, Champ.ECHEANCE)
 
 
 def _end_of(day: datetime.date) -> datetime.datetime:
@@ -85,103 +81,86 @@ def _end_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min)) + ONE_DAY
 
 
-def _history(champs: tuple[str, ...]) -> QuerySet[HistoriqueTache]:
-    return HistoriqueTache.objects.filter(tache=OuterRef("pk"), champ__in=champs)
+def _flag(condition: Any) -> Case:
+    """1 where ``condition`` holds, else 0."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _as_of(end: datetime.datetime, *, champs: tuple[str, ...], new: Any, old: Any) -> list[Any]:
-    """A tracked field's value at ``end`` from the history, as two subqueries: the
-    newest change before ``end`` gives its new value, else the first change after
-    it gives its old one (a task whose first rows are missing)."""
-    before = _history(champs).filter(date__lt=end).order_by("-date", "-id")
-    after = _history(champs[1:]).filter(date__gte=end).order_by("date", "id")
-    return [Subquery(before.values(value=new)[:1]), Subquery(after.values(value=old)[:1])]
-
-
-def status_on(day: datetime.date) -> Case:
-    """A task's status at the end of ``day``: from its history, else (no history at
-    all) its status now, a completed task counting as open before its completion."""
-    now = Case(
-        When(statut=Tache.Statut.TERMINEE, date_fin_reelle__gt=day, then=Value(Statut.A_FAIRE)),
-        default=F("statut"),
-    )
-    changes = _as_of(
-        _end_of(day), champs=_STATUS_ROWS, new=F("nouveau_statut"), old=F("ancien_statut")
-    )
-    return _unless_recent(Coalesce(*changes, now), now, output_field=CharField())
-
-
-def due_on(day: datetime.date) -> Case:
-    """A task's due date at the end of ``day``: from its history, else today's."""
-    never = Value(NO_DUE_DATE)
-    changes = _as_of(
-        _end_of(day),
-        champs=_DUE_ROWS,
-        new=Coalesce("nouvelle_echeance", never),
-        old=Coalesce("ancienne_echeance", never),
-    )
-    now = F("date_echeance")
-    return _unless_recent(Coalesce(*changes, now), now, output_field=DateField())
-
-
-def _unless_recent(from_history: Any, now: Any, *, output_field: Field[Any, Any]) -> Case:
-    """``from_history`` for a task changed during the trend's weeks, else ``now``: a
-    task unchanged since before them had its present status and due date all along
-    (the subqueries run for the changed tasks only)."""
-    return Case(When(recent=True, then=from_history), default=now, output_field=output_field)
-
-
-def created_at() -> Coalesce:
-    """When a task was created: its history's creation row, else its own timestamp
-    (tasks imported with a history older than their row)."""
-    creation = HistoriqueTache.objects.filter(tache=OuterRef("pk"), champ=Champ.CREATION)
-    return Coalesce(Subquery(creation.values("date")[:1]), F("date_creation"))
-
-
-def with_history(taches: QuerySet[Tache], *, today: datetime.date) -> QuerySet[Tache]:
-    """Annotate each task's creation, and its status and due date at the end of each
-    week of the trend (``status_<n>``, ``due_<n>``)."""
-    weeks = list(enumerate(trend_days(today=today)))
-    first_end = _end_of(weeks[0][1])
+def _changed_since(end: datetime.datetime, delta: Any) -> Subquery:
+    """The sum of ``delta`` over a task's changes from ``end`` on; None if none."""
     changes = HistoriqueTache.objects.filter(
-        tache=OuterRef("pk"), champ__in=_STATUS_ROWS + _DUE_ROWS, date__gte=first_end
+        tache=OuterRef("pk"), champ__in=TRACKED, date__gte=end
+    ).order_by()
+    total = changes.values("tache").annotate(total=Sum(delta)).values("total")
+    return Subquery(total[:1], output_field=IntegerField())
+
+
+def late_on(day: datetime.date) -> Case:
+    """Whether a task was late at the end of ``day`` (1 or 0): created by then, and
+    open and past due then, worked back from today through its history since.
+
+    Each status change since adds 1 to "was open" if it closed the task, takes 1
+    away if it opened it (its creation included); each due date change likewise for
+    "was past due". The sums telescope to the state of the time, read from the
+    task's recent history only (usually empty), however long its whole history.
+    A task with no change since counts by its status and due date of today, a
+    completed one without history as open until its completion date.
+    """
+    end = _end_of(day)
+    status_rows = Q(champ__in=(Champ.CREATION, Champ.STATUT))
+    opened = _flag(status_rows & Q(nouveau_statut__in=OPEN_STATUTS)) - _flag(
+        status_rows & Q(ancien_statut__in=OPEN_STATUTS)
     )
-    return taches.annotate(
-        recent=Exists(changes),
-        created=created_at(),
-        **{f"status_{n}": status_on(day) for n, day in weeks},
-        **{f"due_{n}": due_on(day) for n, day in weeks},
+    due_rows = Q(champ=Champ.ECHEANCE)
+    overdue = _flag(due_rows & Q(nouvelle_echeance__lt=day)) - _flag(
+        due_rows & Q(ancienne_echeance__lt=day)
+    )
+    open_now = _flag(Q(statut__in=OPEN_STATUTS))
+    open_without_history = _flag(
+        Q(statut__in=OPEN_STATUTS) | Q(statut=Statut.TERMINEE, date_fin_reelle__gt=day)
+    )
+    was_open = Coalesce(open_now - _changed_since(end, opened), open_without_history)
+    was_overdue = _flag(Q(date_echeance__lt=day)) - Coalesce(_changed_since(end, overdue), 0)
+    return Case(
+        When(date_creation__gte=end, then=Value(0)),
+        When(Q(Exact(was_open, 1), Exact(was_overdue, 1)), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
 
 
-def late_on(n: int, day: datetime.date) -> Q:
-    """Tasks late at the end of ``day``, the trend's n-th: created by then, open then
-    and due before it then, as their history tells (a slipped task counts by its
-    date of the time, a task done and re-opened by its status of the time)."""
-    return Q(
-        created__lt=_end_of(day),
-        **{f"status_{n}__in": Tache.OPEN_STATUTS, f"due_{n}__lt": day},
-    )
-
-
-def _weekly_late(*, today: datetime.date) -> dict[str, Count]:
+def _weekly_late(*, today: datetime.date) -> dict[str, Coalesce]:
     return {
-        f"late_{n}": Count("pk", filter=late_on(n, day))
-        for n, day in enumerate(trend_days(today=today))
+        f"late_{n}": Coalesce(Sum(late_on(day)), 0) for n, day in enumerate(trend_days(today=today))
     }
 
 
-def trends(projet_ids: list[int], *, today: datetime.date) -> dict[int, list[int]]:
-    """Late tasks per week of each project: one aggregate over their tasks."""
+def _slips() -> Subquery:
+    """How many times a task's due date was pushed back."""
+    slips = HistoriqueTache.objects.filter(HistoriqueTache.SLIP, tache=OuterRef("pk")).order_by()
+    count = slips.values("tache").annotate(n=Count("id")).values("n")
+    return Subquery(count[:1], output_field=IntegerField())
+
+
+def history_figures(
+    projet_ids: list[int], *, today: datetime.date
+) -> dict[int, tuple[int, list[int]]]:
+    """Each project's slipped due dates and late tasks per week (oldest first), in
+    one aggregate over their tasks."""
     weekly = _weekly_late(today=today)
     rows = (
-        with_history(Tache.objects.filter(projet_id__in=projet_ids), today=today)
+        Tache.objects.filter(projet_id__in=projet_ids)
         .order_by()
         .values("projet_id")
-        .annotate(**weekly)
-        .values_list("projet_id", *weekly)
+        .annotate(slips=Coalesce(Sum(_slips()), 0), **weekly)
+        .values_list("projet_id", "slips", *weekly)
     )
-    return {projet_id: counts for projet_id, *counts in rows}
+    return {projet_id: (slips, counts) for projet_id, slips, *counts in rows}
+
+
+def trends(projet_ids: list[int], *, today: datetime.date) -> dict[int, list[int]]:
+    """Late tasks per week of each project."""
+    return {pk: weekly for pk, (_slips, weekly) in history_figures(projet_ids, today=today).items()}
 
 
 def filtered_projects(*, filters: PortfolioFilters) -> QuerySet[Projet]:
@@ -211,23 +190,17 @@ def portfolio_projects(*, today: datetime.date, filters: PortfolioFilters) -> Qu
 
 def portfolio_rows(projets: list[Projet], *, today: datetime.date) -> list[PortfolioRow]:
     """Rows for annotated ``projets``, with their slipped due dates and their
-    trends: two queries."""
-    slips = dict(
-        HistoriqueTache.objects.filter(HistoriqueTache.SLIP, tache__projet__in=projets)
-        .order_by()
-        .values_list("tache__projet_id")
-        .annotate(n=Count("id"))
-        .values_list("tache__projet_id", "n")
-    )
-    weekly = trends([projet.pk for projet in projets], today=today)
+    trends: one query."""
+    figures = history_figures([projet.pk for projet in projets], today=today)
+    nothing = (0, [0] * TREND_WEEKS)
     return [
         PortfolioRow(
             projet=projet,
             open_count=projet.open_count,  # type: ignore[attr-defined]
             late_count=projet.late_count,  # type: ignore[attr-defined]
             due_today_count=projet.due_today_count,  # type: ignore[attr-defined]
-            slip_count=slips.get(projet.pk, 0),
-            trend=weekly.get(projet.pk, [0] * TREND_WEEKS),
+            slip_count=figures.get(projet.pk, nothing)[0],
+            trend=figures.get(projet.pk, nothing)[1],
         )
         for projet in projets
     ]
@@ -245,7 +218,7 @@ def all_rows(*, today: datetime.date, filters: PortfolioFilters) -> Iterator[Por
 def portfolio_totals(*, today: datetime.date, filters: PortfolioFilters) -> PortfolioTotals:
     """The whole filtered portfolio's figures and trend, in one aggregate."""
     projets = filtered_projects(filters=filters)
-    figures = with_history(Tache.objects.filter(projet__in=projets), today=today).aggregate(
+    figures = Tache.objects.filter(projet__in=projets).aggregate(
         open_count=Count("id", filter=OPEN),
         late_count=Count("id", filter=OPEN & Q(date_echeance__lt=today)),
         due_today_count=Count("id", filter=OPEN & Q(date_echeance=today)),
