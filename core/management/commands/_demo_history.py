@@ -44,13 +44,15 @@ def demo_history(taches: list[Tache], *, rng: random.Random, today: datetime.dat
         if tache.is_open and tache.date_echeance and rng.random() < SLIP_RATE:
             slips = _slips(tache, author=lead, rng=rng, today=today)
         first_due = slips[-1].ancienne_echeance if slips else tache.date_echeance
-        rows.append(_created(tache, author=lead, when=_moment(created_on), due=first_due))
+        tache.date_creation = _moment(created_on)
+        rows.append(_created(tache, author=lead, when=tache.date_creation, due=first_due))
         rows += slips
         if tache.statut == Tache.Statut.BLOQUEE:
             rows.append(_blocked(tache, rng=rng, today=today))
         elif tache.statut in CLOSED:
             rows.append(_closed(tache, author=lead, rng=rng, today=today, after=created_on))
     HistoriqueTache.objects.bulk_create(rows)
+    Tache.objects.bulk_update(taches, ["date_creation"], batch_size=1000)
     return len(rows)
 
 
