@@ -143,7 +143,7 @@ def ensure_directory_of(path: str | Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SettingsError(f"impossible de créer le répertoire {directory} : {exc}") from None
+        raise SettingsError(f"impossible de créer le répertoire {directory}\u00a0: {exc}") from None
 
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
