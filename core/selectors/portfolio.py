@@ -119,10 +119,14 @@ def late_on(day: datetime.date) -> Case:
     open_without_history = _flag(
         Q(statut__in=OPEN_STATUTS) | Q(statut=Statut.TERMINEE, date_fin_reelle__gt=day)
     )
+    late_now = _flag(Q(date_echeance__lt=day) & Q(Exact(open_without_history, 1)))
     was_open = Coalesce(open_now - _changed_since(end, opened), open_without_history)
     was_overdue = _flag(Q(date_echeance__lt=day)) - Coalesce(_changed_since(end, overdue), 0)
     return Case(
         When(date_creation__gte=end, then=Value(0)),
+        # Not saved since: no change to undo (every change saves the task), and no
+        # subquery for the tasks nobody touched in weeks.
+        When(date_modification__lt=end, then=late_now),
         When(Q(Exact(was_open, 1), Exact(was_overdue, 1)), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),

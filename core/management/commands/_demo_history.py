@@ -52,7 +52,10 @@ def demo_history(taches: list[Tache], *, rng: random.Random, today: datetime.dat
         elif tache.statut in CLOSED:
             rows.append(_closed(tache, author=lead, rng=rng, today=today, after=created_on))
     HistoriqueTache.objects.bulk_create(rows)
-    Tache.objects.bulk_update(taches, ["date_creation"], batch_size=1000)
+    last_change = {row.tache_id: row.date for row in sorted(rows, key=lambda row: row.date)}
+    for tache in taches:
+        tache.date_modification = last_change[tache.pk]
+    Tache.objects.bulk_update(taches, ["date_creation", "date_modification"], batch_size=1000)
     return len(rows)
 
 
