@@ -93,28 +93,74 @@ def site_url(address: str) -> str:
     return f"http://{host}:{port}"
 
 
+def write_site_url(var_dir: Path, address: str) -> Path:
+    """``var/site_url``: where links in emails lead while ``dev.py run`` serves
+    ``address``, read by the application (core.site_url), its worker and any
+    command run by hand meanwhile; removed when the run stops."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "site_url"
+    path.write_text(site_url(address) + "\n", encoding="utf-8")
+    return path
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def run() -> None:
-    """Web + worker + beat on one machine: SQLite, embedded broker, console emails."""
+    """Web + worker + beat on one machine: SQLite, embedded broker, emails in files."""
     # A service manager or `kill` (SIGTERM), Ctrl+C (SIGINT) and, on Windows,
     # Ctrl+Break all stop everything: the children are stopped below, never left.
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _interrupt)
     ensure_venv()
+    var_dir = Path(os.environ.get("VAR_DIR") or ROOT / "var")
     address = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
-    # Links in emails follow the address we listen on, unless SITE_URL says otherwise.
-    env = dict(os.environ, PYTHONUNBUFFERED="1", RUN_SITE_URL=site_url(address))
-    manage("migrate", "--no-input", env=env)
-    manage("collectstatic", "--no-input", "-v0", env=env)
-    manage("seed_demo", env=env)
-    manage("setup_periodic_tasks", env=env)
-    manage("check_task_deadlines", env=env)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    emails = var_dir / "emails"
+    if "EMAIL_BACKEND" not in os.environ:
+        # Thousands of lines of console emails would bury the address and password.
+        env.update(EMAIL_BACKEND=FILE_EMAILS, EMAIL_FILE_PATH=str(emails))
+    # Links in emails follow the address we listen on (unless SITE_URL says
+    # otherwise), for a command run by hand in another shell too (core.site_url).
+    served = write_site_url(var_dir, address)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        manage("migrate", "--no-input", env=env)
+        manage("collectstatic", "--no-input", "-v0", env=env)
+        manage("seed_demo", env=env)
+        manage("setup_periodic_tasks", env=env)
+        manage("check_task_deadlines", env=env)
+        commands = _commands(address)
+        # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
+
+        def start(name: str) -> None:
+            processes[name] = subprocess.Popen(
+                commands[name], cwd=ROOT, env=env, creationflags=flags
+            )
+
+        for name in commands:
+            start(name)
+        _wait_for_web(address, processes["web"])
+        print(_banner(address, var_dir, emails if "EMAIL_BACKEND" in env else None), flush=True)
+        supervise(processes, start)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(list(processes.values()))
+        served.unlink(missing_ok=True)
+    failed = [name for name, p in processes.items() if p.returncode not in (0, -2, -15, None)]
+    sys.exit(1 if failed else 0)
+
+
+FILE_EMAILS = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def _commands(address: str) -> dict[str, list[str]]:
     celery = [str(PYTHON), "-m", "celery", "-A", "si_gouvernance"]
-    commands = {
+    return {
         "web": [
             str(PYTHON),
             "manage.py",
@@ -131,24 +177,41 @@ def run() -> None:
         ],
         "beat": [*celery, "beat", "--loglevel=INFO"],
     }
-    # On Windows CTRL_BREAK_EVENT only reaches a child started in its own group.
-    flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
-    processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(name: str) -> None:
-        processes[name] = subprocess.Popen(commands[name], cwd=ROOT, env=env, creationflags=flags)
 
-    try:
-        for name in commands:
-            start(name)
-        print(f"\nSI-Gouvernance : http://{address}/  (Ctrl+C pour arrêter)\n", flush=True)
-        supervise(processes, start)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop(list(processes.values()))
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -2, -15, None)]
-    sys.exit(1 if failed else 0)
+def _wait_for_web(address: str, web: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    """Until the web server accepts connections (or ends, or a minute passes): the
+    banner then comes after its own start-up lines."""
+    host, _, port = address.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0", "0.0.0.0", "[::]") else host.strip("[]")  # noqa: S104
+    deadline = time.monotonic() + timeout_s
+    while web.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+
+
+def _banner(address: str, var_dir: Path, emails: Path | None) -> str:
+    """What a newcomer needs, printed last so that it stays on the screen."""
+    password_file = var_dir / "demo_password.txt"
+    if os.environ.get("DEMO_PASSWORD"):
+        said = "celui de DEMO_PASSWORD"
+    elif password_file.exists():
+        said = password_file.read_text(encoding="utf-8").strip()
+    else:
+        said = "celui choisi à leur création (base existante)"
+    lines = [
+        f"SI-Gouvernance\u00a0: http://{address}/  (Ctrl+C pour arrêter)",
+        "Comptes de démonstration\u00a0: admin (DSI), sophie.lefevre (cheffe de projet),"
+        " camille.bernard (membre)…",
+        f"Mot de passe de ces comptes\u00a0: {said}",
+    ]
+    if emails is not None:
+        lines.append(f"Courriels envoyés\u00a0: un fichier par envoi dans {emails}")
+    rule = "=" * 72
+    return "\n".join(["", rule, *lines, rule, ""])
 
 
 # A worker or beat that dies is started again, as systemd's Restart=always and NSSM

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from core.models import (
     User,
 )
 from core.selectors.history import history_preview
+from core.selectors.projects import can_read_project
 from core.services import task_updates
 
 admin.site.site_header = _("SI-Gouvernance administration")
@@ -59,8 +60,35 @@ class EtapeInline(admin.TabularInline):
     ordering = ("ordre",)
 
 
+class SiteLinkWhenReadable(admin.ModelAdmin):
+    """ "Voir sur le site" only for who may read the page it opens (the DSI, the
+    project's lead and members): for anyone else it would be a 404."""
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        response = super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+        # The TemplateResponse renders ``context``, which the admin filled in.
+        if obj is not None and context.get("has_absolute_url"):
+            user = request.user
+            assert isinstance(user, User)
+            projet_id = obj.pk if isinstance(obj, Projet) else obj.projet_id
+            today = timezone.localdate()
+            readable = can_read_project(user=user, projet_id=projet_id, today=today)
+            context["has_absolute_url"] = readable
+        return response
+
+
 @admin.register(Projet)
-class ProjetAdmin(admin.ModelAdmin):
+class ProjetAdmin(SiteLinkWhenReadable):
     list_display = (
         "code",
         "nom",
@@ -165,7 +193,7 @@ class HistoriqueTacheAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tache)
-class TacheAdmin(admin.ModelAdmin):
+class TacheAdmin(SiteLinkWhenReadable):
     list_display = (
         "nom",
         "projet",

@@ -13,18 +13,21 @@ from ldap3.core.exceptions import LDAPInvalidDnError
 
 from core.ldap_backend import USER_PLACEHOLDER, normalized_dn
 
+from core.site_url import site_url
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
 
 @register(Tags.security, deploy=True)
 def site_url_is_public(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Links in emails must reach the users: not localhost, HTTPS behind HTTPS."""
-    url = urlsplit(settings.SITE_URL)
+    address = site_url()
+    url = urlsplit(address)
     if url.hostname in LOCAL_HOSTS or url.hostname is None:
         return [
             Warning(
                 _("SITE_URL (%(url)s) is a local address: links in emails will not work.")
-                % {"url": settings.SITE_URL},
+                % {"url": address},
                 hint=_(
                     "Set SITE_URL to the site's public address, e.g. https://gouvernance.example.org."
                 ),
@@ -35,7 +38,7 @@ def site_url_is_public(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         return [
             Warning(
                 _("SITE_URL (%(url)s) is not HTTPS although DJANGO_SECURE is on.")
-                % {"url": settings.SITE_URL},
+                % {"url": address},
                 id="core.W002",
             )
         ]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from core.jobs.registry import DAILY_EXPIRES_S
 from si_gouvernance.env import SettingsError, env_bool, env_int, env_str, env_url
-from si_gouvernance.settings_django import TIME_ZONE, VAR_DIR
+from si_gouvernance.settings_django import TIME_ZONE, VAR_DIR, ensure_directory_of
 
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL",
     f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
     schemes=("redis", "rediss", "amqp", "amqps", "pyamqp", "sqla+", "memory"),
 )
+SQLITE_BROKER = "sqla+sqlite:///"
+if CELERY_BROKER_URL.startswith(SQLITE_BROKER):
+    ensure_directory_of(CELERY_BROKER_URL.removeprefix(SQLITE_BROKER))
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "django-db")
 if CELERY_RESULT_BACKEND == "django-db":
     # django-celery-results' table, whose writes never fail a task (core.jobs.results,

@@ -1,5 +1,5 @@
 """The README's run command, for real: web + worker + beat on the embedded defaults
-(SQLite, SQLAlchemy broker on SQLite, console emails), no external service; and it
+(SQLite, SQLAlchemy broker on SQLite, emails in files), no external service; and it
 stops cleanly when a service manager (SIGTERM) or Ctrl+C (SIGINT) asks."""
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
         DEMO_PASSWORD="Demo-Mot-de-passe-2026",
     )
     return env
+
+
+def _emails(home: Path) -> str:
+    """Every email ``dev.py run`` wrote (the filebased backend: a file per sending)."""
+    folder = home / "var" / "emails"
+    return "".join(f.read_text(errors="replace") for f in sorted(folder.glob("*")))
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -143,12 +149,21 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
         assert (home / "var" / "db.sqlite3").exists()
         assert (home / "var" / "celery-broker.sqlite3").exists()
 
-        # Alert emails (console backend, sent by the worker) link to where we listen.
+        # Alert emails (files in var/emails/, sent by the worker) link to where we
+        # listen; the console keeps the address and the password, printed last.
         deadline = time.monotonic() + 90
-        while f"http://127.0.0.1:{port}/taches/" not in log.read_text(errors="replace"):
+        while f"http://127.0.0.1:{port}/taches/" not in (emails := _emails(home)):
             assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
             time.sleep(1)
-        assert "http://localhost:8000" not in log.read_text(errors="replace")
+        assert "http://localhost:8000" not in emails
+        output = log.read_text(errors="replace")
+        assert "Subject:" not in output
+        banner = output.index(f"SI-Gouvernance\u00a0: http://127.0.0.1:{port}/")
+        assert banner > output.index("Alertes créées")  # after the first check
+        assert banner > output.index("Starting development server")
+        assert "Mot de passe de ces comptes\u00a0: celui de DEMO_PASSWORD" in output[banner:]
+        assert str(home / "var" / "emails") in output[banner:]
+        assert (home / "var" / "site_url").read_text().strip() == f"http://127.0.0.1:{port}"
 
         # Worker and beat write their heartbeats: the embedded mode is healthy.
         deadline = time.monotonic() + 90
@@ -162,6 +177,7 @@ def test_the_run_command_serves_the_app_and_runs_the_jobs(tmp_path):
     finally:
         _kill_group(process)
     assert _get(f"http://127.0.0.1:{port}/comptes/login/")[0] == 0  # everything stopped
+    assert not (home / "var" / "site_url").exists()  # a later command links to the default
 
 
 def test_ctrl_c_stops_everything_too(tmp_path):

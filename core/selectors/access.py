@@ -1,4 +1,5 @@
-"""Who may see a project: its chef de projet and its current members."""
+"""Who may see a project: its chef de projet and its current members, and the DSI
+(``core.view_portfolio``), who reads every project and task without acting on them."""
 
 from __future__ import annotations
 
@@ -22,3 +23,14 @@ def can_edit_task(*, user: User, projet: Projet) -> bool:
 def can_update_progress(*, user: User, tache: Tache) -> bool:
     """Status, progress, comment: the task's responsable, and the chef de projet."""
     return user.pk in (tache.responsable_id, tache.projet.chef_de_projet_id)
+
+
+# The DSI's permission: the portfolio, and every project and task page, read only.
+READ_EVERYTHING = "core.view_portfolio"
+
+
+def reads_everything(user: User) -> bool:
+    """Whether ``user`` reads every project and task (the DSI, superusers). Reading
+    only: the rights to act stay the lead's and the owner's (``can_edit_task``,
+    ``can_update_progress``)."""
+    return user.has_perm(READ_EVERYTHING)

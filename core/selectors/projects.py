@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import Etape, MembreProjet, Projet, Tache, User
-from core.selectors.access import active_membership
+from core.selectors.access import active_membership, reads_everything
 from core.selectors.history import slip_count
 from core.selectors.urgency import urgency_keys
 
@@ -43,6 +43,19 @@ def visible_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     return Projet.objects.filter(Q(chef_de_projet=user) | Exists(memberships))
 
 
+def readable_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
+    """The projects whose pages ``user`` may read: every one for the DSI, else the
+    ones they lead or belong to. Alerts and dashboards follow ``visible_projects``:
+    reading everything makes nobody a member."""
+    if reads_everything(user):
+        return Projet.objects.all()
+    return visible_projects(user=user, today=today)
+
+
+def can_read_project(*, user: User, projet_id: int, today: datetime.date) -> bool:
+    return readable_projects(user=user, today=today).filter(pk=projet_id).exists()
+
+
 def with_health(projets: QuerySet[Projet], *, today: datetime.date) -> QuerySet[Projet]:
     """Annotate open, late and done-this-week task counts in the same query."""
     open_tasks = Tache.open_filter("taches__")
@@ -54,7 +67,7 @@ def with_health(projets: QuerySet[Projet], *, today: datetime.date) -> QuerySet[
 
 
 def project_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
-    projets = visible_projects(user=user, today=today).select_related("chef_de_projet")
+    projets = readable_projects(user=user, today=today).select_related("chef_de_projet")
     return with_health(projets, today=today).order_by("nom")
 
 
@@ -70,8 +83,8 @@ def leads_a_project(*, user: User) -> bool:
 
 
 def get_project_for(*, user: User, pk: int, today: datetime.date) -> Projet:
-    """The project if ``user`` may see it; 404 otherwise (its existence is not leaked)."""
-    projets = visible_projects(user=user, today=today).select_related("chef_de_projet")
+    """The project if ``user`` may read it; 404 otherwise (its existence is not leaked)."""
+    projets = readable_projects(user=user, today=today).select_related("chef_de_projet")
     return get_object_or_404(projets, pk=pk)
 
 
@@ -100,9 +113,9 @@ def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
 
 
 def get_task_for(*, user: User, pk: int, today: datetime.date) -> Tache:
-    """The task if ``user`` may see its project; 404 otherwise."""
+    """The task if ``user`` may read its project; 404 otherwise."""
     taches = Tache.objects.filter(
-        projet__in=visible_projects(user=user, today=today)
+        projet__in=readable_projects(user=user, today=today)
     ).select_related("projet__chef_de_projet", "responsable", "etape")
     return get_object_or_404(taches, pk=pk)
 

@@ -29,6 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
+from core.site_url import site_url
 from core.text import header_safe, one_line, wire_safe
 
 
@@ -82,7 +83,7 @@ def automated_headers() -> dict[str, str]:
 
 
 def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+    return f"{site_url()}{path}"
 
 
 def preferences_url() -> str:
@@ -190,7 +191,7 @@ def short_list(names: Iterable[str], *, limit: int = 3) -> str:
 
 
 def _common_context() -> dict[str, Any]:
-    return {"site_url": settings.SITE_URL, "preferences_url": preferences_url()}
+    return {"site_url": site_url(), "preferences_url": preferences_url()}
 
 
 def _tidy_text(text: str) -> str:

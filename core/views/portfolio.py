@@ -40,10 +40,12 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         "today": today,
         "form": form,
         "page": page,
-        "rows": portfolio.portfolio_rows(list(page.object_list)),
+        "rows": portfolio.portfolio_rows(list(page.object_list), today=today),
         "totals": portfolio.portfolio_totals(today=today, filters=filters),
         "trend_days": portfolio.trend_days(today=today),
         "query": query.urlencode(),
+        # The rows open the application's pages; the admin only from its own link.
+        "can_admin_projects": request.user.is_staff and request.user.has_perm("core.change_projet"),
     }
     return render(request, "core/portfolio.html", context)
 

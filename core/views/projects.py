@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.selectors import projects
-from core.selectors.access import can_edit_task
+from core.selectors.access import can_edit_task, reads_everything
 from core.views.http import current_user
 
 PROJECTS_PER_PAGE = 30
@@ -33,10 +33,14 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     projet = projects.get_project_for(user=user, pk=pk, today=today)
     detail = projects.project_detail(projet=projet, today=today)
+    can_edit = can_edit_task(user=user, projet=projet)
+    member = any(adhesion.utilisateur_id == user.pk for adhesion in detail.adhesions)
     context = {
         "projet": projet,
         "detail": detail,
         "today": today,
-        "can_edit": can_edit_task(user=user, projet=projet),
+        "can_edit": can_edit,
+        # The DSI reads a project it takes no part in: said, with no action offered.
+        "read_only": not (can_edit or member) and reads_everything(user),
     }
     return render(request, "core/project_detail.html", context)

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.forms import BlockForm, TacheForm, TaskProgressForm, UnblockForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
-from core.selectors.access import can_edit_task, can_update_progress
+from core.selectors.access import can_edit_task, can_update_progress, reads_everything
 from core.selectors.history import (
     HISTORY_PAGE_SIZE,
     blockage_reason,
@@ -77,12 +77,15 @@ def _render_detail(
     # The form is the owner's; the lead has the full edit (and the one-click actions).
     is_owner = tache.responsable_id == user.pk
     history = history_preview(tache=tache)
+    can_edit = can_edit_task(user=user, projet=tache.projet)
+    can_act = can_update_progress(user=user, tache=tache)
     context: dict[str, Any] = {
         "tache": tache,
         "projet": tache.projet,
         "today": today,
-        "can_edit": can_edit_task(user=user, projet=tache.projet),
-        "can_act": can_update_progress(user=user, tache=tache),
+        "can_edit": can_edit,
+        "can_act": can_act,
+        "read_only": not (can_edit or can_act) and reads_everything(user),
         "progress_form": form or (TaskProgressForm(tache=tache) if is_owner else None),
         "history": history,
         "slips": history.slips,

@@ -159,3 +159,25 @@ def test_demo_data_is_coherent(monkeypatch) -> None:
     assert HistoriqueTache.objects.filter(champ="CREATION").count() == Tache.objects.count()
     blocked = Tache.objects.filter(statut="BLOQUEE")
     assert all(t.historique.exclude(motif="").exists() for t in blocked)
+
+
+@pytest.mark.django_db
+def test_the_demo_portfolio_shows_a_trend_over_weeks(monkeypatch) -> None:
+    """Issue 20: the demo's trend read 0·0·0·0·0·0·0·23 (counted from the rows'
+    creation, the moment of seeding). Its history now goes back weeks: tasks were
+    late before today, and every closed task says when it was closed."""
+    from django.utils import timezone
+
+    from core.models import HistoriqueTache
+    from core.selectors import portfolio
+
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-Pa55word")
+    seed("--seed", "3")
+
+    today = timezone.localdate()
+    trend = portfolio.portfolio_totals(today=today, filters=portfolio.PortfolioFilters()).trend
+    assert sum(trend[:-1]) > 0, trend
+    closed = Tache.objects.filter(statut__in=["TERMINEE", "ANNULEE", "EN_PAUSE"])
+    stated = HistoriqueTache.objects.filter(champ="STATUT", tache__in=closed)
+    assert stated.values("tache").distinct().count() == closed.count()
+    assert not Tache.objects.filter(date_creation__date=today).exists()

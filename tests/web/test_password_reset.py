@@ -21,6 +21,7 @@ from core.models.outbox import SECRET_KINDS
 from core.services.email_rendering import SEND_TIME_RENDERERS
 from core.services.outbox import send_pending
 from core.services.password_reset import REQUEST_INTERVAL, request_password_reset
+from core.site_url import site_url
 from tests.web.conftest import NOW
 
 BOB = "bob@dsi.example.org"
@@ -96,7 +97,7 @@ def test_the_email_has_both_parts_in_french(world, settings):
     ask(send=True)
 
     [message] = mail.outbox
-    link = settings.SITE_URL + reset_link(message)
+    link = site_url() + reset_link(message)  # SITE_URL, else dev.py run's, else the default
     html = message.alternatives[0][0]
     assert message.subject == "SI-Gouvernance\u00a0: choisissez un nouveau mot de passe"
     assert link in message.body and f'href="{link}"' in html

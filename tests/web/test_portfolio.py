@@ -190,7 +190,7 @@ def test_portfolio_runs_a_fixed_number_of_queries(world, admin):
 
     assert large == small
     # Session, user, the user's permissions (own, groups'), badge; leads (filter),
-    # count, page, slips, totals.
+    # count, page, slips and trends, totals.
     assert small[0] <= 10
 
 
