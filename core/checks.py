@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from ldap3.core.exceptions import LDAPInvalidDnError
 
 from core.ldap_backend import USER_PLACEHOLDER, normalized_dn
-
 from core.site_url import site_url
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
