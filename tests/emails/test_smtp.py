@@ -258,6 +258,7 @@ def test_event_emails_arrive_one_per_user_per_batch_with_a_working_lift_link(
     from core.services import task_updates
     from core.services.alert_emails import queue_event_emails
 
+    settings.SITE_URL = "https://gouvernance.dsi.example.org"
     p = world.projet
     first = TacheFactory(projet=p, nom="Migration LDAP", responsable=world.bob)
     second = TacheFactory(projet=p, nom="Recette", responsable=world.bob)
