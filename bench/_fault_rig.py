@@ -94,6 +94,11 @@ class Database:
             if template:
                 create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
             conn.execute(create)
+            # PostgreSQL 15 copies the template's pages through the WAL, sequences
+            # with their count of values logged ahead: until the next checkpoint
+            # nextval() logs nothing, and a crash (the host reboot) sets every
+            # sequence back to the template's value (duplicate keys). Not so after one.
+            conn.execute("CHECKPOINT")
 
     def snapshot(self) -> None:
         """Copy the database as it is now into the template (the pre-morning state)."""

@@ -4,9 +4,12 @@
         [--pool solo|prefork] [--only "worker kill -9"]... [--keep] [--timeout 600]
 
 One organisation (``bench/_fault_world.py``: 46 leads, 6,000 tasks; 3,141
-alerts, 218 alert emails and 44 summaries a morning) is built in the
-PostgreSQL database named by DATABASE_URL (its name must contain "bench"; it is
-dropped and recreated) and copied as a template, the *pre-morning* state. The
+alerts, 218 alert emails and 44 summaries a morning) is built in a PostgreSQL
+server of the bench's own (``tests.faults.PrivatePostgres``: initdb in /tmp,
+since scenarios restart and crash it), in a database of the name DATABASE_URL
+gives (it must contain "bench"; the server DATABASE_URL names is not used),
+and copied as a template, the *pre-morning* state (yesterday's check
+succeeded, health is green). The
 morning's services, run once in this process on that state, give the
 **reference**: every alert (task, recipient, type, day) and every email
 (recipient, kind). Then each scenario starts from a fresh copy of the template,
@@ -49,15 +52,14 @@ The scenarios and what each injects:
    once, and comes back; the outbox retries them at the per-minute sweep.
 8. **two beats** -- the check and the summary are each published twice at the
    same moment, taken by the two workers at once. (Whether health *sees* two
-   beats is not played here: the bench plays beat itself, and beat's heartbeat is
-   written by a real ``celery beat`` process, ``core.jobs.heartbeats``.)
+   beats: "two real beats", below.)
 9. **SMTP drops after DATA** -- every 30th message the server takes, six times,
    it drops the connection: three times before answering the DATA (the sender
    cannot know the server has it, and sends it again after its one-minute
    backoff: a duplicate), three times just after its "250" (the sender marked it
    SENT; its next email finds the connection gone and waits a minute).
 10. **Redis kill -9, busy worker** -- one prefork worker (concurrency 2, as the
-    systemd unit runs it) sends to a slow SMTP server (each DATA answered 0.2 s
+    systemd unit runs it) sends to a slow SMTP server (each DATA answered 0.1 s
     late); once 20 emails are in and one sender is in hand (the other process
     free: the case that crashed Celery 5.7; if no such moment comes before the
     last 20 emails, under what is in hand then, as printed), the private
@@ -65,6 +67,20 @@ The scenarios and what each injects:
     (``kill -9``) and started again, empty, on its port. The same worker must
     still be alive and take tasks afterwards (``core.jobs.broker_loss``); the
     interrupted sender's rows wait for their lease, then the sweep sends them.
+11. **PostgreSQL restart mid-send** -- the two workers send to the slow server;
+    once 20 emails are in, ``pg_ctl restart -m fast``: every session ends (the
+    senders' marks fail, their rows wait for their lease), the server is back
+    when the command returns.
+12. **host reboot mid-send** -- the same, Redis run as deploy/redis runs it
+    (append-only file); once 20 emails are in, every process of the host at
+    once: the workers (``kill -9``), beat, Redis (``kill -9``), PostgreSQL
+    (``pg_ctl stop -m immediate``, a crash); 2 s later PostgreSQL (replaying
+    its WAL), Redis (replaying its file), then the workers and beat start again.
+    The SMTP relay, elsewhere, stays up.
+
+Then, apart (no email): **two real beats** -- two ``celery -A si_gouvernance
+beat`` processes, the second started once the first has written its heartbeat:
+whether health's beat component fails, and how long after the second started.
 
 Time is scaled through the settings' environment variables: retries 2 s apart
 (``JOB_RETRY_DELAY_S``, 300 s in production), no catch-up grace
@@ -86,10 +102,21 @@ Message-ID and recipient; each is charged to the connection that took it
 before), the trigger of each job's successful
 run, "s to done": the seconds from the service's return (the database, the
 broker, the restarted worker, the SMTP server; beat's publication when nothing
-fails) to the day being complete, and the largest peak RSS of a worker
-process. A scenario is exact when every alert is there once, every email
+fails) to the day being complete, the largest peak RSS of a worker
+process, and what health said (``bench/_fault_health.py``: ``system_health``,
+as ``GET /health/`` reads it, every second in a process of its own that reaches
+the database as the services do, through the proxy scenarios 2 and 3 cut; beat's
+heartbeat is written by the bench, which plays beat, after each publish):
+"health red" names each component that failed from the fault on, with the
+seconds from the fault's start (beat's publication when nothing fails; the
+first 421 or drop for the SMTP faults) to its first failing reading, "never"
+when health stayed green throughout; "back to green" the seconds from the
+service's return to health's last turn to green ("still red" at the end).
+Health's own thresholds are not scaled (a worker unseen for 5 minutes, beat for
+15, a row SENDING 2 minutes past its lease): faults of seconds stay green there.
+A scenario is exact when every alert is there once, every email
 reached the server, none twice -- except in the scenarios that drop an SMTP
-connection or kill the sender mid-send (9, 10), where at most one email per SMTP
+connection or kill the sender mid-send (9 to 12), where at most one email per SMTP
 connection may be received twice (the email in hand; the outbox marks each
 accepted email SENT at once) -- and nothing failed. The exit status is non-zero
 if a scenario is not exact.
