@@ -94,6 +94,11 @@ class Database:
             if template:
                 create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
             conn.execute(create)
+            # PostgreSQL 15 copies the template's pages through the WAL, sequences
+            # with their count of values logged ahead: until the next checkpoint
+            # nextval() logs nothing, and a crash (the host reboot) sets every
+            # sequence back to the template's value (duplicate keys). Not so after one.
+            conn.execute("CHECKPOINT")
 
     def snapshot(self) -> None:
         """Copy the database as it is now into the template (the pre-morning state)."""
@@ -191,13 +196,48 @@ class Worker:
 
 
 @dataclass
-class Workers:
-    """``celery -A si_gouvernance worker`` processes with ``env``, one task at a time."""
+class Processes:
+    """Python processes of the stage, each in a session of its own (a ``kill -9``
+    reaches its children) with ``env``, its output in a log of ``workdir``."""
 
     workdir: Path
     env: dict[str, str]
-    pool: str = "solo"
     started: list[Worker] = field(default_factory=list)
+
+    def launch(self, name: str, args: list[str], **extra_env: str) -> Worker:
+        log = self.workdir / f"{name}-{len(self.started)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, *args],
+                cwd=ROOT,
+                env={**self.env, **extra_env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = Worker(process=process, log=log)
+        self.started.append(worker)
+        return worker
+
+    def start_beat(self) -> Worker:
+        """A real ``celery beat`` (elsewhere the bench plays beat: ``ScaledBeat``)."""
+        pidfile = self.workdir / f"beat-{len(self.started)}.pid"
+        args = ["-m", "celery", "-A", "si_gouvernance", "beat", "--loglevel=INFO"]
+        return self.launch("beat", [*args, f"--pidfile={pidfile}"])
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            worker.kill()
+
+    def tails(self, chars: int = 3000) -> str:
+        return "\n".join(f"--- {w.log.name}\n{w.output()[-chars:]}" for w in self.started)
+
+
+@dataclass
+class Workers(Processes):
+    """``celery -A si_gouvernance worker`` processes, one task at a time by default."""
+
+    pool: str = "solo"
 
     def start(
         self, count: int, *, pool: str | None = None, concurrency: int = 1, **extra_env: str
@@ -215,23 +255,10 @@ class Workers:
         return new
 
     def _launch(self, pool: str, concurrency: int, **extra_env: str) -> Worker:
-        index = len(self.started)
-        log = self.workdir / f"worker-{index}.log"
-        command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "worker"]
-        command += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
-        command += [f"--hostname=bench{index}@%h", "--without-gossip", "--without-mingle"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env={**self.env, **extra_env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = Worker(process=process, log=log)
-        self.started.append(worker)
-        return worker
+        hostname = f"bench{len(self.started)}@%h"
+        args = ["-m", "celery", "-A", "si_gouvernance", "worker", f"--hostname={hostname}"]
+        args += [f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
+        return self.launch("worker", [*args, "--without-gossip", "--without-mingle"], **extra_env)
 
     def sample_rss(self) -> None:
         for worker in self.started:
@@ -252,12 +279,12 @@ class Workers:
                 return worker
         raise BenchError(f"no live worker received task {task_id}")
 
-    def stop_all(self) -> None:
+    def kill_all(self) -> None:
+        """``kill -9`` of every worker at once (then reaped)."""
         for worker in self.started:
-            worker.kill()
-
-    def tails(self, chars: int = 3000) -> str:
-        return "\n".join(f"--- {w.log.name}\n{w.output()[-chars:]}" for w in self.started)
+            if worker.alive:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+        self.stop_all()
 
 
 # --- SMTP ---------------------------------------------------------------------------
@@ -372,31 +399,39 @@ def send_as_beat(job: Any) -> None:
 class ScaledBeat:
     """Beat's periodic entries on a shortened clock: the catch-up every
     ``catch_up_s`` (ten minutes in production) and the outbox sweep every
-    ``sweep_s`` (one minute). A send that fails (broker down) is counted, as beat
-    logs it, and the next tick tries again."""
+    ``sweep_s`` (one minute), and beat's heartbeat after them, as beat writes it
+    (``core.jobs.heartbeats``). A send that fails (broker down) is counted, as
+    beat logs it, and the next tick tries again."""
 
     def __init__(self, *, catch_up_s: float, sweep_s: float) -> None:
         from core.jobs import registry
+        from core.jobs.heartbeats import BeatHeartbeat
 
         self.entries = [
             (registry.CATCH_UP_MISSED_JOBS, catch_up_s),
             (registry.SEND_PENDING_EMAILS, sweep_s),
         ]
         self.failed_sends = 0
+        self.heartbeat = BeatHeartbeat()  # beat's own, written after its publishes
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
+        """Stopped (as a killed beat); ``start()`` starts it again."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
+            self._thread = None
 
     def _run(self) -> None:
+        from django.db import connection
+
         due = {job.key: time.monotonic() + period for job, period in self.entries}
         while not self._stop.wait(0.5):
             for job, period in self.entries:
@@ -406,3 +441,6 @@ class ScaledBeat:
                         send_as_beat(job)
                     except Exception:
                         self.failed_sends += 1
+                    else:
+                        self.heartbeat.after_publish()
+        connection.close()  # this thread's own, for the heartbeat

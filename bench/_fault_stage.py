@@ -11,9 +11,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _fault_health import HealthSeen, read_log, seen
 from _fault_rig import (
     BenchError,
     Database,
+    Processes,
     ScaledBeat,
     SmtpServer,
     Worker,
@@ -24,7 +26,9 @@ from _fault_rig import (
 )
 from _fault_world import Reference, Verdict, judge, plan_daily_jobs
 
-from tests.faults import PrivateRedis, TcpProxy, candidate_port
+from tests.faults import PrivatePostgres, PrivateRedis, TcpProxy, candidate_port
+
+HEALTH_WATCH = Path(__file__).resolve().parent / "_fault_health.py"
 
 SCALED = {
     "JOB_RETRY_DELAY_S": "2",
@@ -44,17 +48,25 @@ THROWAWAY_KEY = "bench-faults-throwaway-key"
 
 @dataclass
 class Stage:
-    """One scenario's rig: the database reset, a fresh broker and SMTP server, workers."""
+    """One scenario's rig: the database reset (on the bench's own PostgreSQL,
+    ``cluster``), a fresh broker and SMTP server, workers, beat played, health
+    watched through ``proxy`` (the database as the services reach it: the
+    workers too when a scenario cuts it)."""
 
     db: Database
+    cluster: PrivatePostgres
+    proxy: TcpProxy
     workdir: Path
     redis: PrivateRedis
     smtp: SmtpServer
     workers: Workers
+    services: Processes  # health's watch, real beats
+    watch: Worker  # health's (_fault_health.py)
     beat: ScaledBeat
     today: datetime.date
     emails_expected: int
-    proxies: list[TcpProxy] = field(default_factory=list)
+    fired_at: float | None = None
+    fault_at: float | None = None
     # Emails the SMTP server may receive twice (same Message-ID): at most one per
     # SMTP connection, the email in hand when the connection or its sender died.
     duplicates_allowed: bool = False
@@ -63,7 +75,27 @@ class Stage:
     def start_workers(
         self, count: int = WORKERS, *, pool: str | None = None, concurrency: int = 1, **env: str
     ) -> list[Worker]:
-        return self.workers.start(count, pool=pool, concurrency=concurrency, **env)
+        """Workers ready, their heartbeats written (health sees them)."""
+        from core.models import Heartbeat
+
+        started = self.workers.start(count, pool=pool, concurrency=concurrency, **env)
+        wait_for(
+            lambda: Heartbeat.objects.filter(kind="worker").count() >= len(self.workers.started),
+            timeout=60,
+            what="the workers' heartbeats",
+        )
+        return started
+
+    def fault(self) -> None:
+        """The fault starts now (by default: when beat publishes the day's jobs)."""
+        self.fault_at = self.fault_at or time.monotonic()
+
+    def persistent_broker(self) -> None:
+        """The broker restarted as deploy/redis runs it (its append-only file)."""
+        self.redis.persistent = True
+        self.redis.stop()
+        self.redis.start()
+        use_broker(self.redis.url)
 
     def expect(self, condition: Callable[[], bool], what: str) -> None:
         """Once the day stayed complete, ``condition`` must hold, or the scenario
@@ -73,12 +105,9 @@ class Stage:
     def failed_checks(self) -> list[str]:
         return [what for condition, what in self.checks if not condition()]
 
-    def database_proxy(self) -> TcpProxy:
-        """A TCP proxy to the database, listening (cut when the stage ends)."""
-        proxy = TcpProxy(self.db.address)
-        proxy.start()
-        self.proxies.append(proxy)
-        return proxy
+    @property
+    def db_via_proxy(self) -> str:
+        return self.db.via(self.proxy.port)
 
     def failed_for_good(self, job: str) -> None:
         """Wait until a run of ``job`` failed beyond its retries (worker logs)."""
@@ -100,6 +129,7 @@ class Stage:
         for _ in range(times):
             send_as_beat(registry.SEND_DAILY_SUMMARY)
         self.beat.start()  # beat's periodic entries go on from now
+        self.fired_at = self.fired_at or time.monotonic()
         return time.monotonic()
 
     def jobs_done(self) -> bool:
@@ -140,6 +170,7 @@ class Row:
     name: str
     verdict: Verdict = field(default_factory=Verdict)
     seconds: float | None = None
+    health: HealthSeen | None = None
     peak_rss_mb: float = 0.0
     error: str = ""
     logs: str = ""
@@ -147,10 +178,16 @@ class Row:
 
 @contextmanager
 def stage_for(
-    db: Database, workdir: Path, *, today: datetime.date, reference: Reference, pool: str
+    db: Database,
+    cluster: PrivatePostgres,
+    workdir: Path,
+    *,
+    today: datetime.date,
+    reference: Reference,
+    pool: str,
 ) -> Iterator[Stage]:
-    """A fresh copy of the pre-morning database, broker and SMTP server; every
-    process started here is stopped on the way out."""
+    """A fresh copy of the pre-morning database, broker and SMTP server, health
+    watched; every process started here is stopped on the way out."""
     from django.db import connections
 
     connections.close_all()
@@ -165,14 +202,21 @@ def stage_for(
         smtp.start()
         use_broker(redis.url)
         env = worker_env(db, workdir, broker_url=redis.url, smtp_port=smtp.port)
-        workers = Workers(workdir, env, pool)
+        workers = Workers(workdir, env, pool=pool)
         stack.callback(workers.stop_all)
+        proxy = TcpProxy(db.address)
+        stack.callback(proxy.cut)
+        proxy.start()
+        services = Processes(workdir, env)
+        stack.callback(services.stop_all)
+        watch = services.launch("health", [str(HEALTH_WATCH)], DATABASE_URL=db.via(proxy.port))
+        wait_for(lambda: bool(read_log(watch.log)), timeout=60, what="health's first reading")
         beat = ScaledBeat(catch_up_s=CATCH_UP_S, sweep_s=SWEEP_S)
         stack.callback(beat.stop)
         emails = len(reference.alert_recipients) + len(reference.summary_recipients)
-        stage = Stage(db, workdir, redis, smtp, workers, beat, today, emails)
-        stack.callback(lambda: [proxy.cut() for proxy in stage.proxies])
-        yield stage
+        yield Stage(
+            db, cluster, proxy, workdir, redis, smtp, workers, services, watch, beat, today, emails
+        )
 
 
 def worker_env(db: Database, workdir: Path, *, broker_url: str, smtp_port: int) -> dict[str, str]:
@@ -202,6 +246,7 @@ def play(
     scenario: Callable[[Stage], float],
     *,
     db: Database,
+    cluster: PrivatePostgres,
     reference: Reference,
     workdir: Path,
     today: datetime.date,
@@ -209,10 +254,13 @@ def play(
     pool: str,
 ) -> Row:
     """Inject the fault, wait for the day to be complete, watch for anything late
-    (two more catch-ups and sweeps), stop everything, then judge."""
+    (two more catch-ups and sweeps), stop everything, then judge; and say what
+    health said from the fault on."""
     row = Row(name)
-    with stage_for(db, workdir, today=today, reference=reference, pool=pool) as stage:
+    staged = stage_for(db, cluster, workdir, today=today, reference=reference, pool=pool)
+    with staged as stage:
         complete = False
+        stage.beat.heartbeat.after_publish()  # beat runs before 08:00
         try:
             returned = scenario(stage)
             stage.beat.start()
@@ -226,6 +274,12 @@ def play(
             )
             if failed := stage.failed_checks():
                 complete, row.error = False, "; ".join(f"not so: {what}" for what in failed)
+            row.health = seen(
+                read_log(stage.watch.log),
+                fault=stage.fault_at or stage.fired_at or returned,
+                returned=returned,
+                end=time.monotonic(),
+            )
         except BenchError as exc:
             row.error = str(exc)
         except Exception as exc:  # the bench's own failure: shown, the next scenario runs

@@ -54,6 +54,7 @@ def build_world(*, today: datetime.date, tasks_per_project: int, seed: int) -> d
     )
     # Yesterday's alerts, in the notification centre: history, never emailed today.
     create_deadline_alerts(today=today - datetime.timedelta(days=1))
+    _yesterdays_check(today=today)
     _analyze()
     return {
         "users": len(leads) + len(members),
@@ -140,6 +141,24 @@ def _task(
         responsable=rng.choices(team, weights=[1] + [2] * (len(team) - 2) + [1])[0],
         statut=statut,
         date_echeance=due,
+    )
+
+
+def _yesterdays_check(*, today: datetime.date) -> None:
+    """Yesterday's run of the check, 24 hours before "08:00" (health's daily check
+    is green on a normal morning)."""
+    from django.utils import timezone
+
+    from core.jobs import registry
+    from core.models import JobRun
+
+    started = timezone.now() - datetime.timedelta(days=1)
+    JobRun.objects.create(
+        job=registry.CHECK_TASK_DEADLINES.key,
+        business_date=today - datetime.timedelta(days=1),
+        status=JobRun.Status.SUCCESS,
+        started_at=started,
+        finished_at=started + datetime.timedelta(minutes=1),
     )
 
 

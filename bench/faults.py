@@ -4,9 +4,12 @@
         [--pool solo|prefork] [--only "worker kill -9"]... [--keep] [--timeout 600]
 
 One organisation (``bench/_fault_world.py``: 46 leads, 6,000 tasks; 3,141
-alerts, 218 alert emails and 44 summaries a morning) is built in the
-PostgreSQL database named by DATABASE_URL (its name must contain "bench"; it is
-dropped and recreated) and copied as a template, the *pre-morning* state. The
+alerts, 218 alert emails and 44 summaries a morning) is built in a PostgreSQL
+server of the bench's own (``tests.faults.PrivatePostgres``: initdb in /tmp,
+since scenarios restart and crash it), in a database of the name DATABASE_URL
+gives (it must contain "bench"; the server DATABASE_URL names is not used),
+and copied as a template, the *pre-morning* state (yesterday's check
+succeeded, health is green). The
 morning's services, run once in this process on that state, give the
 **reference**: every alert (task, recipient, type, day) and every email
 (recipient, kind). Then each scenario starts from a fresh copy of the template,
@@ -49,15 +52,14 @@ The scenarios and what each injects:
    once, and comes back; the outbox retries them at the per-minute sweep.
 8. **two beats** -- the check and the summary are each published twice at the
    same moment, taken by the two workers at once. (Whether health *sees* two
-   beats is not played here: the bench plays beat itself, and beat's heartbeat is
-   written by a real ``celery beat`` process, ``core.jobs.heartbeats``.)
+   beats: "two real beats", below.)
 9. **SMTP drops after DATA** -- every 30th message the server takes, six times,
    it drops the connection: three times before answering the DATA (the sender
    cannot know the server has it, and sends it again after its one-minute
    backoff: a duplicate), three times just after its "250" (the sender marked it
    SENT; its next email finds the connection gone and waits a minute).
 10. **Redis kill -9, busy worker** -- one prefork worker (concurrency 2, as the
-    systemd unit runs it) sends to a slow SMTP server (each DATA answered 0.2 s
+    systemd unit runs it) sends to a slow SMTP server (each DATA answered 0.1 s
     late); once 20 emails are in and one sender is in hand (the other process
     free: the case that crashed Celery 5.7; if no such moment comes before the
     last 20 emails, under what is in hand then, as printed), the private
@@ -65,6 +67,20 @@ The scenarios and what each injects:
     (``kill -9``) and started again, empty, on its port. The same worker must
     still be alive and take tasks afterwards (``core.jobs.broker_loss``); the
     interrupted sender's rows wait for their lease, then the sweep sends them.
+11. **PostgreSQL restart mid-send** -- the two workers send to the slow server;
+    once 20 emails are in, ``pg_ctl restart -m fast``: every session ends (the
+    senders' marks fail, their rows wait for their lease), the server is back
+    when the command returns.
+12. **host reboot mid-send** -- the same, Redis run as deploy/redis runs it
+    (append-only file); once 20 emails are in, every process of the host at
+    once: the workers (``kill -9``), beat, Redis (``kill -9``), PostgreSQL
+    (``pg_ctl stop -m immediate``, a crash); 2 s later PostgreSQL (replaying
+    its WAL), Redis (replaying its file), then the workers and beat start again.
+    The SMTP relay, elsewhere, stays up.
+
+Then, apart (no email): **two real beats** -- two ``celery -A si_gouvernance
+beat`` processes, the second started once the first has written its heartbeat:
+whether health's beat component fails, and how long after the second started.
 
 Time is scaled through the settings' environment variables: retries 2 s apart
 (``JOB_RETRY_DELAY_S``, 300 s in production), no catch-up grace
@@ -86,10 +102,21 @@ Message-ID and recipient; each is charged to the connection that took it
 before), the trigger of each job's successful
 run, "s to done": the seconds from the service's return (the database, the
 broker, the restarted worker, the SMTP server; beat's publication when nothing
-fails) to the day being complete, and the largest peak RSS of a worker
-process. A scenario is exact when every alert is there once, every email
+fails) to the day being complete, the largest peak RSS of a worker
+process, and what health said (``bench/_fault_health.py``: ``system_health``,
+as ``GET /health/`` reads it, every second in a process of its own that reaches
+the database as the services do, through the proxy scenarios 2 and 3 cut; beat's
+heartbeat is written by the bench, which plays beat, after each publish):
+"health red" names each component that failed from the fault on, with the
+seconds from the fault's start (beat's publication when nothing fails; the
+first 421 or drop for the SMTP faults) to its first failing reading, "never"
+when health stayed green throughout; "back to green" the seconds from the
+service's return to health's last turn to green ("still red" at the end).
+Health's own thresholds are not scaled (a worker unseen for 5 minutes, beat for
+15, a row SENDING 2 minutes past its lease): faults of seconds stay green there.
+A scenario is exact when every alert is there once, every email
 reached the server, none twice -- except in the scenarios that drop an SMTP
-connection or kill the sender mid-send (9, 10), where at most one email per SMTP
+connection or kill the sender mid-send (9 to 12), where at most one email per SMTP
 connection may be received twice (the email in hand; the outbox marks each
 accepted email SENT at once) -- and nothing failed. The exit status is non-zero
 if a scenario is not exact.
@@ -111,6 +138,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the bench helpers, and tests/faults.py
 from _django import setup_django  # noqa: E402
+from _fault_health import read_log  # noqa: E402
 from _fault_rig import BenchError, Database, use_broker, wait_for  # noqa: E402
 from _fault_stage import (  # noqa: E402
     FAULT_TIMEOUT_S,
@@ -120,6 +148,7 @@ from _fault_stage import (  # noqa: E402
     Row,
     Stage,
     play,
+    stage_for,
 )
 from _fault_world import (  # noqa: E402
     PARIS,
@@ -130,6 +159,8 @@ from _fault_world import (  # noqa: E402
     take_reference,
 )
 
+from tests.faults import PrivatePostgres  # noqa: E402
+
 # --- The scenarios: each injects its fault and returns when the service came back ----
 
 
@@ -139,8 +170,9 @@ def clean(stage: Stage) -> float:
 
 
 def database_down(stage: Stage) -> float:
-    proxy = stage.database_proxy()
-    stage.start_workers(DATABASE_URL=stage.db.via(proxy.port))
+    proxy = stage.proxy
+    stage.start_workers(DATABASE_URL=stage.db_via_proxy)
+    stage.fault()
     proxy.cut()
     stage.fire()
     stage.failed_for_good("check_task_deadlines")
@@ -150,8 +182,8 @@ def database_down(stage: Stage) -> float:
 
 
 def database_lost_mid_check(stage: Stage) -> float:
-    proxy = stage.database_proxy()
-    stage.start_workers(DATABASE_URL=stage.db.via(proxy.port))
+    proxy = stage.proxy
+    stage.start_workers(DATABASE_URL=stage.db_via_proxy)
     with stage.db.notifications_locked():
         stage.fire()
         wait_for(
@@ -159,6 +191,7 @@ def database_lost_mid_check(stage: Stage) -> float:
             timeout=FAULT_TIMEOUT_S,
             what="the check mid-run, the summaries sent",
         )
+        stage.fault()
         proxy.cut()
     # The worker saw its connection drop: it cannot give the day back, whose
     # lease must end before the catch-up may retake it.
@@ -189,6 +222,7 @@ def broker_restarted_mid_check(stage: Stage) -> float:
             timeout=FAULT_TIMEOUT_S,
             what="the check mid-run, the summaries sent",
         )
+        stage.fault()
         stage.redis.stop()
         stage.redis.start()
         use_broker(stage.redis.url)
@@ -203,6 +237,7 @@ def worker_killed(stage: Stage) -> float:
         stage.fire()
         wait_for(stage.db.insert_blocked, timeout=FAULT_TIMEOUT_S, what="the check mid-run")
         holder = JobDay.objects.get(job="check_task_deadlines", business_date=stage.today)
+        stage.fault()
         stage.workers.running(holder.task_id).kill()
     time.sleep(VISIBILITY_S + 1)  # the broker's redelivery delay, not business time
     returned = time.monotonic()
@@ -216,6 +251,8 @@ def smtp_down(stage: Stage) -> float:
     stage.smtp.mailbox.accept_limit = stage.emails_expected // 3
     stage.start_workers()
     stage.fire()
+    wait_for(lambda: stage.smtp.mailbox.refusing, timeout=FAULT_TIMEOUT_S, what="the first 421")
+    stage.fault()
 
     def every_other_email_failed_once() -> bool:
         rows = OutboundEmail.objects
@@ -242,22 +279,33 @@ def smtp_drops_after_data(stage: Stage) -> float:
     stage.duplicates_allowed = True
     stage.start_workers()
     stage.fire()
+    wait_for(lambda: mailbox.drops > 0, timeout=FAULT_TIMEOUT_S, what="the first drop")
+    stage.fault()
     wait_for(
         lambda: mailbox.drops == SMTP_DROPS, timeout=FAULT_TIMEOUT_S, what="the dropped connections"
     )
     return time.monotonic()  # the server behaves from now on
 
 
-def redis_killed_busy_worker(stage: Stage) -> float:
+def sending_slowly(stage: Stage) -> Callable[[], bool]:
+    """A slow SMTP server (each DATA answered late), a connection's email in hand
+    allowed twice; returns whether the outbox is in mid-send (20 emails in, 20
+    more at least to go)."""
     mailbox = stage.smtp.mailbox
     mailbox.seconds_per_email = SLOW_SMTP_S
     stage.duplicates_allowed = True
-    [worker] = stage.start_workers(1, pool="prefork", concurrency=2)
-    stage.fire()
 
     def sending() -> bool:
         sent = len(mailbox.received)
         return BUSY_AFTER_EMAILS <= sent < stage.emails_expected - BUSY_AFTER_EMAILS
+
+    return sending
+
+
+def redis_killed_busy_worker(stage: Stage) -> float:
+    sending = sending_slowly(stage)
+    [worker] = stage.start_workers(1, pool="prefork", concurrency=2)
+    stage.fire()
 
     def one_free_process() -> bool:
         # Celery/kombu 5.7's crash needs a task in hand and a free pool process
@@ -272,6 +320,7 @@ def redis_killed_busy_worker(stage: Stage) -> float:
         what="a free pool process",
     )
     in_hand = worker.in_hand()
+    stage.fault()
     stage.redis.kill()
     seen = len(worker.output())
     print(f"     Redis killed with {in_hand} in hand, out of 2 pool processes")
@@ -285,6 +334,43 @@ def redis_killed_busy_worker(stage: Stage) -> float:
     return time.monotonic()
 
 
+def postgres_restarted_mid_send(stage: Stage) -> float:
+    from django.db import connections
+
+    sending = sending_slowly(stage)
+    stage.start_workers()
+    stage.fire()
+    wait_for(sending, timeout=FAULT_TIMEOUT_S, what="the outbox to be sending")
+    stage.fault()
+    stage.cluster.restart()  # pg_ctl restart -m fast: back when it returns
+    connections.close_all()  # this process's, ended by the restart
+    return time.monotonic()
+
+
+def host_reboot_mid_send(stage: Stage) -> float:
+    from django.db import connections
+
+    stage.persistent_broker()
+    sending = sending_slowly(stage)
+    stage.start_workers()
+    stage.fire()
+    wait_for(sending, timeout=FAULT_TIMEOUT_S, what="the outbox to be sending")
+    stage.fault()
+    # The power cut: every process of the host at once (the SMTP relay is elsewhere).
+    stage.beat.stop()
+    stage.workers.kill_all()
+    stage.redis.kill()
+    stage.cluster.crash()
+    connections.close_all()
+    time.sleep(REBOOT_S)
+    stage.cluster.start()  # replays its WAL
+    stage.redis.start()  # replays its append-only file
+    use_broker(stage.redis.url)
+    returned = time.monotonic()
+    stage.start_workers()  # then beat, at the stage's end
+    return returned
+
+
 SCENARIOS: list[tuple[str, Callable[[Stage], float]]] = [
     ("clean", clean),
     ("database down", database_down),
@@ -296,12 +382,70 @@ SCENARIOS: list[tuple[str, Callable[[Stage], float]]] = [
     ("two beats", two_beats),
     ("SMTP drops after DATA", smtp_drops_after_data),
     ("Redis kill -9, busy worker", redis_killed_busy_worker),
+    ("PostgreSQL restart mid-send", postgres_restarted_mid_send),
+    ("host reboot mid-send", host_reboot_mid_send),
 ]
 # SMTP drops after DATA: every 30th message's connection dropped, six times.
 SMTP_DROP_EVERY, SMTP_DROPS = 30, 6
-# Redis kill -9: a slow server (each DATA answered 0.2 s late), killed once 20
-# emails are in (and 20 still to send), one sender in hand.
-SLOW_SMTP_S, BUSY_AFTER_EMAILS = 0.2, 20
+# Mid-send faults: a slow server (each DATA answered 0.1 s late), the fault
+# injected once 20 emails are in (and 20 still to send). A batch of the sender
+# (100 emails, 10 s) must take less than its lease (the hard time limit, 20 s):
+# past it, the sweep takes the batch's last rows while they are being sent.
+SLOW_SMTP_S, BUSY_AFTER_EMAILS = 0.1, 20
+# Host reboot: how long the host stays down.
+REBOOT_S = 2.0
+
+
+# --- Two real beats: does health see them? --------------------------------------------
+
+TWO_REAL_BEATS = "two real beats"
+TWO_BEATS_TIMEOUT_S = 240.0
+
+
+def two_real_beats(
+    db: Database,
+    cluster: PrivatePostgres,
+    workdir: Path,
+    today: datetime.date,
+    reference: Reference,
+) -> str:
+    """Two real ``celery beat`` processes (no worker: what they publish waits in the
+    broker), the second started once the first has beaten: whether health's beat
+    component fails, and how long after the second beat started."""
+    from django.utils import timezone
+
+    from core.models import Heartbeat
+    from core.selectors.health import beat_health
+
+    def beat_red_since(moment: float) -> list[float]:
+        return [r.at for r in read_log(stage.watch.log) if r.at >= moment and "beat" in r.red]
+
+    with stage_for(db, cluster, workdir, today=today, reference=reference, pool="solo") as stage:
+        try:
+            stage.services.start_beat()
+            wait_for(
+                lambda: Heartbeat.objects.filter(kind="beat").exists(),
+                timeout=120,
+                what="the first beat's heartbeat",
+            )
+            beaten = time.monotonic()
+            time.sleep(3)  # three readings with one beat
+            second = time.monotonic()
+            stage.services.start_beat()
+            wait_for(
+                lambda: bool(beat_red_since(second)),
+                timeout=TWO_BEATS_TIMEOUT_S,
+                what="health to fail on two beats",
+            )
+        except BenchError as exc:
+            return f"NOT SEEN: {exc}"
+        one_beat = "red" if [t for t in beat_red_since(beaten) if t < second] else "green"
+        seconds = beat_red_since(second)[0] - second
+        message = beat_health(now=timezone.now()).message
+    return (
+        f"with one beat, health's beat component was {one_beat}; it failed {seconds:.0f} s "
+        f"after the second beat started: « {message} »"
+    )
 
 
 # --- Set-up and report -------------------------------------------------------------------
@@ -335,8 +479,8 @@ def main() -> None:
         "--pool", choices=("solo", "prefork"), default="solo", help="the workers' pool"
     )
     args = parser.parse_args()
-    db = Database(os.environ.get("DATABASE_URL", ""))
-    if db.parts.scheme not in ("postgres", "postgresql") or "bench" not in db.name:
+    named = Database(os.environ.get("DATABASE_URL", ""))
+    if named.parts.scheme not in ("postgres", "postgresql") or "bench" not in named.name:
         sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
     if shutil.which("redis-server") is None:
         sys.exit("redis-server is not installed (the scenarios start their own).")
@@ -344,6 +488,18 @@ def main() -> None:
     if paris_now.hour == 23:
         sys.exit("Run it before 23:00 Europe/Paris: a scenario must not cross midnight.")
     workdir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
+    # The scenarios restart and crash PostgreSQL: the bench's own server, never
+    # the one DATABASE_URL names (only its database name is used).
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        run(args, cluster=cluster, db=Database(cluster.url(named.name)), workdir=workdir)
+    finally:
+        cluster.close()
+
+
+def run(args: argparse.Namespace, *, cluster: PrivatePostgres, db: Database, workdir: Path) -> None:
+    os.environ["DATABASE_URL"] = db.url
     db.recreate()
     # Celery prefers CELERY_BROKER_URL from the environment to its configuration:
     # gone, so that each scenario can point this process at its own broker.
@@ -355,6 +511,7 @@ def main() -> None:
 
     today = timezone.localdate()
     print(f"\nFault scenarios, {today}, workers --pool={args.pool}: {size}")
+    print(f"Database {db.name} on the bench's own PostgreSQL ({cluster.bin_dir}, initdb)")
     print(
         f"Reference morning: {reference.alerts_today:,} alerts, "
         f"{len(reference.alert_recipients)} alert emails, "
@@ -370,6 +527,7 @@ def main() -> None:
                 name,
                 scenario,
                 db=db,
+                cluster=cluster,
                 reference=reference,
                 workdir=scenario_dir,
                 today=today,
@@ -378,8 +536,13 @@ def main() -> None:
             )
         )
         print(f"  {index}. {name}: {'exact' if rows[-1].verdict.exact else 'NOT EXACT'}")
+    beats = None
+    if not args.only or TWO_REAL_BEATS in args.only:
+        beats = two_real_beats(db, cluster, workdir / "two-real-beats", today, reference)
     db.drop_template()
     print_table(rows, reference)
+    if beats:
+        print(f"\n{TWO_REAL_BEATS}: {beats}")
     if all(row.verdict.exact for row in rows):
         if args.keep:
             print(f"Worker logs in {workdir}")
@@ -396,7 +559,8 @@ def print_table(rows: list[Row], reference: Reference) -> None:
     print(
         f"\n{'scenario':<28}{'alerts':>12}{'diff':>6}{'dup':>5}{'alert emails':>14}"
         f"{'summaries':>11}{'dup (SMTP)':>11}  {'done by (check / summary)':<27}"
-        f"{'s to done':>10}{'RSS MB':>8}  exact"
+        f"{'s to done':>10}{'RSS MB':>8}  {'health red (s after fault)':<34}"
+        f"{'back to green':<18}exact"
     )
     for row in rows:
         v = row.verdict
@@ -407,6 +571,8 @@ def print_table(rows: list[Row], reference: Reference) -> None:
             f"{_once(v.summaries_once, v.summaries_expected, v.summaries_extra):>11}"
             f"{v.smtp_duplicates:>11}  "
             f"{_done_by(v):<27}{_seconds(row.seconds):>10}{row.peak_rss_mb:>8.0f}  "
+            f"{row.health.red if row.health else '-':<34}"
+            f"{row.health.after_back if row.health else '-':<18}"
             f"{'yes' if v.exact else 'NO'}"
         )
     if rows and all(row.verdict.exact for row in rows):

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+REDIS_CONF = Path(__file__).resolve().parent.parent / "deploy" / "redis" / "si-gouvernance.conf"
+
 
 def bound_socket(port: int = 0) -> socket.socket:
     """A TCP socket bound to 127.0.0.1:``port`` (0: one the system picks), not
@@ -122,20 +124,26 @@ class TcpProxy:
 
 class PrivateRedis:
     """A redis-server of the test's own, keeping nothing on disk: stopped and
-    started again, it comes back empty (as a restarted broker does), on its port.
+    started again, it comes back empty (as a restarted broker does), on its port;
+    or, ``persistent``, as deploy/redis configures production's.
 
     redis-server cannot be told port 0 (``--port 0`` turns TCP off) and the broker
     URL must be TCP, so the port is a candidate the system offers; ``start()``
     checks that the server answering there is this process, and on a first start
     tries another candidate if another program took it meanwhile."""
 
-    def __init__(self, directory: Path, wait: Callable[..., None]) -> None:
+    def __init__(
+        self, directory: Path, wait: Callable[..., None], *, persistent: bool = False
+    ) -> None:
         if shutil.which("redis-server") is None:
             pytest.skip("redis-server is not installed")
         self.port = candidate_port()
         self.directory = directory
         self.wait = wait
         self.processes: list[subprocess.Popen[bytes]] = []
+        # True: started with deploy/redis's settings (its append-only file, flushed
+        # every second), a restart or a kill -9 replays the queue from the file.
+        self.persistent = persistent
 
     @property
     def url(self) -> str:
@@ -150,8 +158,10 @@ class PrivateRedis:
 
     def _started_here(self) -> bool:
         """redis-server on our port: True once it (not another program) answers."""
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        command = ["redis-server", *([str(REDIS_CONF)] if self.persistent else [])]
+        command += ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--dir", str(self.directory)]
+        command += [] if self.persistent else ["--appendonly", "no"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         self.processes.append(process)
         self.wait(
@@ -214,6 +224,7 @@ class PrivatePostgres:
         self.directory = Path(tempfile.mkdtemp(prefix="private-postgres-"))
         self.data = self.directory / "data"
         self.port = candidate_port()
+        self.started = False
         self.user: str | None = None
         if os.geteuid() == 0:
             self.user = "postgres"
@@ -239,16 +250,25 @@ class PrivatePostgres:
         self._run("pg_ctl", action, "-D", str(self.data), "-w", "-o", options, "-l", log, *args)
 
     def start(self) -> None:
-        for _ in range(5):
+        """Started, on its port once it has one (its clients reconnect there)."""
+        for _ in range(1 if self.started else 5):
             try:
                 self._pg_ctl("start")
+                self.started = True
                 return
             except subprocess.CalledProcessError:
+                if self.started:
+                    raise
                 self.port = candidate_port()  # another program took it meanwhile
         pytest.fail("PostgreSQL could not listen on the ports it was given")
 
     def restart(self) -> None:
         self._pg_ctl("restart", "-m", "fast")
+
+    def crash(self) -> None:
+        """Stopped as a power cut stops it (``-m immediate``: no checkpoint, no
+        goodbye to its sessions); ``start()`` then replays its WAL."""
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
 
     def close(self) -> None:
         with suppress(subprocess.CalledProcessError):

@@ -11,6 +11,7 @@ next run sends it."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from core.tasks import send_pending_emails
 from si_gouvernance.celery import app, debug_task
 from tests.celery.conftest import Worker, wait_for
 from tests.emails.conftest import RecordingHandler, SmtpServer, _use_smtp
+from tests.faults import PrivateRedis
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.smtp, pytest.mark.process]
 
@@ -112,6 +114,54 @@ def test_a_busy_worker_survives_a_redis_kill_and_keeps_its_work(
     per_address = Counter(r.rcpt_tos[0] for r in slow_smtp.handler.received)
     assert set(per_address) == {f"user{i}@dsi.example.org" for i in range(EMAILS)}
     assert sum(per_address.values()) - EMAILS <= 1  # one email in hand resent at most
+    assert worker.process.poll() is None
+
+
+@pytest.fixture
+def persistent_redis(tmp_path: Any) -> Iterator[PrivateRedis]:
+    """A private redis-server run as deploy/redis configures production's (AOF)."""
+    server = PrivateRedis(tmp_path, wait_for, persistent=True)
+    server.start()
+    yield server
+    server.close()
+
+
+# The interrupted sender's rows are leased for the hard time limit (20 s); its
+# message, unacknowledged, comes back after the visibility timeout (30 s): once
+# the lease has ended.
+SHORT_LEASE = {
+    "CELERY_TASK_SOFT_TIME_LIMIT": "15",
+    "CELERY_TASK_TIME_LIMIT": "20",
+    "CELERY_VISIBILITY_TIMEOUT": "30",
+    "JOB_RETRY_DELAY_S": "2",  # below the visibility timeout, as the settings require
+}
+
+
+def test_the_interrupted_sender_is_redelivered_and_sends_its_rows_after_their_lease(
+    world, persistent_redis, slow_smtp, use_broker, start_worker
+):
+    worker = kill_redis_under_the_sender(
+        persistent_redis, slow_smtp, use_broker, start_worker, **SHORT_LEASE
+    )
+    [interrupted] = re.findall(
+        r"core\.tasks\.send_pending_emails\[([0-9a-f-]+)\] received", worker.output()
+    )
+
+    # Nobody else sends (no beat, no sweep from the test): the message Redis kept in
+    # its append-only file is delivered again, and its run sends what was leased.
+    wait_for(
+        lambda: OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT).count() == EMAILS,
+        timeout=120,
+        what="every email sent",
+        workers=(worker,),
+    )
+    assert worker.output().count(f"[{interrupted}] received") == 2
+    per_email = Counter(
+        (str(r.message["Message-ID"]), r.rcpt_tos[0]) for r in slow_smtp.handler.received
+    )
+    assert {to for _, to in per_email} == {f"user{i}@dsi.example.org" for i in range(EMAILS)}
+    assert len(per_email) == EMAILS  # one Message-ID per email, however often sent
+    assert sum(per_email.values()) - EMAILS <= 1  # the email in hand, at most
     assert worker.process.poll() is None
 
 
