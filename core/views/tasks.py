@@ -184,30 +184,18 @@ def task_block(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Signaler un blocage": the reason on GET, the change on POST."""
     user, tache, today = _task(request, pk)
     _require_progress_right(tache, user)
-    form = BlockForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["motif"]
-        outcome = _one_click(
-            request,
-            tache,
-            lambda: task_updates.report_blocked(
-                tache_id=tache.pk, author=user, reason=reason, today=today
-            ),
-            done=_("Block reported on “%(nom)s”."),
-            unchanged=_("Block reported on “%(nom)s”."),
-        )
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        status = outcome
-    context = {
-        "tache": tache,
-        "projet": tache.projet,
-        "today": today,
-        "form": form,
-        "next": request.POST.get("next") or request.GET.get("next", ""),
-    }
-    return render(request, "core/task_block.html", context, status=status)
+    return _reasoned_change(
+        request,
+        tache,
+        today,
+        form=BlockForm(request.POST or None),
+        template="core/task_block.html",
+        change=lambda data: task_updates.report_blocked(
+            tache_id=tache.pk, author=user, reason=data["motif"], today=today
+        ),
+        done=_("Block reported on “%(nom)s”."),
+        unchanged=_("Block reported on “%(nom)s”."),
+    )
 
 
 @login_required
@@ -217,19 +205,38 @@ def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
     blockage's reason on GET, the change on POST."""
     user, tache, today = _task(request, pk)
     _require_progress_right(tache, user)
-    form = UnblockForm(request.POST or None)
+    return _reasoned_change(
+        request,
+        tache,
+        today,
+        form=UnblockForm(request.POST or None),
+        template="core/task_unblock.html",
+        change=lambda data: task_updates.lift_block(
+            tache_id=tache.pk, author=user, comment=data["commentaire"], today=today
+        ),
+        done=_("Blockage of “%(nom)s” lifted."),
+        unchanged=_("Task “%(nom)s” was not blocked."),
+        blockage=blockage_reason(tache=tache),
+    )
+
+
+def _reasoned_change(
+    request: HttpRequest,
+    tache: Tache,
+    today: Any,
+    *,
+    form: Any,
+    template: str,
+    change: Any,
+    done: str,
+    unchanged: str,
+    **extra: Any,
+) -> HttpResponse:
+    """A change that takes a typed reason: its form on GET, the change on POST."""
     status = 200
     if request.method == "POST" and form.is_valid():
-        comment = form.cleaned_data["commentaire"]
-        outcome = _one_click(
-            request,
-            tache,
-            lambda: task_updates.lift_block(
-                tache_id=tache.pk, author=user, comment=comment, today=today
-            ),
-            done=_("Blockage of “%(nom)s” lifted."),
-            unchanged=_("Task “%(nom)s” was not blocked."),
-        )
+        data = form.cleaned_data
+        outcome = _one_click(request, tache, lambda: change(data), done=done, unchanged=unchanged)
         if isinstance(outcome, HttpResponse):
             return outcome
         status = outcome
@@ -238,10 +245,10 @@ def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
         "projet": tache.projet,
         "today": today,
         "form": form,
-        "blockage": blockage_reason(tache=tache),
         "next": request.POST.get("next") or request.GET.get("next", ""),
+        **extra,
     }
-    return render(request, "core/task_unblock.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 @login_required
