@@ -28,6 +28,7 @@ from core.models import (
     Etape,
     HistoriqueTache,
     JobRun,
+    JourNonOuvre,
     MembreProjet,
     NotificationDefaults,
     NotificationTache,
@@ -363,11 +364,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         return body
 
 
+@admin.register(JourNonOuvre)
+class JourNonOuvreAdmin(admin.ModelAdmin):
+    """The DSI's closure days, on top of the weekends and public holidays."""
+
+    list_display = ("date", "libelle")
+    date_hierarchy = "date"
+    search_fields = ("libelle",)
+
+
 @admin.register(NotificationDefaults)
 class NotificationDefaultsAdmin(admin.ModelAdmin):
     """One row: the defaults for users who left their email preferences empty."""
 
-    list_display = ("__str__", "alert_emails", "summary_emails")
+    list_display = ("__str__", "alert_emails", "summary_emails", "calendrier")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not NotificationDefaults.objects.exists()

@@ -358,6 +358,12 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 # Administrators' defaults for users who have not chosen (None on the user).
 NOTIFICATION_DEFAULT_ALERT_EMAILS = env_bool("NOTIFICATION_DEFAULT_ALERT_EMAILS", True)
 NOTIFICATION_DEFAULT_SUMMARY_EMAILS = env_bool("NOTIFICATION_DEFAULT_SUMMARY_EMAILS", True)
+# Which days are worked until an administrator chooses (core.working_days): "france"
+# (weekends and public holidays), "alsace-moselle" (plus Good Friday and 26 December)
+# or "aucun" (every day).
+WORKING_DAYS_CALENDAR = env_choice(
+    "WORKING_DAYS_CALENDAR", "france", ("france", "alsace-moselle", "aucun")
+)
 
 # --- Update limits (core.services.update_limits) ----------------------------------
 # What one person may write into tasks' histories: at most TASK_UPDATE_LIMIT entries

@@ -1,3 +1,4 @@
+from core.models.calendar import JourNonOuvre
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -15,6 +16,7 @@ __all__ = [
     "HistoriqueTache",
     "JobDay",
     "JobRun",
+    "JourNonOuvre",
     "MembreProjet",
     "NotificationDefaults",
     "NotificationTache",

@@ -11,14 +11,34 @@ CACHE_SECONDS = 60
 
 
 class NotificationDefaults(models.Model):
-    """The administrators' defaults for users who have not chosen (one row).
+    """The administrators' defaults for users who have not chosen, and the
+    organisation's alert policy (one row).
 
     Until an administrator saves it, the defaults come from the settings
-    (NOTIFICATION_DEFAULT_ALERT_EMAILS / NOTIFICATION_DEFAULT_SUMMARY_EMAILS).
+    (NOTIFICATION_DEFAULT_ALERT_EMAILS, NOTIFICATION_DEFAULT_SUMMARY_EMAILS,
+    WORKING_DAYS_CALENDAR).
     """
+
+    class Calendrier(models.TextChoices):
+        FRANCE = "france", _("France: weekends and public holidays")
+        ALSACE_MOSELLE = (
+            "alsace-moselle",
+            _("Alsace-Moselle: weekends, public holidays, Good Friday and 26 December"),
+        )
+        AUCUN = "aucun", _("None: every day is a working day")
 
     alert_emails = models.BooleanField(_("alert emails by default"), default=True)
     summary_emails = models.BooleanField(_("daily summary by default"), default=True)
+    calendrier = models.CharField(
+        _("working days"),
+        max_length=20,
+        choices=Calendrier.choices,
+        default=Calendrier.FRANCE,
+        help_text=_(
+            "No alert is dated on a non-working day and no daily summary is sent on one. "
+            "Closure days are added under « Non-working days »."
+        ),
+    )
 
     class Meta:
         verbose_name = _("email defaults")
@@ -44,6 +64,7 @@ class NotificationDefaults(models.Model):
                 pk=1,
                 alert_emails=settings.NOTIFICATION_DEFAULT_ALERT_EMAILS,
                 summary_emails=settings.NOTIFICATION_DEFAULT_SUMMARY_EMAILS,
+                calendrier=settings.WORKING_DAYS_CALENDAR,
             )
             cache.set(CACHE_KEY, defaults, CACHE_SECONDS)
         return defaults
