@@ -41,7 +41,7 @@ BOTH_DATABASES = {
     "tests/services/test_deadlines_scale.py": "deadlines: one INSERT or chunks, by vendor",
     "tests/commands/test_check_task_deadlines.py": "the deadline engine through its command",
     "tests/emails/test_alert_emails.py": "alert emails: UPDATE ... FROM (VALUES ...), FOR UPDATE",
-    "tests/emails/test_outbox.py": "outbox: claim (SKIP LOCKED), synchronous_commit, cleanup",
+    "tests/emails/test_outbox.py": "outbox: claim (SKIP LOCKED), leases, cleanup",
     "tests/celery/test_tasks.py": "cleanup in batches, the daily check's task",
     "tests/celery/test_once_a_day.py": "day claims: insert-or-ignore, FOR UPDATE",
     "tests/celery/test_catch_up.py": "catch-up claims",

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -128,7 +126,7 @@ def send_pending(
     """
     result = SendResult()
     _fail_exhausted_abandoned(now=now or timezone.now())
-    with MailConnection() as connection, marks_without_waiting_for_disk():
+    with MailConnection() as connection:
         for _ in range(max_batches):
             if should_stop():
                 result.stopped = True
@@ -140,28 +138,6 @@ def send_pending(
             if result.stopped or len(rows) < batch_size:
                 break
     return result
-
-
-@contextmanager
-def marks_without_waiting_for_disk() -> Iterator[None]:
-    """PostgreSQL: the sender's commits do not wait for the WAL to reach the disk
-    (``synchronous_commit = off`` for this session, while it sends).
-
-    Each SENT mark is then ~0.1 ms instead of a disk flush (~2 ms here: more than
-    the email itself). What it risks is bounded and harmless: a PostgreSQL *crash*
-    (not a restart, not a dead worker) within ~0.6 s of a mark forgets it, and
-    that email is sent again after its lease. Nothing can be lost: a row only
-    leaves the queue through a mark."""
-    if db_connection.vendor != "postgresql":
-        yield
-        return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
 
 
 def claim_batch(*, batch_size: int, now: datetime.datetime) -> list[OutboundEmail]:
@@ -218,7 +194,9 @@ def _send_batch(
     should_stop: Callable[[], bool],
 ) -> SendResult:
     """Send each row in turn; an accepted email is marked SENT at once, so a crash
-    resends at most the one email in hand. Every other outcome is written when the
+    resends at most the one email in hand. A slow batch (a server answering at the
+    edge of EMAIL_TIMEOUT) renews its lease before it could run out, so no other
+    sender takes over a row still in hand. Every other outcome is written when the
     batch ends, whatever stops it (``finally``)."""
     book = Bookkeeping(rows, now=now)
     try:
@@ -226,6 +204,8 @@ def _send_batch(
             if should_stop():
                 book.result.stopped = True
                 break
+            if not book.keep_lease(row):
+                continue  # another sender took it over: it is theirs to send
             try:
                 connection.send(build_message(row))
             except Exception as exc:

@@ -24,8 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.models import OutboundEmail
@@ -140,7 +140,8 @@ def _mark_sent_sql() -> str:
     table = connection.ops.quote_name(OutboundEmail._meta.db_table)
     return (
         f"UPDATE {table} SET status = %s, sent_at = %s, next_attempt_at = NULL, "  # noqa: S608
-        "last_error = '', body_text = '', body_html = '' WHERE id = %s AND status = %s"
+        "last_error = '', body_text = '', body_html = '' "
+        "WHERE id = %s AND status = %s AND attempts = %s"
     )
 
 
@@ -167,7 +168,7 @@ class Bookkeeping:
         the SMTP exchange)."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.id, Status.SENDING])
+            cursor.execute(_MARK_SENT_SQL, [Status.SENT, now, row.id, Status.SENDING, row.attempts])
         self.sent_ids.append(row.id)
         self.result.sent += 1
 
@@ -182,23 +183,55 @@ class Bookkeeping:
             self.failures[Status.PENDING, retry_at, error].append(row.id)
             self.result.retrying += 1
 
+    def keep_lease(self, row: OutboundEmail) -> bool:
+        """Whether ``row`` is still this sender's to send. When half the batch's
+        lease is gone (or less than two EMAIL_TIMEOUTs are left), it is renewed for the rows not yet tried, in one statement; a row another
+        sender claimed meanwhile (its lease ran out: the attempt number moved on)
+        is dropped from the batch untouched."""
+        now = timezone.now()
+        margin = max(sending_lease() / 2, datetime.timedelta(seconds=2 * settings.EMAIL_TIMEOUT))
+        if row.next_attempt_at is None or row.next_attempt_at - now > margin:
+            return True
+        done = set(self.sent_ids).union(*self.failures.values())
+        waiting = [r for r in self.rows.values() if r.id not in done]
+        lease = now + sending_lease()
+        with transaction.atomic():
+            ours = self._ours([r.id for r in waiting]).select_for_update()
+            renewed = set(ours.values_list("id", flat=True))
+            OutboundEmail.objects.filter(id__in=renewed).update(next_attempt_at=lease)
+        for r in waiting:
+            if r.id in renewed:
+                r.next_attempt_at = lease
+            else:
+                del self.rows[r.id]
+        logger.warning("Slow SMTP batch: lease renewed for %d emails", len(renewed))
+        return row.id in renewed
+
     def fail_all(self, exc: BaseException) -> None:
         for row in self.rows.values():
             self.failed(row, f"{type(exc).__name__}: {exc}", permanent=False)
 
+    def _ours(self, ids: list[int]) -> QuerySet[OutboundEmail]:
+        """The rows of ``ids`` still held by this batch's claim: SENDING, with the
+        attempt number it gave them (a sender that took one over moved it on)."""
+        by_attempt: dict[int, list[int]] = defaultdict(list)
+        for row_id in ids:
+            by_attempt[self.rows[row_id].attempts].append(row_id)
+        held = Q(pk__in=[])
+        for attempts, row_ids in by_attempt.items():
+            held |= Q(id__in=row_ids, attempts=attempts)
+        return OutboundEmail.objects.filter(held, status=Status.SENDING)
+
     def flush(self) -> None:
         """Write every outcome; the rows with none go back to PENDING untried."""
-        sending = OutboundEmail.objects.filter(status=Status.SENDING)
         done = set(self.sent_ids)
         for (status, retry_at, error), ids in self.failures.items():
-            sending.filter(id__in=ids).update(
-                status=status, next_attempt_at=retry_at, last_error=error
-            )
+            self._ours(ids).update(status=status, next_attempt_at=retry_at, last_error=error)
             done.update(ids)
         untried = [row_id for row_id in self.rows if row_id not in done]
         if untried:
             # Not attempted: the attempt claimed for them is given back.
-            self.result.released += sending.filter(id__in=untried).update(
+            self.result.released += self._ours(untried).update(
                 status=Status.PENDING, attempts=F("attempts") - 1, next_attempt_at=None
             )
         self.sent_ids, self.failures, self.rows = [], defaultdict(list), {}

@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import transaction
@@ -15,12 +16,15 @@ from django.utils import timezone
 from core.models import OutboundEmail
 from core.services.cleanup import cleanup_sent_emails
 from core.services.outbox import (
+    _send_batch,
+    claim_batch,
     enqueue,
     resend,
     retry_delay,
     send_pending,
     sending_lease,
 )
+from core.services.outbox_bookkeeping import MailConnection
 from tests.factories import UserFactory
 
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 25, 8, 20))
@@ -192,3 +196,59 @@ def test_each_accepted_email_is_marked_sent_before_the_next_goes(db, settings):
     assert send_pending(now=NOW, batch_size=100).sent == 5
 
     assert SentSoFarBackend.sent_so_far == [0, 1, 2, 3, 4]
+
+
+class SlowServerBackend(locmem.EmailBackend):
+    """A server answering each email at the edge of EMAIL_TIMEOUT: every email moves
+    the clock by ``step``; during the third, a second sender looks for work."""
+
+    traveller: Any = None
+    step = datetime.timedelta(0)
+    second_sender_claimed: list[int] = []
+
+    def send_messages(self, messages: Any) -> int:
+        SlowServerBackend.traveller.shift(SlowServerBackend.step)
+        if len(mail.outbox) == 2:
+            rows = claim_batch(batch_size=100, now=timezone.now())
+            SlowServerBackend.second_sender_claimed.append(len(rows))
+        return super().send_messages(messages)
+
+
+def test_a_slow_batch_renews_its_lease_so_no_other_sender_takes_it_over(db, settings):
+    """Five emails of 10 s each, 50 s in all, on a 30 s lease: each goes once."""
+    settings.EMAIL_BACKEND = "tests.emails.test_outbox.SlowServerBackend"
+    settings.CELERY_TASK_TIME_LIMIT = 30  # the lease: 30 s
+    SlowServerBackend.step = datetime.timedelta(seconds=settings.EMAIL_TIMEOUT)
+    SlowServerBackend.second_sender_claimed = []
+    for i in range(5):
+        _row(to_address=f"user{i}@dsi.example.org")
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        SlowServerBackend.traveller = traveller
+        assert send_pending(now=NOW).sent == 5
+
+    assert SlowServerBackend.second_sender_claimed == [0]  # still leased to the first
+    assert sorted(m.to[0] for m in mail.outbox) == [f"user{i}@dsi.example.org" for i in range(5)]
+    assert set(OutboundEmail.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+def test_rows_another_sender_took_over_are_left_to_it(db):
+    """A sender whose lease ran out (paused, its host asleep) finds its rows claimed
+    again: it sends none of them, writes nothing on them, and the new claim sends
+    each once."""
+    for i in range(3):
+        _row(to_address=f"user{i}@dsi.example.org")
+    stale = claim_batch(batch_size=100, now=NOW)
+    later = NOW + sending_lease()
+    fresh = claim_batch(batch_size=100, now=later)
+    assert len(stale) == len(fresh) == 3
+
+    with time_machine.travel(later, tick=False), MailConnection() as connection:
+        result = _send_batch(stale, connection=connection, now=later, should_stop=lambda: False)
+        assert (result.sent, result.released, mail.outbox) == (0, 0, [])
+        assert set(OutboundEmail.objects.values_list("status", "attempts")) == {(Status.SENDING, 2)}
+        assert (
+            _send_batch(fresh, connection=connection, now=later, should_stop=lambda: False).sent
+            == 3
+        )
+    assert len(mail.outbox) == 3

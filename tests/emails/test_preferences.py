@@ -83,7 +83,9 @@ def test_administrators_change_the_default_in_the_admin(world, admin_client):
     world.alice.save()
 
     add = reverse("admin:core_notificationdefaults_add")
-    response = admin_client.post(add, {"summary_emails": "on"})  # alert emails unticked
+    response = admin_client.post(
+        add, {"summary_emails": "on", "calendrier": "france"}
+    )  # alert emails unticked
     assert response.status_code == 302
     assert admin_client.get(add).status_code == 403  # one row only
 
