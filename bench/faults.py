@@ -415,7 +415,7 @@ def two_real_beats(
     from django.utils import timezone
 
     from core.models import Heartbeat
-    from core.selectors.health import beat_health
+    from core.selectors.liveness import beat_health
 
     def beat_red_since(moment: float) -> list[float]:
         return [r.at for r in read_log(stage.watch.log) if r.at >= moment and "beat" in r.red]

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from core import lost_logs
-from core.selectors.health import logs_health
+from core.selectors.liveness import logs_health
 from si_gouvernance.logging import RotatingFileHandler
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")

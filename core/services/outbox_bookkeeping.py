@@ -185,9 +185,10 @@ class Bookkeeping:
 
     def keep_lease(self, row: OutboundEmail) -> bool:
         """Whether ``row`` is still this sender's to send. When half the batch's
-        lease is gone (or less than two EMAIL_TIMEOUTs are left), it is renewed for the rows not yet tried, in one statement; a row another
-        sender claimed meanwhile (its lease ran out: the attempt number moved on)
-        is dropped from the batch untouched."""
+        lease is gone (or less than two EMAIL_TIMEOUTs are left), it is renewed
+        for the rows not yet tried, in one statement; a row another sender claimed
+        meanwhile (its lease ran out: the attempt number moved on) is dropped from
+        the batch untouched."""
         now = timezone.now()
         margin = max(sending_lease() / 2, datetime.timedelta(seconds=2 * settings.EMAIL_TIMEOUT))
         if row.next_attempt_at is None or row.next_attempt_at - now > margin:

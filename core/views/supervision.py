@@ -20,7 +20,7 @@ from core import tasks  # noqa: F401  (registers the jobs' tasks with celery_app
 from core.jobs import dispatch, registry
 from core.jobs.plans import job_plans
 from core.models import JobRun
-from core.selectors import health, supervision
+from core.selectors import health, liveness, supervision
 from core.views.http import permission_required
 from si_gouvernance.celery import app as celery_app
 
@@ -32,14 +32,14 @@ logger = logging.getLogger(__name__)
 def supervision_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     statuses = health.job_statuses(jobs=registry.JOBS, plans=job_plans(registry.JOBS, now=now))
-    outbox = health.outbox_figures(now=now)
+    outbox = liveness.outbox_figures(now=now)
     queued = (request.GET.get("job", ""), request.GET.get("queued", ""))
     context = {
         "jobs": supervision.job_panels(statuses, now=now, queued=queued),
         "runnable": RUNNABLE,
         "worker": health.worker_status(app=celery_app),
         "outbox": outbox,
-        "liveness": health.liveness(now=now, outbox=outbox),
+        "liveness": liveness.liveness(now=now, outbox=outbox),
         "flower_url": settings.FLOWER_URL,
     }
     return render(request, "core/supervision.html", context)

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from core.models import Heartbeat
-from core.selectors.health import beat_health, worker_health
+from core.selectors.liveness import beat_health, worker_health
 from tests.celery.conftest import ROOT, wait_for, worker_env
 
 pytestmark = [pytest.mark.process, pytest.mark.worker, pytest.mark.postgres]

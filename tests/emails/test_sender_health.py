@@ -12,7 +12,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from core.models import OutboundEmail
-from core.selectors.health import outbox_health
+from core.selectors.liveness import outbox_health
 from core.services.outbox import send_pending
 
 

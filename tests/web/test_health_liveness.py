@@ -17,7 +17,7 @@ from django.utils import timezone
 from core import lost_logs
 from core.jobs import registry
 from core.models import Heartbeat, JobRun, OutboundEmail
-from core.selectors import health
+from core.selectors import liveness
 from core.services.heartbeats import forget_old_heartbeats, record_heartbeat
 from tests.factories import SUPERVISION, UserFactory, grant
 from tests.web.conftest import NOW, client_for
@@ -263,6 +263,6 @@ def test_the_supervision_page_lists_every_liveness_line(db):
 
 def test_liveness_reads_in_two_queries_beside_the_outbox(db, django_assert_num_queries):
     two_beats()
-    outbox = health.outbox_figures(now=NOW)
+    outbox = liveness.outbox_figures(now=NOW)
     with django_assert_num_queries(2):
-        health.liveness(now=NOW, outbox=outbox)
+        liveness.liveness(now=NOW, outbox=outbox)
