@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def descendants(pid: int) -> set[int]:
@@ -91,3 +96,27 @@ def project_env(tmp_path: Path, *, clean: bool = False, **variables: str) -> dic
     )
     env.update(variables)
     return env
+
+
+def dev_py_module():
+    """``dev.py`` imported as a module (its helpers: the secret key, the locks)."""
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def manage_py(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """manage.py in a clean environment: only what the test sets, and the secret
+    key ``python dev.py`` generates in ``var/``."""
+    base = project_env(tmp_path, clean=True)
+    dev_py_module().ensure_secret_key(tmp_path / "var")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.test_settings_env import _django
+from tests.processes import manage_py
 
 GOOD = {
     "LDAP_SERVER_URI": "ldap://annuaire.example.org",
@@ -101,17 +101,17 @@ def test_from_the_environment_manage_py_check_reports_and_the_backend_is_added(t
     """The real settings module: the variables read, the backend after ModelBackend,
     and the check's line when the search base is forgotten."""
     code = "from django.conf import settings as s; print(s.AUTHENTICATION_BACKENDS)"
-    off = _django(tmp_path, "shell", "--no-imports", "-c", code)
+    off = manage_py(tmp_path, "shell", "--no-imports", "-c", code)
     assert off.returncode == 0 and "LDAPBackend" not in off.stdout, off.stderr
 
-    on = _django(
+    on = manage_py(
         tmp_path, "shell", "--no-imports", "-c", code, LDAP_SERVER_URI=GOOD["LDAP_SERVER_URI"]
     )
     assert on.stdout.strip().endswith(
         "'django.contrib.auth.backends.ModelBackend', 'core.ldap_backend.LDAPBackend']"
     ), on.stderr
 
-    checked = _django(tmp_path, "check", LDAP_SERVER_URI=GOOD["LDAP_SERVER_URI"])
+    checked = manage_py(tmp_path, "check", LDAP_SERVER_URI=GOOD["LDAP_SERVER_URI"])
     assert checked.returncode != 0
     assert [line for line in checked.stderr.splitlines() if "core.E1" in line] == [
         "?: (core.E101) LDAP_SERVER_URI est défini sans LDAP_USER_SEARCH_BASE\u00a0: "

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.test_settings_env import _django
+from tests.processes import manage_py
 
 GOOD = {
     "OIDC_ISSUER": "https://sso.example.org/realms/dsi",
@@ -90,7 +90,7 @@ def test_from_the_environment_the_backend_is_added_only_with_a_client_id(tmp_pat
         "from django.conf import settings as s; from django.urls import reverse;"
         "print(s.AUTHENTICATION_BACKENDS[-1]); print(reverse('oidc_authentication_callback'))"
     )
-    off = _django(tmp_path, "shell", "--no-imports", "-c", code)
+    off = manage_py(tmp_path, "shell", "--no-imports", "-c", code)
     assert "OIDCBackend" not in off.stdout and "NoReverseMatch" in off.stderr, off.stderr
 
     variables = {
@@ -98,10 +98,10 @@ def test_from_the_environment_the_backend_is_added_only_with_a_client_id(tmp_pat
         "OIDC_CLIENT_ID": "c",
         "OIDC_CLIENT_SECRET": "s",
     }
-    on = _django(tmp_path, "shell", "--no-imports", "-c", code, **variables)
+    on = manage_py(tmp_path, "shell", "--no-imports", "-c", code, **variables)
     assert on.stdout.split() == ["core.oidc.OIDCBackend", "/comptes/oidc/retour/"], on.stderr
 
-    checked = _django(tmp_path, "check", **{**variables, "OIDC_CLIENT_SECRET": ""})
+    checked = manage_py(tmp_path, "check", **{**variables, "OIDC_CLIENT_SECRET": ""})
     assert checked.returncode != 0
     assert [line for line in checked.stderr.splitlines() if "core.E11" in line] == [
         "?: (core.E111) OIDC_CLIENT_ID est défini sans OIDC_CLIENT_SECRET."

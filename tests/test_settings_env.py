@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import subprocess
@@ -14,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from si_gouvernance import env
-from tests.processes import project_env
+from tests.processes import dev_py_module, manage_py, project_env
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -85,28 +84,6 @@ def test_env_file_is_read_but_the_real_environment_wins(monkeypatch, tmp_path: P
     monkeypatch.delenv("FROM_FILE_ONLY")
 
 
-def _django(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """manage.py in a clean environment: only what the test sets, and the secret
-    key ``python dev.py`` generates in ``var/``."""
-    base = project_env(tmp_path, clean=True)
-    _dev_py().ensure_secret_key(tmp_path / "var")
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **variables},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _dev_py():
-    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.process
 def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
     code = (
@@ -114,7 +91,7 @@ def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
         "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL.split(':')[0],"
         " s.TIME_ZONE, s.LANGUAGE_CODE, s.USE_TZ)"
     )
-    done = _django(tmp_path, "shell", "--no-imports", "-c", code)
+    done = manage_py(tmp_path, "shell", "--no-imports", "-c", code)
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
@@ -130,7 +107,7 @@ def test_defaults_are_safe_and_embedded(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
-    done = _django(tmp_path, "check", DEBUG="ouii")
+    done = manage_py(tmp_path, "check", DEBUG="ouii")
 
     assert done.returncode != 0
     assert done.stderr.splitlines() == [
@@ -142,7 +119,7 @@ def test_bad_boolean_stops_start_up_with_a_clear_message(tmp_path: Path) -> None
 @pytest.mark.process
 def test_database_url_selects_postgresql(tmp_path: Path) -> None:
     code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
-    done = _django(
+    done = manage_py(
         tmp_path,
         "shell",
         "--no-imports",
@@ -156,7 +133,7 @@ def test_database_url_selects_postgresql(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
-    done = _django(
+    done = manage_py(
         tmp_path,
         "check",
         "--deploy",
@@ -176,7 +153,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
-    done = _django(tmp_path, "check", SECRET_KEY_REQUIRED="true")
+    done = manage_py(tmp_path, "check", SECRET_KEY_REQUIRED="true")
 
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
 
@@ -216,7 +193,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     ],
 )
 def test_every_bad_environment_value_is_one_line_naming_it(tmp_path, variables, named):
-    done = _django(tmp_path, "check", **variables)
+    done = manage_py(tmp_path, "check", **variables)
 
     assert done.returncode != 0
     [line] = done.stderr.splitlines()
@@ -226,7 +203,7 @@ def test_every_bad_environment_value_is_one_line_naming_it(tmp_path, variables, 
 @pytest.mark.process
 @pytest.mark.parametrize("program", ["worker", "beat"])
 def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, program):
-    _dev_py().ensure_secret_key(tmp_path / "var")
+    dev_py_module().ensure_secret_key(tmp_path / "var")
     env = project_env(tmp_path, clean=True, EMAIL_PORT="99999")
     done = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "si_gouvernance", program],
@@ -244,7 +221,7 @@ def test_worker_and_beat_stop_on_a_bad_value_with_the_same_line(tmp_path, progra
 
 @pytest.mark.process
 def test_reading_the_settings_writes_no_file(tmp_path):
-    _dev_py().ensure_secret_key(tmp_path / "var")
+    dev_py_module().ensure_secret_key(tmp_path / "var")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     code = "from django.conf import settings as s; print(s.DEBUG, s.LOG_DIR)"
     env = project_env(tmp_path, clean=True)
@@ -259,7 +236,7 @@ def test_reading_the_settings_writes_no_file(tmp_path):
 def test_the_old_beat_scheduler_name_is_a_clear_error(tmp_path):
     """Renamed in 2026-12 (core.jobs.scheduler became core.jobs.beat_rows): an old
     .env says so in one line instead of an ImportError at beat start."""
-    result = _django(
+    result = manage_py(
         tmp_path, "check", CELERY_BEAT_SCHEDULER="core.jobs.scheduler:SyncingDatabaseScheduler"
     )
 
