@@ -34,7 +34,14 @@ from django_celery_beat.models import (
 from django_celery_results.models import GroupResult, TaskResult
 
 from core.jobs.beat_rows import sync_rows
-from core.models import HistoriqueTache, JobRun, NotificationDefaults, OutboundEmail, User
+from core.models import (
+    HistoriqueTache,
+    JobRun,
+    JourNonOuvre,
+    NotificationDefaults,
+    OutboundEmail,
+    User,
+)
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
 from tests.factories import EtapeFactory, TacheFactory, UserFactory, grant
@@ -113,6 +120,7 @@ def populated(world: World) -> None:
         status=OutboundEmail.Status.FAILED,
     )
     NotificationDefaults.objects.create(alert_emails=False)
+    JourNonOuvre.objects.create(date=TODAY + datetime.timedelta(days=30), libelle="Pont")
     Group.objects.create(name="Équipe projet")
     IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
     SolarSchedule.objects.create(event="sunrise", latitude=48.85, longitude=2.35)

@@ -19,14 +19,18 @@ pytestmark = [pytest.mark.process, pytest.mark.worker, pytest.mark.postgres]
 
 
 @pytest.fixture
-def start_beat(worker_database: str, tmp_path: Path) -> Iterator[Callable[[], None]]:
-    """Start real beat processes (each with its own schedule files); killed at teardown."""
+def start_beat(
+    worker_database: str, redis_broker: str, tmp_path: Path
+) -> Iterator[Callable[[], None]]:
+    """Start real beat processes (each with its own schedule files); killed at teardown.
+    They publish to Redis, as in production: two beats publishing into one SQLite
+    broker file at the same second lock each other out, and kombu's SQLAlchemy
+    channel never recovers (the first beat then stops publishing, and beating)."""
     beats: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
         index = len(beats)
-        broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-        env = worker_env(worker_database, broker, tmp_path)
+        env = worker_env(worker_database, redis_broker, tmp_path)
         command = [sys.executable, "-m", "celery", "-A", "si_gouvernance", "beat"]
         command += ["--loglevel=INFO", f"--pidfile={tmp_path / f'beat-{index}.pid'}"]
         beats.append(
