@@ -36,7 +36,7 @@ def test_the_first_of_the_month_is_1er_and_other_days_plain():
 def test_an_alert_due_on_the_first_says_1er(world: World):
     TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=FIRST)
     with translation.override("fr"):
-        create_deadline_alerts(today=FIRST - datetime.timedelta(days=2))
+        create_deadline_alerts(today=FIRST - datetime.timedelta(days=1))  # a Monday
     alert = NotificationTache.objects.filter(destinataire=world.bob).get()
     assert "le 1er\u00a0décembre 2026" in alert.message
 

@@ -1,13 +1,26 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.models.fields import LadderField
+from core.models.projects import REPEAT_CHOICES
 
 CACHE_KEY = "core:notification-defaults"
 # Other processes (workers) see an administrator's change within this delay.
 CACHE_SECONDS = 60
+
+
+def _default_ladder() -> str:
+    return ",".join(map(str, sorted(set(settings.DEADLINE_ALERT_DAYS), reverse=True)))
+
+
+def _default_repeat() -> int:
+    return int(settings.DEADLINE_LATE_REPEAT_DAYS)
 
 
 class NotificationDefaults(models.Model):
@@ -38,6 +51,38 @@ class NotificationDefaults(models.Model):
             "No alert is dated on a non-working day and no daily summary is sent on one. "
             "Closure days are added under « Non-working days »."
         ),
+    )
+
+    # The alert policy of projects that leave theirs empty (Projet.alerte_*).
+    alerte_jours = LadderField(
+        _("advance alerts (days before the due date)"),
+        blank=True,
+        default=_default_ladder,
+        help_text=_("For example 7, 3, 1; empty or 0 for none."),
+    )
+    alerte_chef_aujourdhui = models.BooleanField(_("the lead gets due-today alerts"), default=True)
+    alerte_chef_retard = models.BooleanField(_("the lead gets late alerts"), default=True)
+    retard_repetition_jours = models.PositiveSmallIntegerField(
+        _("late alerts repeat every"), choices=REPEAT_CHOICES, default=_default_repeat
+    )
+    retard_en_jours_ouvres = models.BooleanField(
+        _("count days late in working days"),
+        default=False,
+        help_text=_("A task due on Friday is then 1 day late on Monday, not 3."),
+    )
+    escalade_jours_ouvres = models.PositiveSmallIntegerField(
+        _("escalate after (working days late)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    escalade_groupe = models.ForeignKey(
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalations go to"),
+        help_text=_("The DSI's portfolio managers: once a week, the tasks late beyond the limit."),
     )
 
     class Meta:

@@ -6,20 +6,24 @@ import datetime
 from typing import Self
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models.fields import NameField, NoteField
+from core.models.fields import LadderField, NameField, NoteField
 
 
 class ProjetQuerySet(models.QuerySet["Projet"]):
     def active(self) -> Self:
         """Projects whose tasks raise alerts and appear in summaries."""
         return self.filter(statut__in=Projet.ACTIVE_STATUTS)
+
+
+# How often a late task's alert repeats (days), as in OpenProject.
+REPEAT_CHOICES = [(1, _("every day")), (3, _("every 3 days")), (7, _("every week"))]
 
 
 class Projet(models.Model):
@@ -56,6 +60,28 @@ class Projet(models.Model):
     date_fin_prevue = models.DateField(_("planned end date"), null=True, blank=True)
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
     date_modification = models.DateTimeField(_("modified"), auto_now=True)
+
+    # The project's alert policy; each empty field follows NotificationDefaults.
+    alerte_jours = LadderField(
+        _("advance alerts (days before the due date)"),
+        null=True,
+        blank=True,
+        help_text=_("For example 7, 3, 1; 0 for none. Empty: the organisation's default ladder."),
+    )
+    alerte_chef_aujourdhui = models.BooleanField(
+        _("the lead gets due-today alerts"), null=True, blank=True
+    )
+    alerte_chef_retard = models.BooleanField(_("the lead gets late alerts"), null=True, blank=True)
+    retard_repetition_jours = models.PositiveSmallIntegerField(
+        _("late alerts repeat every"), null=True, blank=True, choices=REPEAT_CHOICES
+    )
+    escalade_jours_ouvres = models.PositiveSmallIntegerField(
+        _("escalate after (working days late)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Empty: the organisation's default."),
+    )
 
     objects = ProjetQuerySet.as_manager()
 

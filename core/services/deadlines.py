@@ -28,8 +28,10 @@ from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
 
 from core.dates import long_date
-from core.models import MembreProjet, NotificationTache, Projet, Tache
+from core.models import MembreProjet, NotificationDefaults, NotificationTache, Projet, Tache
+from core.models.fields import MAX_ADVANCE_DAYS, ladder_days
 from core.models.notifications import ALERT_TYPES
+from core.working_days import DAY, WorkingCalendar, working_calendar
 
 Type = NotificationTache.Type
 
@@ -53,6 +55,7 @@ class DeadlineRunResult:
     tasks_scanned: int = 0
     duration_s: float = 0.0
     emails_queued: int = 0
+    working_day: bool = True  # False: a non-working day, when no alert is due
 
     @property
     def total_created(self) -> int:
@@ -63,6 +66,7 @@ class DeadlineRunResult:
         return {
             "date": self.today.isoformat(),
             "dry_run": self.dry_run,
+            "working_day": self.working_day,
             "created": dict(self.created),
             "total_created": self.total_created,
             "tasks_scanned": self.tasks_scanned,
@@ -77,10 +81,49 @@ class DeadlineRunResult:
 
 
 @dataclass(frozen=True)
+class AlertPolicy:
+    """A project's alert policy, its empty fields filled from NotificationDefaults."""
+
+    days: tuple[int, ...]  # before the due date, most distant first
+    lead_today: bool
+    lead_late: bool
+    repeat: int  # late alerts every N days
+
+
+# Projet's policy columns, as the rules are keyed by them (None: the default).
+POLICY_FIELDS = (
+    "alerte_jours",
+    "alerte_chef_aujourdhui",
+    "alerte_chef_retard",
+    "retard_repetition_jours",
+)
+PolicyKey = tuple[str | None, bool | None, bool | None, int | None]
+
+
+def alert_policy(key: PolicyKey, defaults: NotificationDefaults) -> AlertPolicy:
+    """The policy of a project whose columns are ``key``."""
+    ladder, lead_today, lead_late, repeat = key
+    return AlertPolicy(
+        days=ladder_days(defaults.alerte_jours if ladder is None else ladder),
+        lead_today=defaults.alerte_chef_aujourdhui if lead_today is None else lead_today,
+        lead_late=defaults.alerte_chef_retard if lead_late is None else lead_late,
+        repeat=repeat or defaults.retard_repetition_jours,
+    )
+
+
+def project_policy(projet: Projet) -> AlertPolicy:
+    """The policy ``projet`` follows (its page shows it)."""
+    key = tuple(getattr(projet, name) for name in POLICY_FIELDS)
+    return alert_policy(key, NotificationDefaults.current())
+
+
+@dataclass(frozen=True)
 class _DayRule:
-    """What the tasks due on ``due`` raise today, with their texts as templates."""
+    """What the tasks due on ``due`` under the policy ``key`` raise today, with
+    their texts as templates."""
 
     due: datetime.date
+    key: PolicyKey
     alert_type: str
     to_lead: bool
     titre: tuple[str, ...]  # pieces (see _pieces): the database fills in the names
@@ -90,6 +133,9 @@ class _DayRule:
 # A run lists this many skipped recipients (the log and the run's record stay
 # readable) and counts the rest.
 SKIPPED_LISTED = 100
+# Rules per statement: each takes 17 parameters (PostgreSQL takes 65,535), and a
+# year of daily late alerts under several policies is thousands of rules.
+RULES_PER_STATEMENT = 1000
 
 # Where the task and project names go in a rendered template. They mark our own
 # translated sentence before it is cut into pieces (_pieces), and never meet a
@@ -103,64 +149,121 @@ _SLOTS = 2  # each name at most once in a sentence
 def create_deadline_alerts(
     *, today: datetime.date | None = None, dry_run: bool = False
 ) -> DeadlineRunResult:
-    """Create every alert due on ``today`` (Europe/Paris by default); return counts."""
+    """Create every alert due on ``today`` (Europe/Paris by default); return counts.
+    On a non-working day nothing is due: what falls on one comes the working day
+    before (advance and due-day alerts) or after (late alerts)."""
     started = time.monotonic()
     today = today or timezone.localdate()
     result = DeadlineRunResult(today=today, dry_run=dry_run)
-    due_dates = _due_dates(today=today)
-    result.tasks_scanned = sum(due_dates.values())
-    rules = [rule for due in sorted(due_dates) if (rule := _day_rule(due, today=today))]
-    if rules:
-        sql = _AlertSql(rules, today=today)
-        counts = sql.count_new() if dry_run else sql.insert()
-        result.created.update(counts)
-        result.skipped, result.skipped_count = sql.skipped()
+    defaults = NotificationDefaults.current()
+    calendar = working_calendar(today, today + datetime.timedelta(days=MAX_ADVANCE_DAYS))
+    result.working_day = calendar.is_working(today)
+    if not result.working_day:
+        result.duration_s = time.monotonic() - started
+        return result
+    # The furthest due date an advance alert can reach today: the days up to the
+    # next working day are non-working, their alerts come today.
+    horizon = calendar.next_working(today + DAY) - DAY + datetime.timedelta(days=MAX_ADVANCE_DAYS)
+    groups = _due_dates(until=horizon)
+    if defaults.retard_en_jours_ouvres and groups and min(groups)[0] < calendar.start:
+        calendar = working_calendar(min(groups)[0], horizon)
+    policies = {key: alert_policy(key, defaults) for _due, key in groups}
+    days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
+    rules = []
+    for due, key in sorted(groups, key=lambda group: (group[0], repr(group[1]))):
+        if rule := _day_rule(due, key, policies[key], days):
+            rules.append(rule)
+            result.tasks_scanned += groups[due, key]
+    for start in range(0, len(rules), RULES_PER_STATEMENT):
+        sql = _AlertSql(rules[start : start + RULES_PER_STATEMENT], today=today)
+        for kind, count in (sql.count_new() if dry_run else sql.insert()).items():
+            result.created[kind] += count
+        listed, count = sql.skipped()
+        result.skipped = sorted([*result.skipped, *listed], key=lambda s: s.tache_id)
+        result.skipped = result.skipped[:SKIPPED_LISTED]
+        result.skipped_count += count
     result.duration_s = time.monotonic() - started
     return result
 
 
-def _rule(days_left: int) -> tuple[str, bool] | None:
-    """The rules table: the alert a task raises ``days_left`` days before its due
-    date (negative: late), and whether its chef de projet gets it too."""
-    if days_left > 0:
-        if days_left in settings.DEADLINE_ALERT_DAYS:
-            return Type.ALERTE_ECHEANCE.value, False
-        return None
-    if days_left == 0:
-        return Type.ALERTE_CRITIQUE.value, True
-    if -days_left % settings.DEADLINE_LATE_REPEAT_DAYS == 0:
-        return Type.ALERTE_RETARD.value, True
+@dataclass(frozen=True)
+class _Days:
+    """Today and its calendar, as the rules ask them."""
+
+    today: datetime.date
+    calendar: WorkingCalendar
+    late_in_working_days: bool
+
+    @functools.cached_property
+    def last_worked(self) -> datetime.date:
+        """The working day before today: late alerts due since then come today."""
+        return self.calendar.previous_working(self.today - DAY)
+
+    def comes_today(self, natural: datetime.date) -> bool:
+        """Whether an alert due on ``natural`` (today or later) comes today: on
+        that day, or the last working day before it."""
+        return self.calendar.previous_working(natural) == self.today
+
+    def late_by(self, due: datetime.date) -> int:
+        if self.late_in_working_days:
+            return self.calendar.working_days_between(due, self.today)
+        return (self.today - due).days
+
+
+def _rule(due: datetime.date, policy: AlertPolicy, days: _Days) -> tuple[str, bool, int] | None:
+    """The rules table: the alert a task due on ``due`` raises today under
+    ``policy`` (type, whether its chef de projet gets it too, the days shown:
+    left, or late), the most urgent when two come the same day."""
+    today = days.today
+    if due < today:
+        late = days.late_by(due)
+        if days.late_in_working_days:
+            repeats = late >= 1 and late % policy.repeat == 0
+        else:  # the repeat days since the last working day, today included
+            first = max(days.last_worked, due) + DAY
+            repeats = any(
+                (day - due).days % policy.repeat == 0
+                for day in (first + DAY * i for i in range((today - first).days + 1))
+            )
+        return (Type.ALERTE_RETARD.value, policy.lead_late, late) if repeats else None
+    left = (due - today).days
+    if days.comes_today(due):
+        return Type.ALERTE_CRITIQUE.value, policy.lead_today, left
+    if any(days.comes_today(due - DAY * before) for before in policy.days if before <= left):
+        return Type.ALERTE_ECHEANCE.value, False, left
     return None
 
 
-def _due_dates(*, today: datetime.date) -> dict[datetime.date, int]:
-    """Open tasks of active projects within the horizon, counted by due date."""
-    horizon = today + datetime.timedelta(days=max(settings.DEADLINE_ALERT_DAYS))
+def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, PolicyKey], int]:
+    """Open tasks of active projects due by ``until``, counted by due date and
+    project policy (a handful of policies: the rows stay few)."""
     rows = (
         Tache.objects.alerting()
-        .filter(date_echeance__isnull=False, date_echeance__lte=horizon)
-        .values_list("date_echeance")
+        .filter(date_echeance__isnull=False, date_echeance__lte=until)
+        .values_list("date_echeance", *(f"projet__{name}" for name in POLICY_FIELDS))
         .annotate(n=Count("id"))
         .order_by()
     )
-    return {due: n for due, n in rows if due is not None}
+    return {(due, tuple(key)): n for due, *key, n in rows if due is not None}
 
 
-def _day_rule(due: datetime.date, *, today: datetime.date) -> _DayRule | None:
-    days_left = (due - today).days
-    rule = _rule(days_left)
+def _day_rule(
+    due: datetime.date, key: PolicyKey, policy: AlertPolicy, days: _Days
+) -> _DayRule | None:
+    rule = _rule(due, policy, days)
     if rule is None:
         return None
-    alert_type, to_lead = rule
+    alert_type, to_lead, shown = rule
     with override(settings.LANGUAGE_CODE):
         titre, message = render_alert_text(
             alert_type,
             task_name=TASK,
             project_name=PROJECT,
             date_echeance=due,
-            days_left=days_left,
+            days_left=shown if due >= days.today else -shown,
+            working_days=days.late_in_working_days,
         )
-    return _DayRule(due, alert_type, to_lead, _pieces(titre), _pieces(message))
+    return _DayRule(due, key, alert_type, to_lead, _pieces(titre), _pieces(message))
 
 
 def _pieces(rendered: str) -> tuple[str, ...]:
@@ -183,6 +286,12 @@ def _joined(column: str) -> str:
     return "(" + " || ".join(pieces) + ")"
 
 
+def _same_policy() -> str:
+    """The rule's policy is the project's (NULL matching NULL: the default)."""
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    return " AND ".join(f"r.{name} {same} p.{name}" for name in POLICY_FIELDS)
+
+
 def _literals(values: tuple[str, ...]) -> str:
     """An SQL list of code constants such as ``('A_FAIRE', 'EN_COURS')``."""
     assert all(value.isidentifier() for value in values)  # [A-Za-z_]: nothing to escape
@@ -190,18 +299,20 @@ def _literals(values: tuple[str, ...]) -> str:
 
 
 def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
-    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table."""
+    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table, typed
+    (PostgreSQL would read a column of NULLs as text)."""
     adapt_date = connection.ops.adapt_datefield_value
-    cast = "%s::date" if connection.vendor == "postgresql" else "%s"
+    pg = connection.vendor == "postgresql"
+    types = ("date", "varchar", "boolean", "boolean", "integer")
+    keyed = ", ".join(f"%s::{kind}" if pg else "%s" for kind in types)
     pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(2 * _SLOTS + 1)]
-    row = f"({cast}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
-    sql = f"WITH rules (due, kind, to_lead, {', '.join(pieces)}) AS (VALUES " + ", ".join(
-        [row] * len(rules)
-    )
+    row = f"({keyed}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
+    columns = f"due, {', '.join(POLICY_FIELDS)}, kind, to_lead, {', '.join(pieces)}"
+    sql = f"WITH rules ({columns}) AS (VALUES " + ", ".join([row] * len(rules))
     params = [
         value
         for r in rules
-        for value in (adapt_date(r.due), r.alert_type, r.to_lead, *r.titre, *r.message)
+        for value in (adapt_date(r.due), *r.key, r.alert_type, r.to_lead, *r.titre, *r.message)
     ]
     return sql + ")", params
 
@@ -230,7 +341,7 @@ class _AlertSql:
         # tache_open_due_idx, whose condition names them.
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
-            "JOIN rules r ON r.due = t.date_echeance "
+            f"JOIN rules r ON r.due = t.date_echeance AND {_same_policy()} "
             f"WHERE t.statut IN {_literals(Tache.OPEN_STATUTS)} "
             "AND t.date_echeance IS NOT NULL "
             f"AND p.statut IN {_literals(Projet.ACTIVE_STATUTS)}"
@@ -361,10 +472,13 @@ def render_alert_text(
     project_name: str,
     date_echeance: datetime.date,
     days_left: int,
+    working_days: bool = False,
 ) -> tuple[str, str]:
-    """Title and sentence of an alert, in the active language."""
+    """Title and sentence of an alert, in the active language (``days_left``
+    counted in working days when late and ``working_days``)."""
     language = get_language() or settings.LANGUAGE_CODE
-    titre, message = _templates(alert_type, abs(days_left), language)
+    ahead = alert_type == Type.ALERTE_CRITIQUE and days_left > 0
+    titre, message = _templates(alert_type, abs(days_left), language, ahead, working_days)
     context = {
         "tache": task_name,
         "projet": project_name,
@@ -382,7 +496,9 @@ def _date_label(date: datetime.date, language: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _templates(alert_type: str, days: int, language: str) -> tuple[str, str]:
+def _templates(
+    alert_type: str, days: int, language: str, ahead: bool, working_days: bool
+) -> tuple[str, str]:
     if alert_type == Type.ALERTE_ECHEANCE:
         titre = ngettext("Due in %(days)d day: %(tache)s", "Due in %(days)d days: %(tache)s", days)
         message = ngettext(
@@ -390,9 +506,28 @@ def _templates(alert_type: str, days: int, language: str) -> tuple[str, str]:
             'The task "%(tache)s" of project "%(projet)s" is due in %(days)d days, on %(date)s.',
             days,
         )
+    elif alert_type == Type.ALERTE_CRITIQUE and ahead:  # due on a non-working day
+        titre = _("Due on %(date)s, a non-working day: %(tache)s")
+        message = _(
+            'The task "%(tache)s" of project "%(projet)s" is due on %(date)s, a non-working '
+            "day: today is the last working day before it."
+        )
     elif alert_type == Type.ALERTE_CRITIQUE:
         titre = _("Due today: %(tache)s")
         message = _('The task "%(tache)s" of project "%(projet)s" is due today, %(date)s.')
+    elif working_days:
+        titre = ngettext(
+            "Late by %(days)d working day: %(tache)s",
+            "Late by %(days)d working days: %(tache)s",
+            days,
+        )
+        message = ngettext(
+            'The task "%(tache)s" of project "%(projet)s" was due on %(date)s: '
+            "it is %(days)d working day late.",
+            'The task "%(tache)s" of project "%(projet)s" was due on %(date)s: '
+            "it is %(days)d working days late.",
+            days,
+        )
     else:
         titre = ngettext(
             "Late by %(days)d day: %(tache)s", "Late by %(days)d days: %(tache)s", days

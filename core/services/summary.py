@@ -27,6 +27,7 @@ from core.models import OutboundEmail, Projet, User
 from core.services import outbox
 from core.services.email_rendering import render_email, short_list
 from core.services.summary_content import SECTIONS, ProjectSummary, project_summaries
+from core.working_days import is_working_day
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class SummaryResult:
     already_queued: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (user id, reason)
     duration_s: float = 0.0
+    working_day: bool = True  # False: a non-working day, when no summary is sent
 
     def as_dict(self) -> dict[str, Any]:
         reasons: dict[str, int] = defaultdict(int)
@@ -52,6 +54,7 @@ class SummaryResult:
         return {
             "date": self.today.isoformat(),
             "dry_run": self.dry_run,
+            "working_day": self.working_day,
             "leads": self.leads,
             "queued": self.queued,
             "already_queued": self.already_queued,
@@ -68,10 +71,13 @@ def send_daily_summary(
     chunk_size: int = CHUNK_SIZE,
 ) -> SummaryResult:
     """Queue today's summary for every lead (or for ``lead_ids``, one chunk of a
-    run split across workers); return what was queued and who was skipped why."""
+    run split across workers); return what was queued and who was skipped why.
+    Nothing on a non-working day: Monday's summary says what the weekend left."""
     started = time.monotonic()
     today = today or timezone.localdate()
-    result = SummaryResult(today=today, dry_run=dry_run)
+    result = SummaryResult(today=today, dry_run=dry_run, working_day=is_working_day(today))
+    if not result.working_day:
+        return result
     only = None if lead_ids is None else list(lead_ids)
     after, more = 0, True
     while more:

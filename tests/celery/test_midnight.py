@@ -41,6 +41,13 @@ EVENINGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def every_day_worked(settings: Any) -> None:
+    """The DST nights fall on weekends: these tests are about the clock, so every
+    day is a working day (the calendar has its own tests)."""
+    settings.WORKING_DAYS_CALENDAR = "aucun"
+
+
 def at(day: datetime.date, hour: int, minute: int) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=PARIS)
 

@@ -83,8 +83,10 @@ def test_administrators_change_the_default_in_the_admin(world, admin_client):
     world.alice.save()
 
     add = reverse("admin:core_notificationdefaults_add")
+    policy = {"alerte_jours": "2, 1", "alerte_chef_aujourdhui": "on", "alerte_chef_retard": "on"}
+    policy |= {"retard_repetition_jours": "1", "escalade_jours_ouvres": "5"}
     response = admin_client.post(
-        add, {"summary_emails": "on", "calendrier": "france"}
+        add, {"summary_emails": "on", "calendrier": "france", **policy}
     )  # alert emails unticked
     assert response.status_code == 302
     assert admin_client.get(add).status_code == 403  # one row only
