@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from core.models import NotificationTache, Tache
+from core.services import deadlines
 from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
 from tests.conftest import TODAY
 from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
@@ -76,3 +77,38 @@ def test_concurrent_runs_never_duplicate(postgres_db: None) -> None:
         "tache_id", "destinataire_id", "type_notification", "date_alerte"
     )
     assert len(keys) == len(set(keys)) == 1700
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_under_a_policy_mix_in_several_statements_never_duplicate(
+    postgres_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead, owner = UserFactory(username="alice"), UserFactory(username="bob")
+    policies = [{}, {"alerte_jours": "7,3,1", "retard_repetition_jours": 3}]
+    policies.append({"alerte_jours": "", "alerte_chef_retard": False})
+    for i, policy in enumerate(policies):
+        projet = ProjetFactory(chef_de_projet=lead, code=f"p{i}", **policy)
+        MembreProjetFactory(projet=projet, utilisateur=owner)
+        Tache.objects.bulk_create(
+            Tache(
+                projet=projet,
+                nom=f"T{i}-{offset}",
+                responsable=owner,
+                date_echeance=TODAY + datetime.timedelta(days=offset),
+            )
+            for offset in range(-40, 10)
+        )
+    monkeypatch.setattr(deadlines, "RULES_PER_STATEMENT", 5)  # several statements each
+
+    outcomes = _run_at_once(TODAY)
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    inserted = NotificationTache.objects.count()
+    assert inserted > 0
+    assert sum(o.total_created for o in outcomes if not isinstance(o, BaseException)) == inserted
+    keys = NotificationTache.objects.values_list(
+        "tache_id", "destinataire_id", "type_notification", "date_alerte"
+    )
+    assert len(keys) == len(set(keys))
+    assert create_deadline_alerts(today=TODAY).total_created == 0

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from core.models import NotificationTache, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
+from tests.factories import ProjetFactory
 
 
 def _add_due_today(world: World, count: int) -> None:
@@ -72,3 +73,30 @@ def test_counts_per_type_come_from_the_database_and_a_rerun_adds_nothing(world: 
     assert NotificationTache.objects.count() == 160
     inserts = sum(1 for q in ctx.captured_queries if "INSERT INTO" in q["sql"].upper())
     assert inserts == (1 if connection.vendor == "postgresql" else 3)
+
+
+def test_query_count_does_not_grow_with_projects_under_several_policies(world: World) -> None:
+    """Three ladders over 3 then 60 projects, 50 then 100 tasks each, the due dates
+    spread over seven weeks: the same statements either way."""
+    policies = [{}, {"alerte_jours": "7,3,1", "retard_repetition_jours": 3}]
+    policies.append({"alerte_jours": "", "alerte_chef_aujourdhui": False})
+
+    def grow(projects: int, tasks_each: int) -> tuple[int, int]:
+        for i in range(projects):
+            projet = ProjetFactory(chef_de_projet=world.alice, **policies[i % len(policies)])
+            Tache.objects.bulk_create(
+                Tache(
+                    projet=projet,
+                    nom=f"T{j}",
+                    responsable=world.alice,
+                    date_echeance=TODAY + datetime.timedelta(days=j % 50 - 40),
+                )
+                for j in range(tasks_each)
+            )
+        return _run_queries()
+
+    small = grow(3, 50)  # every offset once: every alert type (SQLite inserts per type)
+    large = grow(57, 100)
+
+    assert NotificationTache.objects.values("tache__projet").distinct().count() == 60
+    assert small == large
