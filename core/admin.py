@@ -25,6 +25,7 @@ from core.admin_actions import resend_emails
 from core.forms import AdminSignInForm
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (
+    Absence,
     Etape,
     HistoriqueTache,
     JobRun,
@@ -260,7 +261,7 @@ class NotificationTacheAdmin(admin.ModelAdmin):
     search_fields = ("titre", "message", "destinataire__username", "tache__nom")
     list_select_related = ("destinataire", "tache")
     autocomplete_fields = ("destinataire", "tache")
-    raw_id_fields = ("outbound_email",)
+    raw_id_fields = ("outbound_email", "etape", "projet", "delegue_pour")
     date_hierarchy = "date_creation"
     readonly_fields = ("date_creation", "date_alerte", "date_echeance")
 
@@ -362,6 +363,17 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         if obj.status == OutboundEmail.Status.SENT:
             return str(_("Dropped after sending."))
         return body
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    """Who is away when: their alerts go to the project leads meanwhile."""
+
+    list_display = ("utilisateur", "debut", "fin", "motif")
+    list_select_related = ("utilisateur",)
+    autocomplete_fields = ("utilisateur",)
+    date_hierarchy = "debut"
+    search_fields = ("utilisateur__username", "utilisateur__last_name", "motif")
 
 
 @admin.register(JourNonOuvre)

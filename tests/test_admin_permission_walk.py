@@ -35,6 +35,7 @@ from django_celery_results.models import GroupResult, TaskResult
 
 from core.jobs.beat_rows import sync_rows
 from core.models import (
+    Absence,
     HistoriqueTache,
     JobRun,
     JourNonOuvre,
@@ -120,6 +121,7 @@ def populated(world: World) -> None:
         status=OutboundEmail.Status.FAILED,
     )
     NotificationDefaults.objects.create(alert_emails=False)
+    Absence.objects.create(utilisateur=world.bob, debut=TODAY, fin=TODAY)
     JourNonOuvre.objects.create(date=TODAY + datetime.timedelta(days=30), libelle="Pont")
     Group.objects.create(name="Équipe projet")
     IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -1,3 +1,4 @@
+from core.models.absences import Absence
 from core.models.calendar import JourNonOuvre
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
@@ -9,6 +10,7 @@ from core.models.projects import Etape, MembreProjet, Projet, Tache
 from core.models.users import AccountSource, User
 
 __all__ = [
+    "Absence",
     "AccountSource",
     "BeatEntryDefault",
     "Etape",

@@ -15,6 +15,11 @@ class NotificationTache(models.Model):
         ALERTE_ECHEANCE = "ALERTE_ECHEANCE", _("Due soon")
         ALERTE_CRITIQUE = "ALERTE_CRITIQUE", _("Due today")
         ALERTE_RETARD = "ALERTE_RETARD", _("Late")
+        # A phase's or a project's planned end (core.services.milestone_alerts).
+        ALERTE_ETAPE = "ALERTE_ETAPE", _("Phase deadline")
+        ALERTE_PROJET = "ALERTE_PROJET", _("Project deadline")
+        # A task late beyond the project's limit, to the portfolio managers, weekly.
+        ESCALADE = "ESCALADE", _("Escalated")
         # Events: what someone else changed on a task (core.services.task_events).
         BLOCAGE = "BLOCAGE", _("Blockage reported")
         DEBLOCAGE = "DEBLOCAGE", _("Blockage lifted")
@@ -32,8 +37,43 @@ class NotificationTache(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
+    # What the notification is about: a task, else a phase, else a project.
     tache = models.ForeignKey(
-        Tache, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("task")
+        Tache,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("task"),
+    )
+    etape = models.ForeignKey(
+        "core.Etape",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,  # a partial index: the task alerts do not pay for it
+        related_name="notifications",
+        verbose_name=_("phase"),
+    )
+    projet = models.ForeignKey(
+        "core.Projet",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,  # a partial index: the task alerts do not pay for it
+        related_name="notifications",
+        verbose_name=_("project"),
+    )
+    # The absent owner this alert was meant for (core.models.Absence): the lead
+    # gets it in their stead.
+    delegue_pour = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("on behalf of"),
     )
     type_notification = models.CharField(_("type"), max_length=30, choices=Type.choices)
     titre = models.CharField(_("title"), max_length=255)
@@ -71,6 +111,24 @@ class NotificationTache(models.Model):
                 fields=["date_alerte", "destinataire", "tache", "type_notification"],
                 name="notification_alerte_unique_par_jour",
             ),
+            # The same for the alerts about a phase and about a project.
+            models.UniqueConstraint(
+                fields=["date_alerte", "destinataire", "etape", "type_notification"],
+                condition=Q(etape__isnull=False),
+                name="notification_etape_unique_par_jour",
+            ),
+            models.UniqueConstraint(
+                fields=["date_alerte", "destinataire", "projet", "type_notification"],
+                condition=Q(projet__isnull=False),
+                name="notification_projet_unique_par_jour",
+            ),
+            # About exactly one thing.
+            models.CheckConstraint(
+                condition=Q(tache__isnull=False, etape__isnull=True, projet__isnull=True)
+                | Q(tache__isnull=True, etape__isnull=False, projet__isnull=True)
+                | Q(tache__isnull=True, etape__isnull=True, projet__isnull=False),
+                name="notification_un_sujet",
+            ),
         ]
         indexes = [
             # Serves the notification centre: WHERE destinataire_id = ? AND
@@ -95,6 +153,13 @@ class NotificationTache(models.Model):
                 fields=["destinataire", "date_creation"],
                 condition=Q(outbound_email__isnull=True, date_alerte__isnull=True),
                 name="notif_evenement_a_envoyer_idx",
+            ),
+            # Serve the cascades when a phase or a project is deleted.
+            models.Index(
+                fields=["etape"], condition=Q(etape__isnull=False), name="notif_etape_idx"
+            ),
+            models.Index(
+                fields=["projet"], condition=Q(projet__isnull=False), name="notif_projet_idx"
             ),
             # Serves the SET NULL when old sent emails are deleted:
             # UPDATE ... WHERE outbound_email_id IN (...).
@@ -122,7 +187,7 @@ class NotificationTache(models.Model):
     def task_closed(self) -> bool:
         """An alert whose task is done or cancelled since: it reads as handled,
         not as a live "late by 6 days" (needs ``tache`` loaded)."""
-        return not self.is_event and self.tache.statut in CLOSED_STATUTS
+        return self.tache is not None and not self.is_event and self.tache.statut in CLOSED_STATUTS
 
 
 URGENCY: dict[str, str] = {

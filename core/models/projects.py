@@ -237,6 +237,19 @@ class Tache(models.Model):
     date_fin_reelle = models.DateField(_("completed on"), null=True, blank=True)
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
     date_modification = models.DateTimeField(_("modified"), auto_now=True)
+    # The owner's snooze of the advance alerts (never of the late ones, nor the lead's).
+    report_alertes_jusqu_au = models.DateField(
+        _("advance alerts snoozed until"), null=True, blank=True
+    )
+    report_motif = NoteField(_("snooze reason"), blank=True, max_length=1000)
+    report_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("snoozed by"),
+    )
 
     objects = TacheQuerySet.as_manager()
 
