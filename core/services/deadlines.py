@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,9 +30,13 @@ from core.dates import long_date
 from core.models import MembreProjet, NotificationDefaults, NotificationTache, Projet, Tache
 from core.models.fields import MAX_ADVANCE_DAYS, ladder_days
 from core.models.notifications import ALERT_TYPES
+from core.services.alert_sql import PIECES, PROJECT, TASK, joined, literals, pieces
+from core.services.escalation import create_escalations
 from core.working_days import DAY, WorkingCalendar, working_calendar
 
 Type = NotificationTache.Type
+# What a run creates, counted per type.
+RUN_TYPES = (*map(str, ALERT_TYPES), Type.ESCALADE.value)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class SkippedRecipient:
 class DeadlineRunResult:
     today: datetime.date
     dry_run: bool = False
-    created: dict[str, int] = field(default_factory=lambda: {str(t): 0 for t in ALERT_TYPES})
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RUN_TYPES, 0))
     # The first SKIPPED_LISTED skipped recipients, and how many there are in all.
     skipped: list[SkippedRecipient] = field(default_factory=list)
     skipped_count: int = 0
@@ -126,7 +129,7 @@ class _DayRule:
     key: PolicyKey
     alert_type: str
     to_lead: bool
-    titre: tuple[str, ...]  # pieces (see _pieces): the database fills in the names
+    titre: tuple[str, ...]  # pieces (see core.services.alert_sql): the database fills in the names
     message: tuple[str, ...]
 
 
@@ -136,14 +139,6 @@ SKIPPED_LISTED = 100
 # Rules per statement: each takes 17 parameters (PostgreSQL takes 65,535), and a
 # year of daily late alerts under several policies is thousands of rules.
 RULES_PER_STATEMENT = 1000
-
-# Where the task and project names go in a rendered template. They mark our own
-# translated sentence before it is cut into pieces (_pieces), and never meet a
-# name: the database joins the pieces and the names, it replaces nothing, so no
-# name can contain a marker that the query would expand.
-TASK, PROJECT = "\x01", "\x02"
-_SLOT_OF = {TASK: "t", PROJECT: "p"}
-_SLOTS = 2  # each name at most once in a sentence
 
 
 def create_deadline_alerts(
@@ -182,6 +177,9 @@ def create_deadline_alerts(
         result.skipped = sorted([*result.skipped, *listed], key=lambda s: s.tache_id)
         result.skipped = result.skipped[:SKIPPED_LISTED]
         result.skipped_count += count
+    result.created[Type.ESCALADE] = create_escalations(
+        today=today, calendar=calendar, defaults=defaults, dry_run=dry_run
+    )
     result.duration_s = time.monotonic() - started
     return result
 
@@ -263,39 +261,13 @@ def _day_rule(
             days_left=shown if due >= days.today else -shown,
             working_days=days.late_in_working_days,
         )
-    return _DayRule(due, key, alert_type, to_lead, _pieces(titre), _pieces(message))
-
-
-def _pieces(rendered: str) -> tuple[str, ...]:
-    """``rendered`` as text, slot, text, slot, text: a slot is "t" (the task's
-    name), "p" (the project's) or "" (nothing), whatever the language's order."""
-    parts = re.split(f"([{TASK}{PROJECT}])", rendered)
-    texts, slots = parts[0::2], [_SLOT_OF[marker] for marker in parts[1::2]]
-    assert len(slots) <= _SLOTS, rendered
-    texts += [""] * (_SLOTS + 1 - len(texts))
-    slots += [""] * (_SLOTS - len(slots))
-    return (texts[0], *(piece for pair in zip(slots, texts[1:], strict=True) for piece in pair))
-
-
-def _joined(column: str) -> str:
-    """SQL joining the pieces of ``column`` (r.<column>0 .. r.<column>4) and the names."""
-    pieces = [f"r.{column}0"]
-    for i in range(1, 2 * _SLOTS, 2):
-        pieces.append(f"CASE r.{column}{i} WHEN 't' THEN t.nom WHEN 'p' THEN p.nom ELSE '' END")
-        pieces.append(f"r.{column}{i + 1}")
-    return "(" + " || ".join(pieces) + ")"
+    return _DayRule(due, key, alert_type, to_lead, pieces(titre), pieces(message))
 
 
 def _same_policy() -> str:
     """The rule's policy is the project's (NULL matching NULL: the default)."""
     same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
     return " AND ".join(f"r.{name} {same} p.{name}" for name in POLICY_FIELDS)
-
-
-def _literals(values: tuple[str, ...]) -> str:
-    """An SQL list of code constants such as ``('A_FAIRE', 'EN_COURS')``."""
-    assert all(value.isidentifier() for value in values)  # [A-Za-z_]: nothing to escape
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
 def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
@@ -305,7 +277,7 @@ def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
     pg = connection.vendor == "postgresql"
     types = ("date", "varchar", "boolean", "boolean", "integer")
     keyed = ", ".join(f"%s::{kind}" if pg else "%s" for kind in types)
-    pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(2 * _SLOTS + 1)]
+    pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(PIECES)]
     row = f"({keyed}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
     columns = f"due, {', '.join(POLICY_FIELDS)}, kind, to_lead, {', '.join(pieces)}"
     sql = f"WITH rules ({columns}) AS (VALUES " + ", ".join([row] * len(rules))
@@ -342,9 +314,9 @@ class _AlertSql:
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
             f"JOIN rules r ON r.due = t.date_echeance AND {_same_policy()} "
-            f"WHERE t.statut IN {_literals(Tache.OPEN_STATUTS)} "
+            f"WHERE t.statut IN {literals(Tache.OPEN_STATUTS)} "
             "AND t.date_echeance IS NOT NULL "
-            f"AND p.statut IN {_literals(Projet.ACTIVE_STATUTS)}"
+            f"AND p.statut IN {literals(Projet.ACTIVE_STATUTS)}"
         )
         return sql, []
 
@@ -363,7 +335,7 @@ class _AlertSql:
         access, access_params = self._owner_has_access()
         columns = (
             "SELECT t.id AS tache_id, {user} AS user_id, r.kind AS kind, "
-            f"substr({_joined('ti')}, 1, 255) AS titre, {_joined('me')} AS message, "
+            f"substr({joined('ti')}, 1, 255) AS titre, {joined('me')} AS message, "
             "t.date_echeance AS due "
         )
         owners = (

@@ -20,13 +20,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.models import OutboundEmail, Projet, User
+from core.models import NotificationDefaults, OutboundEmail, Projet, User
 from core.services import outbox
 from core.services.email_rendering import render_email, short_list
-from core.services.summary_content import SECTIONS, ProjectSummary, project_summaries
+from core.services.summary_content import (
+    SECTIONS,
+    Escalations,
+    ProjectSummary,
+    escalations_for,
+    project_summaries,
+)
 from core.working_days import is_working_day
 
 logger = logging.getLogger(__name__)
@@ -95,9 +102,14 @@ def summary_key(lead_id: int, today: datetime.date) -> str:
 
 
 def _next_leads(*, after: int, limit: int, only: list[int] | None) -> list[User]:
-    """The next active users by id who lead an active project."""
+    """The next active users by id who lead an active project, or who get the
+    escalations (the group NotificationDefaults names)."""
     leading = Projet.objects.active().filter(chef_de_projet=OuterRef("pk"))
-    leads = User.objects.filter(Exists(leading), is_active=True, id__gt=after)
+    recipients = Q(Exists(leading))
+    if group_id := NotificationDefaults.current().escalade_groupe_id:
+        members = User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id=group_id)
+        recipients |= Q(Exists(members))
+    leads = User.objects.filter(recipients, is_active=True, id__gt=after)
     if only is not None:
         leads = leads.filter(id__in=only)
     return list(leads.only(*LEAD_FIELDS).order_by("id")[:limit])
@@ -107,6 +119,7 @@ def _summarise_chunk(leads: list[User], *, today: datetime.date, result: Summary
     result.leads += len(leads)
     eligible = {lead.id: lead for lead in leads if _may_email(lead, result)}
     projects = project_summaries(lead_ids=list(eligible), today=today)
+    escalated = escalations_for(user_ids=eligible, today=today)
     keys = {lead_id: summary_key(lead_id, today) for lead_id in eligible}
     already = set(
         OutboundEmail.objects.filter(dedup_key__in=keys.values()).values_list(
@@ -116,12 +129,14 @@ def _summarise_chunk(leads: list[User], *, today: datetime.date, result: Summary
     rows: list[OutboundEmail] = []
     for lead_id, lead in eligible.items():
         lead_projects = sorted(projects.get(lead_id, []), key=ProjectSummary.urgency)
-        if not any(p.has_news for p in lead_projects):
+        escalations = escalated.get(lead_id, Escalations())
+        if not (escalations.total or any(p.has_news for p in lead_projects)):
             _skip(result, lead, "nothing_to_report")
         elif keys[lead_id] in already:
             result.already_queued += 1
         else:
-            rows.append(_summary_row(lead, lead_projects, today=today, key=keys[lead_id]))
+            row = _summary_row(lead, lead_projects, escalations, today=today, key=keys[lead_id])
+            rows.append(row)
     result.queued += len(rows)
     if rows and not result.dry_run:
         with transaction.atomic():
@@ -144,15 +159,21 @@ def _skip(result: SummaryResult, lead: User, reason: str) -> None:
 
 
 def _summary_row(
-    lead: User, projects: list[ProjectSummary], *, today: datetime.date, key: str
+    lead: User,
+    projects: list[ProjectSummary],
+    escalations: Escalations,
+    *,
+    today: datetime.date,
+    key: str,
 ) -> OutboundEmail:
     with_news = [p for p in projects if p.has_news]
     context = {
         "lead": lead,
         "today": today,
+        "escalations": escalations,
         "projects": with_news,
         "quiet_projects": [p for p in projects if not p.has_news],
-        "project_names": short_list(p.nom for p in with_news),
+        "project_names": short_list(p.nom for p in with_news) or _("escalations"),
         "lookahead_days": settings.SUMMARY_LOOKAHEAD_DAYS,
         "totals": {s: sum(p.totals[s] for p in with_news) for s in SECTIONS},
     }

@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.models import HistoriqueTache, Projet, Tache
+from core.models import HistoriqueTache, NotificationTache, Projet, Tache
 from core.selectors.history import BLOCKING, last_entry, slip_count
 from core.selectors.projects import done_this_week
 from core.selectors.urgency import urgency_keys
@@ -276,3 +276,58 @@ def _health(*, lead_ids: list[int], today: datetime.date) -> Iterable[dict[str, 
             done_count=Count("id", filter=done_this_week(today=today)),
         )
     )
+
+
+@dataclass(frozen=True)
+class EscalationLine:
+    titre: str
+    projet: str
+    url: str
+
+
+@dataclass
+class Escalations:
+    """A portfolio manager's escalations of the day (core.services.escalation):
+    the first ``LINES_LISTED`` by due date, and how many in all."""
+
+    lines: list[EscalationLine] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def unlisted(self) -> int:
+        return self.total - len(self.lines)
+
+
+def escalations_for(*, user_ids: Iterable[int], today: datetime.date) -> dict[int, Escalations]:
+    """Each user's escalations of ``today``, ranked and counted by the database
+    (one query for the chunk)."""
+    rows = (
+        NotificationTache.objects.filter(
+            type_notification=NotificationTache.Type.ESCALADE,
+            date_alerte=today,
+            destinataire_id__in=list(user_ids),
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("destinataire_id")],
+                order_by=[F("date_echeance").asc(), F("id").asc()],
+            ),
+            total=Window(Count("id"), partition_by=[F("destinataire_id")]),
+        )
+        .filter(rank__lte=LINES_LISTED)
+        .order_by("destinataire_id", "rank")
+        .values("destinataire_id", "titre", "tache_id", "tache__projet__nom", "total")
+    )
+    found: dict[int, Escalations] = defaultdict(Escalations)
+    for row in rows:
+        escalations = found[row["destinataire_id"]]
+        escalations.total = row["total"]
+        escalations.lines.append(
+            EscalationLine(
+                titre=row["titre"],
+                projet=row["tache__projet__nom"],
+                url=object_url("core:task_detail", row["tache_id"]),
+            )
+        )
+    return dict(found)

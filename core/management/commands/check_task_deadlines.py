@@ -22,6 +22,7 @@ TYPE_LABELS = {
     "ALERTE_ECHEANCE": gettext_lazy("due soon"),
     "ALERTE_CRITIQUE": gettext_lazy("due today"),
     "ALERTE_RETARD": gettext_lazy("late"),
+    "ESCALADE": gettext_lazy("escalated to the portfolio managers"),
 }
 SKIP_REASONS = {
     "no_owner": gettext_lazy("task without owner"),
@@ -75,6 +76,8 @@ class Command(OperatorCommand):
             else _("Deadline check of %(date)s")
         )
         self.stdout.write(heading % {"date": long_date(result.today, with_weekday=True)})
+        if not result.working_day:
+            self.stdout.write(_("A non-working day: no alert is dated on it."))
         for alert_type, count in result.created.items():
             line = _("  %(label)s: %(count)d") % {"label": TYPE_LABELS[alert_type], "count": count}
             self.stdout.write(line)
