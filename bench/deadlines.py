@@ -7,6 +7,12 @@ Runs in a throwaway SQLite file (or in the PostgreSQL database named by
 DATABASE_URL, whose name must contain "bench": its tables are emptied), never in
 var/db.sqlite3. Both ways must create exactly the same alerts; the table shows
 tasks, alerts created, SQL queries, seconds and the speed ratio.
+
+The policy mix: a third of the projects on the default ladder (2 and 1 days
+before), a third on 7, 3 and 1 days with late alerts every 3 days, a third with no
+advance alert and nothing to the lead; the French calendar, on the eve of
+Christmas (Friday 25 December 2026 and the weekend are non-working: their alerts
+come today).
 """
 
 from __future__ import annotations
@@ -22,9 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _django import setup_django
 
-TODAY = datetime.date(2026, 11, 25)
+TODAY = datetime.date(2026, 12, 24)  # a Thursday before a bank-holiday Friday
 PROJECTS = 50
 MEMBERS_PER_PROJECT = 5
+POLICIES: list[dict[str, object]] = [
+    {},
+    {"alerte_jours": "7,3,1", "retard_repetition_jours": 3},
+    {"alerte_jours": "", "alerte_chef_aujourdhui": False, "alerte_chef_retard": False},
+]
 
 
 def build_world(tasks: int) -> None:
@@ -38,7 +49,8 @@ def build_world(tasks: int) -> None:
     )
     leads, members = users[:PROJECTS], users[PROJECTS:]
     projets = Projet.objects.bulk_create(
-        Projet(nom=f"Projet {i}", code=f"p{i}", chef_de_projet=leads[i]) for i in range(PROJECTS)
+        Projet(nom=f"Projet {i}", code=f"p{i}", chef_de_projet=leads[i], **POLICIES[i % 3])
+        for i in range(PROJECTS)
     )
     team = {
         p.pk: members[i * MEMBERS_PER_PROJECT : (i + 1) * MEMBERS_PER_PROJECT]
@@ -74,38 +86,36 @@ def refresh_statistics() -> None:
 
 
 def naive_loop(today: datetime.date) -> int:
-    """The Task Scheduler era: per task, per recipient, check then insert."""
-    from django.conf import settings
+    """The Task Scheduler era: per task, per recipient, check then insert (with
+    today's rules: each task's project policy and the calendar)."""
+    from core.models import MembreProjet, NotificationDefaults, NotificationTache, Tache
+    from core.services.deadlines import POLICY_FIELDS, _Days, _rule, alert_policy, render_alert_text
+    from core.working_days import working_calendar
 
-    from core.models import MembreProjet, NotificationTache, Tache
-    from core.services.deadlines import render_alert_text
-
+    defaults = NotificationDefaults.current()
+    calendar = working_calendar(
+        today - datetime.timedelta(days=60), today + datetime.timedelta(days=90)
+    )
+    days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
+    if not calendar.is_working(today):
+        return 0
     created = 0
     open_tasks = Tache.objects.alerting().select_related("projet")
     for tache in open_tasks:
         if tache.date_echeance is None:
             continue
-        days_left = (tache.date_echeance - today).days
-        if days_left > 0 and days_left in settings.DEADLINE_ALERT_DAYS:
-            kind, recipients = "ALERTE_ECHEANCE", [tache.responsable_id]
-        elif days_left == 0:
-            kind, recipients = (
-                "ALERTE_CRITIQUE",
-                [tache.responsable_id, tache.projet.chef_de_projet_id],
-            )
-        elif days_left < 0:
-            kind, recipients = (
-                "ALERTE_RETARD",
-                [tache.responsable_id, tache.projet.chef_de_projet_id],
-            )
-        else:
+        key = tuple(getattr(tache.projet, name) for name in POLICY_FIELDS)
+        rule = _rule(tache.date_echeance, alert_policy(key, defaults), days)  # type: ignore[arg-type]
+        if rule is None:
             continue
+        kind, to_lead, shown = rule
+        lead = tache.projet.chef_de_projet_id
+        recipients = [tache.responsable_id] + ([lead] if to_lead else [])
         for user_id in dict.fromkeys(recipients):
             if user_id is None:
                 continue
-            is_lead = user_id == tache.projet.chef_de_projet_id
             if (
-                not is_lead
+                user_id != lead
                 and not MembreProjet.objects.filter(
                     projet_id=tache.projet_id, utilisateur_id=user_id, date_fin__isnull=True
                 ).exists()
@@ -120,7 +130,7 @@ def naive_loop(today: datetime.date) -> int:
                 task_name=tache.nom,
                 project_name=tache.projet.nom,
                 date_echeance=tache.date_echeance,
-                days_left=days_left,
+                days_left=shown if tache.date_echeance >= today else -shown,
             )
             NotificationTache.objects.create(
                 tache=tache,

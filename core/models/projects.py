@@ -8,7 +8,8 @@ from typing import Self
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,24 @@ class Projet(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("Empty: the organisation's default."),
+    )
+    # The four alert columns as one value, computed by the database: the engine
+    # joins its rules on it, one equality the planner estimates from its few
+    # distinct values (four nullable comparisons would read as none matching).
+    alerte_cle = models.GeneratedField(
+        expression=Concat(
+            Coalesce("alerte_jours", Value("d")),
+            Value("|"),
+            Coalesce(Cast("alerte_chef_aujourdhui", models.CharField()), Value("d")),
+            Value("|"),
+            Coalesce(Cast("alerte_chef_retard", models.CharField()), Value("d")),
+            Value("|"),
+            Coalesce(Cast("retard_repetition_jours", models.CharField()), Value("d")),
+            output_field=models.CharField(),
+        ),
+        output_field=models.CharField(max_length=200),
+        db_persist=True,
+        verbose_name=_("alert policy key"),
     )
 
     objects = ProjetQuerySet.as_manager()

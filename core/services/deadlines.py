@@ -126,7 +126,7 @@ class _DayRule:
     their texts as templates."""
 
     due: datetime.date
-    key: PolicyKey
+    key: str  # Projet.alerte_cle: the policy's columns as the database joins them
     alert_type: str
     to_lead: bool
     titre: tuple[str, ...]  # pieces (see core.services.alert_sql): the database fills in the names
@@ -136,7 +136,7 @@ class _DayRule:
 # A run lists this many skipped recipients (the log and the run's record stay
 # readable) and counts the rest.
 SKIPPED_LISTED = 100
-# Rules per statement: each takes 17 parameters (PostgreSQL takes 65,535), and a
+# Rules per statement: each takes 14 parameters (PostgreSQL takes 65,535), and a
 # year of daily late alerts under several policies is thousands of rules.
 RULES_PER_STATEMENT = 1000
 
@@ -162,13 +162,12 @@ def create_deadline_alerts(
     groups = _due_dates(until=horizon)
     if defaults.retard_en_jours_ouvres and groups and min(groups)[0] < calendar.start:
         calendar = working_calendar(min(groups)[0], horizon)
-    policies = {key: alert_policy(key, defaults) for _due, key in groups}
     days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
     rules = []
-    for due, key in sorted(groups, key=lambda group: (group[0], repr(group[1]))):
-        if rule := _day_rule(due, key, policies[key], days):
+    for (due, key, columns), count in sorted(groups.items(), key=lambda group: group[0][:2]):
+        if rule := _day_rule(due, key, alert_policy(columns, defaults), days):
             rules.append(rule)
-            result.tasks_scanned += groups[due, key]
+            result.tasks_scanned += count
     for start in range(0, len(rules), RULES_PER_STATEMENT):
         sql = _AlertSql(rules[start : start + RULES_PER_STATEMENT], today=today)
         for kind, count in (sql.count_new() if dry_run else sql.insert()).items():
@@ -232,22 +231,23 @@ def _rule(due: datetime.date, policy: AlertPolicy, days: _Days) -> tuple[str, bo
     return None
 
 
-def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, PolicyKey], int]:
+def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, str, PolicyKey], int]:
     """Open tasks of active projects due by ``until``, counted by due date and
-    project policy (a handful of policies: the rows stay few)."""
+    project policy (its key and its columns; a handful of policies: the rows stay
+    few)."""
     rows = (
         Tache.objects.alerting()
         .filter(date_echeance__isnull=False, date_echeance__lte=until)
-        .values_list("date_echeance", *(f"projet__{name}" for name in POLICY_FIELDS))
+        .values_list(
+            "date_echeance", "projet__alerte_cle", *(f"projet__{name}" for name in POLICY_FIELDS)
+        )
         .annotate(n=Count("id"))
         .order_by()
     )
-    return {(due, tuple(key)): n for due, *key, n in rows if due is not None}
+    return {(due, key, tuple(columns)): n for due, key, *columns, n in rows if due is not None}
 
 
-def _day_rule(
-    due: datetime.date, key: PolicyKey, policy: AlertPolicy, days: _Days
-) -> _DayRule | None:
+def _day_rule(due: datetime.date, key: str, policy: AlertPolicy, days: _Days) -> _DayRule | None:
     rule = _rule(due, policy, days)
     if rule is None:
         return None
@@ -264,27 +264,18 @@ def _day_rule(
     return _DayRule(due, key, alert_type, to_lead, pieces(titre), pieces(message))
 
 
-def _same_policy() -> str:
-    """The rule's policy is the project's (NULL matching NULL: the default)."""
-    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    return " AND ".join(f"r.{name} {same} p.{name}" for name in POLICY_FIELDS)
-
-
 def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
-    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table, typed
-    (PostgreSQL would read a column of NULLs as text)."""
+    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table."""
     adapt_date = connection.ops.adapt_datefield_value
-    pg = connection.vendor == "postgresql"
-    types = ("date", "varchar", "boolean", "boolean", "integer")
-    keyed = ", ".join(f"%s::{kind}" if pg else "%s" for kind in types)
+    cast = "%s::date" if connection.vendor == "postgresql" else "%s"
     pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(PIECES)]
-    row = f"({keyed}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
-    columns = f"due, {', '.join(POLICY_FIELDS)}, kind, to_lead, {', '.join(pieces)}"
+    row = f"({cast}, %s, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
+    columns = f"due, policy, kind, to_lead, {', '.join(pieces)}"
     sql = f"WITH rules ({columns}) AS (VALUES " + ", ".join([row] * len(rules))
     params = [
         value
         for r in rules
-        for value in (adapt_date(r.due), *r.key, r.alert_type, r.to_lead, *r.titre, *r.message)
+        for value in (adapt_date(r.due), r.key, r.alert_type, r.to_lead, *r.titre, *r.message)
     ]
     return sql + ")", params
 
@@ -313,7 +304,7 @@ class _AlertSql:
         # tache_open_due_idx, whose condition names them.
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
-            f"JOIN rules r ON r.due = t.date_echeance AND {_same_policy()} "
+            "JOIN rules r ON r.due = t.date_echeance AND r.policy = p.alerte_cle "
             f"WHERE t.statut IN {literals(Tache.OPEN_STATUTS)} "
             "AND t.date_echeance IS NOT NULL "
             f"AND p.statut IN {literals(Projet.ACTIVE_STATUTS)}"
