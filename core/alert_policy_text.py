@@ -46,9 +46,12 @@ class Clause:
     default: bool  # the organisation's default, not the project's own choice
 
 
-def policy_clauses(policy: AlertPolicy, *, inherited: Collection[str]) -> list[Clause]:
+def policy_clauses(
+    policy: AlertPolicy, *, inherited: Collection[str], escalation: int | None = None
+) -> list[Clause]:
     """The policy as a few clauses, each saying whether it is the organisation's
-    default; ``inherited`` names the project's columns left empty."""
+    default; ``inherited`` names the project's columns left empty, ``escalation``
+    the working days late beyond which a task is escalated (``None``: never)."""
     clauses = [Clause(ladder_text(policy.days), "alerte_jours" in inherited)]
     clauses += _lead_clauses(
         policy,
@@ -57,6 +60,13 @@ def policy_clauses(policy: AlertPolicy, *, inherited: Collection[str]) -> list[C
     )
     repeat = _("late alerts repeated %(every)s") % {"every": repeat_text(policy.repeat)}
     clauses.append(Clause(repeat, "retard_repetition_jours" in inherited))
+    if escalation is not None:
+        text = ngettext(
+            "escalated to the portfolio managers beyond %(days)d working day late",
+            "escalated to the portfolio managers beyond %(days)d working days late",
+            escalation,
+        ) % {"days": escalation}
+        clauses.append(Clause(text, "escalade_jours_ouvres" in inherited))
     return clauses
 
 

@@ -14,8 +14,8 @@ from django.utils.translation import override
 from core.models import Projet, User
 from core.selectors.access import can_set_alert_policy
 
-# The columns of the policy a project may set (escalade_jours_ouvres included:
-# the admin's and this page's, though the deadline engine does not read it).
+# The columns of the policy a project may set: the deadline engine's
+# (core.services.deadlines.POLICY_FIELDS) and the escalation's limit.
 PROJECT_POLICY_FIELDS = (
     "alerte_jours",
     "alerte_chef_aujourdhui",

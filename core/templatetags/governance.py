@@ -191,7 +191,9 @@ def sparkline(values: list[int], label: str = "") -> SafeString:
 
 
 @register.simple_tag
-def alert_policy_clauses(policy: AlertPolicy, inherited: Collection[str]) -> list[Clause]:
-    """``{% alert_policy_clauses policy inherited as clauses %}``: the project's
-    alert policy in words, each clause saying whether it is the default."""
-    return policy_clauses(policy, inherited=inherited)
+def alert_policy_clauses(
+    policy: AlertPolicy, inherited: Collection[str], escalation: int | None
+) -> list[Clause]:
+    """``{% alert_policy_clauses policy inherited escalation as clauses %}``: the
+    project's alert policy in words, each clause saying whether it is the default."""
+    return policy_clauses(policy, inherited=inherited, escalation=escalation)

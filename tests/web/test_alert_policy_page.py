@@ -237,3 +237,20 @@ def test_the_service_checks_too(world, defaults):
     assert [stored(world.projet)[name] for name in POLICY] == [None] * 5
     assert save_alert_policy(projet=world.projet, by=world.alice, **policy) == []  # unchanged
     assert not LogEntry.objects.exists()
+
+
+def test_the_page_says_when_late_tasks_are_escalated(world, defaults):
+    """Once the administrators name who gets escalations, the project's limit shows."""
+    from django.contrib.auth.models import Group
+
+    defaults.escalade_groupe = Group.objects.create(name="Gestionnaires du portefeuille")
+    defaults.save()
+    client = client_for(world.alice)
+    escalation = "escalade aux gestionnaires du portefeuille au-delà de"
+    assert f"{escalation} 5 jours ouvrés de retard (par défaut)." in policy_block(
+        client, world.projet
+    )
+
+    client.post(url(world.projet), {**BLANK, "escalade_jours_ouvres": "1"})
+
+    assert f"{escalation} 1 jour ouvré de retard." in policy_block(client, world.projet)
