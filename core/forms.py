@@ -11,14 +11,18 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q, QuerySet
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from core.alert_policy_text import day_list, repeat_text
 from core.jobs import dispatch
 from core.ldap_backend import directory_was_unavailable
-from core.models import NotificationTache, Projet, Tache, User
+from core.models import NotificationDefaults, NotificationTache, Projet, Tache, User
+from core.models.fields import ladder_days
+from core.models.projects import REPEAT_CHOICES
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
+from core.services.alert_policy import PROJECT_POLICY_FIELDS
 from core.services.task_updates import OWNER_STATUTS
 from core.tasks import request_password_reset as password_reset_job
 from core.text import TypedTextField
@@ -267,6 +271,67 @@ class PortfolioFilterForm(forms.Form):
         return PortfolioFilters(
             lead_id=chef.pk if chef else None, statut=self.cleaned_data["statut"]
         )
+
+
+def _default_label(default: str) -> str:
+    """The empty choice: the organisation's default, saying what it is now."""
+    return _("Default (%(value)s)") % {"value": default}
+
+
+def _yes_no_or_default(label: Any, *, default: bool) -> forms.TypedChoiceField:
+    """A nullable boolean as "Default (yes)" / "Yes" / "No" (empty: ``None``)."""
+    return forms.TypedChoiceField(
+        label=label,
+        # "True"/"False": how the widget renders the stored value.
+        choices=[
+            ("", _default_label(_("yes") if default else _("no"))),
+            ("True", _("Yes")),
+            ("False", _("No")),
+        ],
+        coerce=lambda value: value == "True",
+        empty_value=None,
+        required=False,
+    )
+
+
+class AlertPolicyForm(forms.ModelForm):
+    """A project's alert policy; each field left at "Default" (or empty) follows the
+    organisation's, and its later changes."""
+
+    class Meta:
+        model = Projet
+        fields = PROJECT_POLICY_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        defaults = NotificationDefaults.current()
+        for name in ("alerte_chef_aujourdhui", "alerte_chef_retard"):
+            self.fields[name] = _yes_no_or_default(
+                self.fields[name].label, default=getattr(defaults, name)
+            )
+        repeat = self.fields["retard_repetition_jours"]
+        assert isinstance(repeat, forms.TypedChoiceField)
+        default_repeat = repeat_text(defaults.retard_repetition_jours)
+        repeat.choices = [("", _default_label(default_repeat)), *REPEAT_CHOICES]
+        days = ladder_days(defaults.alerte_jours)
+        self.fields["alerte_jours"].help_text = _(
+            "For example 7, 3, 1; 0 for no advance alert. Empty: the organisation's "
+            "default, currently %(ladder)s."
+        ) % {"ladder": day_list(days) if days else _("none")}
+        escalation = self.fields["escalade_jours_ouvres"]
+        escalation.widget.attrs["min"] = 1  # the model's bound (the field's says 0)
+        escalation.help_text = ngettext(
+            "Empty: the organisation's default, currently %(days)d working day.",
+            "Empty: the organisation's default, currently %(days)d working days.",
+            defaults.escalade_jours_ouvres,
+        ) % {"days": defaults.escalade_jours_ouvres}
+        stored = self.instance.alerte_jours
+        if stored is not None:  # "" is no advance alert: shown "0", never as the default
+            self.initial["alerte_jours"] = ", ".join(stored.split(",")) if stored else "0"
+
+    def policy(self) -> dict[str, Any]:
+        """The validated choices, as the service takes them (``None``: the default)."""
+        return {name: self.cleaned_data[name] for name in PROJECT_POLICY_FIELDS}
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -35,6 +35,11 @@ urlpatterns = [
     ),
     path("projets/", projects.project_list, name="project_list"),
     path("projets/<int:pk>/", projects.project_detail, name="project_detail"),
+    path(
+        "projets/<int:pk>/alertes/",
+        projects.project_alert_policy,
+        name="project_alert_policy",
+    ),
     path("projets/<int:pk>/taches/nouvelle/", tasks.task_create, name="task_create"),
     path("taches/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("taches/<int:pk>/historique/", tasks.task_history_page, name="task_history"),

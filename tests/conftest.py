@@ -46,6 +46,7 @@ BOTH_DATABASES = {
     "tests/celery/test_once_a_day.py": "day claims: insert-or-ignore, FOR UPDATE",
     "tests/celery/test_catch_up.py": "catch-up claims",
     "tests/web/test_notifications.py": "notifications: keyset (row comparison) pages",
+    "tests/web/test_alert_policy_page.py": "a policy set on the page, then the engine's SQL",
     "tests/services/test_task_events.py": "event emails: UPDATE ... FROM (VALUES ...)",
     "tests/test_migrations.py": "migrations, forwards and back",
     "tests/services/test_open_rule_agrees.py": "the engine's SQL literals against the ORM rule",

@@ -20,6 +20,17 @@ def can_edit_task(*, user: User, projet: Projet) -> bool:
     return projet.chef_de_projet_id == user.pk
 
 
+# Who may change a project in the admin (``ProjetAdmin``): superusers, and the
+# administrators given this permission.
+CHANGE_PROJECT = "core.change_projet"
+
+
+def can_set_alert_policy(*, user: User, projet: Projet) -> bool:
+    """A project's alert policy: its chef de projet, and who may change the project
+    in the admin."""
+    return projet.chef_de_projet_id == user.pk or user.has_perm(CHANGE_PROJECT)
+
+
 def can_update_progress(*, user: User, tache: Tache) -> bool:
     """Status, progress, comment: the task's responsable, and the chef de projet."""
     return user.pk in (tache.responsable_id, tache.projet.chef_de_projet_id)

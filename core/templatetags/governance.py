@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.conf import settings
@@ -17,8 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core import dates
+from core.alert_policy_text import Clause, policy_clauses
 from core.models import Tache, User
 from core.selectors.access import can_update_progress
+
+if TYPE_CHECKING:
+    from core.services.deadlines import AlertPolicy
 
 register = template.Library()
 
@@ -183,3 +188,12 @@ def sparkline(values: list[int], label: str = "") -> SafeString:
         f"{label}\u00a0: {figures}" if label else figures,
         bars,
     )
+
+
+@register.simple_tag
+def alert_policy_clauses(
+    policy: AlertPolicy, inherited: Collection[str], escalation: int | None
+) -> list[Clause]:
+    """``{% alert_policy_clauses policy inherited escalation as clauses %}``: the
+    project's alert policy in words, each clause saying whether it is the default."""
+    return policy_clauses(policy, inherited=inherited, escalation=escalation)

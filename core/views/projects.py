@@ -1,16 +1,24 @@
-"""Projects: the list of mine and a project's page (its tasks are in views.tasks)."""
+"""Projects: the list of mine, a project's page and its alert policy (its tasks are
+in views.tasks)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from core.forms import AlertPolicyForm
+from core.models import NotificationDefaults, Projet
 from core.selectors import projects
-from core.selectors.access import can_edit_task, reads_everything
+from core.selectors.access import can_edit_task, can_set_alert_policy, reads_everything
+from core.services.alert_policy import PROJECT_POLICY_FIELDS, save_alert_policy
+from core.services.deadlines import project_policy
 from core.views.http import current_user
 
 PROJECTS_PER_PAGE = 30
@@ -40,7 +48,41 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "detail": detail,
         "today": today,
         "can_edit": can_edit,
+        "alert_policy": project_policy(projet),
+        "escalation": _escalation_days(projet),
+        "inherited": {name for name in PROJECT_POLICY_FIELDS if getattr(projet, name) is None},
+        "can_set_alert_policy": can_set_alert_policy(user=user, projet=projet),
         # The DSI reads a project it takes no part in: said, with no action offered.
         "read_only": not (can_edit or member) and reads_everything(user),
     }
     return render(request, "core/project_detail.html", context)
+
+
+def _escalation_days(projet: Projet) -> int | None:
+    """The working days late beyond which the project's tasks are escalated, as
+    core.services.escalation reads them; ``None`` when nobody is named to get them."""
+    defaults = NotificationDefaults.current()
+    if defaults.escalade_groupe_id is None:
+        return None
+    return projet.escalade_jours_ouvres or defaults.escalade_jours_ouvres
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_alert_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project's alert policy: its form on GET, saved on POST (the lead, and who
+    may change the project in the admin)."""
+    user = current_user(request)
+    projet = projects.get_project_for(user=user, pk=pk, today=timezone.localdate())
+    if not can_set_alert_policy(user=user, projet=projet):
+        raise PermissionDenied(_("Only the project lead can change the project's alerts."))
+    form = AlertPolicyForm(request.POST or None, instance=projet)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_alert_policy(projet=projet, by=user, **form.policy())
+        except ValidationError as error:  # the form validates the same: a safety net
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The project's alerts are saved."))
+            return redirect(projet)
+    return render(request, "core/project_alert_policy.html", {"projet": projet, "form": form})

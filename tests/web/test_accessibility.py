@@ -101,6 +101,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             "/",
             f"/projets/{projet}/",
             f"/projets/{projet}/taches/nouvelle/",
+            f"/projets/{projet}/alertes/",
             f"{task}/modifier/",
             "/preferences/",
         ],
