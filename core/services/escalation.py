@@ -41,6 +41,19 @@ class _Rule:
     message: tuple[str, ...]
 
 
+def escalation_limit(projet: Projet) -> int | None:
+    """The working days late beyond which ``projet``'s tasks are escalated;
+    ``None`` when nobody is named to get the escalations."""
+    defaults = NotificationDefaults.current()
+    if defaults.escalade_groupe_id is None:
+        return None
+    return _limit(projet.escalade_jours_ouvres, defaults)
+
+
+def _limit(column: int | None, defaults: NotificationDefaults) -> int:
+    return column or defaults.escalade_jours_ouvres
+
+
 def create_escalations(
     *,
     today: datetime.date,
@@ -68,7 +81,7 @@ def create_escalations(
     rules = []
     for due, limit in sorted(keys, key=lambda key: (key[0], key[1] or 0)):
         late = calendar.working_days_between(due, today)
-        threshold = limit or defaults.escalade_jours_ouvres
+        threshold = _limit(limit, defaults)
         if late > threshold and (late - threshold - 1) % EVERY == 0:
             rules.append(_rule(due, limit, late=late, threshold=threshold))
     created = 0

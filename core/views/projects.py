@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import AlertPolicyForm
-from core.models import NotificationDefaults, Projet
 from core.selectors import projects
 from core.selectors.access import can_edit_task, can_set_alert_policy, reads_everything
 from core.services.alert_policy import PROJECT_POLICY_FIELDS, save_alert_policy
 from core.services.deadlines import project_policy
+from core.services.escalation import escalation_limit
 from core.views.http import current_user
 
 PROJECTS_PER_PAGE = 30
@@ -49,22 +49,13 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "can_edit": can_edit,
         "alert_policy": project_policy(projet),
-        "escalation": _escalation_days(projet),
+        "escalation": escalation_limit(projet),
         "inherited": {name for name in PROJECT_POLICY_FIELDS if getattr(projet, name) is None},
         "can_set_alert_policy": can_set_alert_policy(user=user, projet=projet),
         # The DSI reads a project it takes no part in: said, with no action offered.
         "read_only": not (can_edit or member) and reads_everything(user),
     }
     return render(request, "core/project_detail.html", context)
-
-
-def _escalation_days(projet: Projet) -> int | None:
-    """The working days late beyond which the project's tasks are escalated, as
-    core.services.escalation reads them; ``None`` when nobody is named to get them."""
-    defaults = NotificationDefaults.current()
-    if defaults.escalade_groupe_id is None:
-        return None
-    return projet.escalade_jours_ouvres or defaults.escalade_jours_ouvres
 
 
 @login_required
