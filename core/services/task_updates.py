@@ -85,6 +85,8 @@ def save_task(
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
         before = _Tracked.of(stored)
         _sync_with_status(tache, today=today)
+        if tache.responsable_id != before.responsable_id:
+            _clear_snooze(tache)  # the old owner's: the new one starts without it
         tache.save()
         rows = _changes(tache, before=before, author=author, reason=reason)
         rows = _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
@@ -181,6 +183,10 @@ def snooze_advance_alerts(
         tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par = until, reason, author
         tache.save(update_fields=[*SNOOZE_FIELDS, "date_modification"])
     return True
+
+
+def _clear_snooze(tache: Tache) -> None:
+    tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par = None, "", None
 
 
 def lift_snooze(*, tache_id: int) -> bool:

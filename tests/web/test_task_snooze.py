@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from core.models import NotificationTache, Tache
+from core.services import task_updates
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import World
 from tests.factories import TacheFactory
@@ -147,3 +149,35 @@ def test_a_task_due_today_has_no_advance_alert_to_snooze(world: World) -> None:
     due_today = TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=WED)
     page = client_for(world.bob).get(due_today.get_absolute_url()).content.decode()
     assert 'id="snooze-link"' not in page
+
+
+def test_a_new_owner_does_not_inherit_the_snooze_a_lead_edit_keeps_it(
+    world: World, tache: Tache
+) -> None:
+    task_updates.snooze_advance_alerts(
+        tache_id=tache.pk, author=world.bob, until=FRI, reason="Attente", today=WED
+    )
+    tache.refresh_from_db()
+    tache.nom = "Recette v2"
+    task_updates.save_task(tache=tache, author=world.alice, today=WED)
+    tache.refresh_from_db()
+    assert (tache.report_alertes_jusqu_au, tache.report_par) == (FRI, world.bob)
+
+    tache.responsable = world.alice
+    task_updates.save_task(tache=tache, author=world.alice, today=WED)
+    tache.refresh_from_db()
+    assert (tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par) == (None, "", None)
+
+
+def test_the_service_refuses_a_snooze_out_of_bounds(world: World, tache: Tache) -> None:
+    for until in (WED, NEXT_MON + datetime.timedelta(days=1)):
+        with pytest.raises(ValidationError):
+            task_updates.snooze_advance_alerts(
+                tache_id=tache.pk, author=world.bob, until=until, reason="x", today=WED
+            )
+    assert task_updates.snooze_advance_alerts(
+        tache_id=tache.pk, author=world.bob, until=FRI, reason="x", today=WED
+    )
+    assert not task_updates.snooze_advance_alerts(
+        tache_id=tache.pk, author=world.bob, until=FRI, reason="x", today=WED
+    )
