@@ -12,7 +12,7 @@ The policy mix: a third of the projects on the default ladder (2 and 1 days
 before), a third on 7, 3 and 1 days with late alerts every 3 days, a third with no
 advance alert and nothing to the lead; the French calendar, on the eve of
 Christmas (Friday 25 December 2026 and the weekend are non-working: their alerts
-come today).
+come today); one member in seven away, one task in five snoozed.
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ POLICIES: list[dict[str, object]] = [
 
 
 def build_world(tasks: int) -> None:
-    """``tasks`` open tasks due from J-20 to J+30, spread over 50 active projects."""
-    from core.models import MembreProjet, NotificationTache, Projet, Tache, User
+    """``tasks`` open tasks due from J-20 to J+30, spread over 50 active projects;
+    one member in seven away today, one task in five with its advance alerts
+    snoozed until today."""
+    from core.models import Absence, MembreProjet, NotificationTache, Projet, Tache, User
 
-    for model in (NotificationTache, Tache, MembreProjet, Projet, User):
+    for model in (NotificationTache, Absence, Tache, MembreProjet, Projet, User):
         model.objects.all().delete()
     users = User.objects.bulk_create(
         User(username=f"u{i}", password="!") for i in range(PROJECTS * (MEMBERS_PER_PROJECT + 1))
@@ -61,6 +63,11 @@ def build_world(tasks: int) -> None:
         for p in projets
         for u in team[p.pk]
     )
+    Absence.objects.bulk_create(
+        Absence(utilisateur=u, debut=TODAY, fin=TODAY + datetime.timedelta(days=i % 3))
+        for i, u in enumerate(members)
+        if i % 7 == 0
+    )
     Tache.objects.bulk_create(
         (
             Tache(
@@ -68,6 +75,7 @@ def build_world(tasks: int) -> None:
                 nom=f"Tâche {i}",
                 responsable=team[projets[i % PROJECTS].pk][i % MEMBERS_PER_PROJECT],
                 date_echeance=TODAY + datetime.timedelta(days=i % 51 - 20),
+                report_alertes_jusqu_au=TODAY if i % 5 == 0 else None,
             )
             for i in range(tasks)
         ),
@@ -87,9 +95,10 @@ def refresh_statistics() -> None:
 
 def naive_loop(today: datetime.date) -> int:
     """The Task Scheduler era: per task, per recipient, check then insert (with
-    today's rules: each task's project policy and the calendar)."""
-    from core.models import MembreProjet, NotificationDefaults, NotificationTache, Tache
-    from core.services.deadlines import POLICY_FIELDS, _Days, _rule, alert_policy, render_alert_text
+    each task's project policy, the calendar, the absences and snoozes the engine
+    follows, asked per task too)."""
+    from core.models import Absence, MembreProjet, NotificationDefaults, NotificationTache, Tache
+    from core.services.deadlines import POLICY_FIELDS, _Days, _rule, alert_policy
     from core.working_days import working_calendar
 
     defaults = NotificationDefaults.current()
@@ -100,7 +109,7 @@ def naive_loop(today: datetime.date) -> int:
     if not calendar.is_working(today):
         return 0
     created = 0
-    open_tasks = Tache.objects.alerting().select_related("projet")
+    open_tasks = Tache.objects.alerting().select_related("projet", "responsable")
     for tache in open_tasks:
         if tache.date_echeance is None:
             continue
@@ -109,29 +118,38 @@ def naive_loop(today: datetime.date) -> int:
         if rule is None:
             continue
         kind, to_lead, shown = rule
-        lead = tache.projet.chef_de_projet_id
-        recipients = [tache.responsable_id] + ([lead] if to_lead else [])
-        for user_id in dict.fromkeys(recipients):
-            if user_id is None:
-                continue
-            if (
-                user_id != lead
-                and not MembreProjet.objects.filter(
-                    projet_id=tache.projet_id, utilisateur_id=user_id, date_fin__isnull=True
+        days_left = shown if tache.date_echeance >= today else -shown
+        lead_id, owner_id = tache.projet.chef_de_projet_id, tache.responsable_id
+        until = tache.report_alertes_jusqu_au
+        snoozed = kind == "ALERTE_ECHEANCE" and until is not None and today <= until
+        owner_gets_it = (
+            owner_id is not None
+            and not snoozed
+            and (
+                owner_id == lead_id
+                or MembreProjet.objects.filter(
+                    projet_id=tache.projet_id, utilisateur_id=owner_id, date_fin__isnull=True
                 ).exists()
-            ):
-                continue
+            )
+        )
+        delegated = (
+            owner_gets_it
+            and owner_id != lead_id
+            and Absence.objects.filter(
+                utilisateur_id=owner_id, debut__lte=today, fin__gte=today
+            ).exists()
+        )
+        recipients: dict[int, int | None] = {}  # recipient: on behalf of
+        if owner_gets_it and not delegated:
+            recipients[owner_id] = None
+        if to_lead or delegated:
+            recipients.setdefault(lead_id, owner_id if delegated else None)
+        for user_id, on_behalf in recipients.items():
             if NotificationTache.objects.filter(
                 tache=tache, destinataire_id=user_id, type_notification=kind, date_alerte=today
             ).exists():
                 continue
-            titre, message = render_alert_text(
-                kind,
-                task_name=tache.nom,
-                project_name=tache.projet.nom,
-                date_echeance=tache.date_echeance,
-                days_left=shown if tache.date_echeance >= today else -shown,
-            )
+            titre, message = _texts(tache, kind, days_left, on_behalf=on_behalf)
             NotificationTache.objects.create(
                 tache=tache,
                 destinataire_id=user_id,
@@ -140,9 +158,30 @@ def naive_loop(today: datetime.date) -> int:
                 message=message,
                 date_alerte=today,
                 date_echeance=tache.date_echeance,
+                delegue_pour_id=on_behalf,
             )
             created += 1
     return created
+
+
+def _texts(tache, kind: str, days_left: int, *, on_behalf: int | None) -> tuple[str, str]:
+    from django.utils.translation import gettext as _
+
+    from core.services.deadlines import render_alert_text
+
+    titre, message = render_alert_text(
+        kind,
+        task_name=tache.nom,
+        project_name=tache.projet.nom,
+        date_echeance=tache.date_echeance,
+        days_left=days_left,
+    )
+    if on_behalf is not None:
+        owner = str(tache.responsable)
+        message += " " + _("You receive it in the absence of %(owner)s, the task's owner.") % {
+            "owner": owner
+        }
+    return titre, message
 
 
 def measure(run: Callable[[], int]) -> tuple[int, int, float]:
@@ -163,11 +202,13 @@ def measure(run: Callable[[], int]) -> tuple[int, int, float]:
     return created, statements, elapsed
 
 
-def alert_keys() -> set[tuple[int, int, str]]:
+def alert_keys() -> set[tuple[int, int, str, int | None]]:
     from core.models import NotificationTache
 
     return set(
-        NotificationTache.objects.values_list("tache_id", "destinataire_id", "type_notification")
+        NotificationTache.objects.values_list(
+            "tache_id", "destinataire_id", "type_notification", "delegue_pour_id"
+        )
     )
 
 

@@ -22,8 +22,9 @@ from core.models.projects import REPEAT_CHOICES
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
+from core.services.absences import check_absence_dates
 from core.services.alert_policy import PROJECT_POLICY_FIELDS
-from core.services.task_updates import OWNER_STATUTS
+from core.services.task_updates import OWNER_STATUTS, check_snooze
 from core.tasks import request_password_reset as password_reset_job
 from core.text import TypedTextField
 
@@ -216,6 +217,57 @@ class UnblockForm(forms.Form):
     """Lift a blockage: a comment, if any, goes to the history and to the owner."""
 
     commentaire = comment_field(gettext_lazy("Optional: how the blockage was solved."))
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SnoozeForm(forms.Form):
+    """The owner snoozes a task's advance alerts until a date, saying why."""
+
+    jusqu_au = forms.DateField(label=gettext_lazy("Snooze until (included)"), widget=_date_input())
+    motif = TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Why?"),
+        help_text=gettext_lazy("The project lead sees it on the task's page."),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, tache: Tache, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tache, self.today = tache, today
+
+    def clean_jusqu_au(self) -> datetime.date:
+        until: datetime.date = self.cleaned_data["jusqu_au"]
+        check_snooze(tache=self.tache, until=until, today=self.today)
+        return until
+
+
+class AbsenceForm(forms.Form):
+    """A user records an absence: from, to (both included), a reason if they wish."""
+
+    debut = forms.DateField(label=gettext_lazy("From"), widget=_date_input())
+    fin = forms.DateField(label=gettext_lazy("To (included)"), widget=_date_input())
+    motif = TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy("Optional; only you and the administrators see it."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        debut, fin = cleaned.get("debut"), cleaned.get("fin")
+        if debut and fin:
+            try:
+                check_absence_dates(debut=debut, fin=fin)
+            except forms.ValidationError as error:
+                self.add_error("fin", error)
+        return cleaned
 
 
 class NotificationFilterForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from core.views import (
+    absences,
     dashboard,
     favicon,
     health,
@@ -48,9 +49,13 @@ urlpatterns = [
     path("taches/<int:pk>/terminer/", tasks.task_finish, name="task_finish"),
     path("taches/<int:pk>/bloquer/", tasks.task_block, name="task_block"),
     path("taches/<int:pk>/debloquer/", tasks.task_unblock, name="task_unblock"),
+    path("taches/<int:pk>/suspendre-alertes/", tasks.task_snooze, name="task_snooze"),
+    path("taches/<int:pk>/reprendre-alertes/", tasks.task_unsnooze, name="task_unsnooze"),
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("absences/", absences.absence_list, name="absences"),
+    path("absences/<int:pk>/supprimer/", absences.absence_delete, name="absence_delete"),
     path("health/", health.health, name="health"),
     path("supervision/", supervision.supervision_page, name="supervision"),
     path(

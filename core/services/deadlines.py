@@ -27,7 +27,15 @@ from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
 
 from core.dates import long_date
-from core.models import MembreProjet, NotificationDefaults, NotificationTache, Projet, Tache
+from core.models import (
+    Absence,
+    MembreProjet,
+    NotificationDefaults,
+    NotificationTache,
+    Projet,
+    Tache,
+    User,
+)
 from core.models.fields import MAX_ADVANCE_DAYS, ladder_days
 from core.models.notifications import ALERT_TYPES
 from core.services.alert_sql import PIECES, PROJECT, TASK, joined, literals, pieces
@@ -139,6 +147,10 @@ SKIPPED_LISTED = 100
 # Rules per statement: each takes 14 parameters (PostgreSQL takes 65,535), and a
 # year of daily late alerts under several policies is thousands of rules.
 RULES_PER_STATEMENT = 1000
+
+# Where the absent owner's name goes in the delegation sentence (_delegation_pieces):
+# a marker like core.services.alert_sql's, never met by a name.
+OWNER = "\x03"
 
 
 def create_deadline_alerts(
@@ -284,8 +296,14 @@ class _AlertSql:
     """The alerts of the day as one SELECT, inserted, counted or explained.
 
     Recipients: the task's owner when they have access (current member, or the
-    chef de projet), and the chef de projet for the rules that say so. Identifiers
-    come from the models; every value is a bound parameter.
+    chef de projet), and the chef de projet for the rules that say so. An owner
+    away today (an ``Absence`` covering it) has their alert go to the chef de
+    projet instead, said in its message and in ``delegue_pour``: one row for the
+    lead even when the rule sends them the alert anyway. An owner who leads the
+    project keeps their alerts, away or not: there is nobody to hand them to.
+    The owner's snooze (``Tache.report_alertes_jusqu_au``) silences their advance
+    alerts only, delegated or not; due-today and late alerts, and the lead's,
+    still come. Identifiers come from the models; every value is a bound parameter.
     """
 
     def __init__(self, rules: list[_DayRule], *, today: datetime.date) -> None:
@@ -294,6 +312,7 @@ class _AlertSql:
         q = connection.ops.quote_name
         self.t, self.p = q(Tache._meta.db_table), q(Projet._meta.db_table)
         self.m, self.n = q(MembreProjet._meta.db_table), q(NotificationTache._meta.db_table)
+        self.a, self.u = q(Absence._meta.db_table), q(User._meta.db_table)
         self.rules = rules
         self.rules_cte, self.rules_params = _rules_cte(rules)
 
@@ -320,28 +339,75 @@ class _AlertSql:
         )
         return sql, [self.today, self.today]
 
-    def _alerts(self) -> tuple[str, list[Any]]:
-        """SELECT tache, recipient, type, titre, message, due of every alert due."""
-        base, base_params = self._from()
+    def _owner_gets_it(self) -> tuple[str, list[Any]]:
+        """The owner would get the rule's alert: they have access, and it is not
+        an advance alert they snoozed until today or later."""
         access, access_params = self._owner_has_access()
+        sql = (
+            f"(t.responsable_id IS NOT NULL AND {access} AND NOT (r.kind = %s "
+            "AND t.report_alertes_jusqu_au IS NOT NULL AND t.report_alertes_jusqu_au >= %s))"
+        )
+        return sql, [*access_params, Type.ALERTE_ECHEANCE.value, self.today]
+
+    def _owner_away(self) -> tuple[str, list[Any]]:
+        """The owner, who is not the chef de projet, is away today (served by
+        absence_utilisateur_fin_idx)."""
+        sql = (
+            "(t.responsable_id <> p.chef_de_projet_id AND EXISTS (SELECT 1 "
+            f"FROM {self.a} a WHERE a.utilisateur_id = t.responsable_id "
+            "AND a.fin >= %s AND a.debut <= %s))"
+        )
+        return sql, [self.today, self.today]
+
+    def _alerts(self) -> tuple[str, list[Any]]:
+        """SELECT tache, recipient, type, titre, message, due, delegue_pour of
+        every alert due."""
+        base, base_params = self._from()
+        gets, gets_params = self._owner_gets_it()
+        away, away_params = self._owner_away()
+        delegated = f"({gets} AND {away})"
+        delegated_params = [*gets_params, *away_params]
+        before, after = _delegation_pieces()
         columns = (
             "SELECT t.id AS tache_id, {user} AS user_id, r.kind AS kind, "
-            f"substr({joined('ti')}, 1, 255) AS titre, {joined('me')} AS message, "
-            "t.date_echeance AS due "
+            f"substr({joined('ti')}, 1, 255) AS titre, {joined('me')}{{note}} AS message, "
+            "t.date_echeance AS due, {on_behalf} AS delegue_pour_id "
         )
         owners = (
-            columns.format(user="t.responsable_id")
+            columns.format(user="t.responsable_id", note="", on_behalf="NULL")
             + base
-            + f" AND t.responsable_id IS NOT NULL AND {access}"
+            + f" AND {gets} AND NOT {away}"
         )
+        # The owner's name joined by the database, as get_full_name() or the username.
+        full_name = "TRIM(o.first_name || ' ' || o.last_name)"
+        owner_name = (
+            f"(SELECT CASE WHEN {full_name} = '' THEN o.username ELSE {full_name} END "
+            f"FROM {self.u} o WHERE o.id = t.responsable_id)"
+        )
+        note = f" || CASE WHEN {delegated} THEN %s || {owner_name} || %s ELSE '' END"
         leads = (
-            columns.format(user="p.chef_de_projet_id")
+            columns.format(
+                user="p.chef_de_projet_id",
+                note=note,
+                on_behalf=f"CASE WHEN {delegated} THEN t.responsable_id END",
+            )
             + base
-            + " AND r.to_lead AND (t.responsable_id IS NULL"
-            " OR t.responsable_id <> p.chef_de_projet_id)"
+            + " AND (t.responsable_id IS NULL OR t.responsable_id <> p.chef_de_projet_id)"
+            + f" AND (r.to_lead OR {delegated})"
         )
         sql = f"{owners} UNION ALL {leads}"
-        params = [*base_params, *access_params, *base_params]
+        params = [
+            *base_params,
+            *gets_params,
+            *away_params,
+            # the lead's: the note's condition and texts, then delegue_pour's condition
+            *delegated_params,
+            before,
+            after,
+            *delegated_params,
+            *base_params,
+            *delegated_params,
+        ]
         return sql, params
 
     def _insert_sql(self, alerts: str, *, rules_cte: str = "") -> str:
@@ -350,8 +416,9 @@ class _AlertSql:
         # which stale statistics could turn into a scan of the day per row).
         return (
             f"INSERT INTO {self.n} (tache_id, destinataire_id, type_notification, titre, "
-            f"message, lue, date_creation, date_alerte, date_echeance) {rules_cte} "
-            "SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, %s, %s, %s, a.due "
+            f"message, lue, date_creation, date_alerte, date_echeance, delegue_pour_id) "
+            f"{rules_cte} SELECT a.tache_id, a.user_id, a.kind, a.titre, a.message, "
+            "%s, %s, %s, a.due, a.delegue_pour_id "
             # "WHERE true": SQLite would read ON CONFLICT as a join's ON.
             f"FROM ({alerts}) a WHERE true ON CONFLICT DO NOTHING"
         )
@@ -426,6 +493,20 @@ class _AlertSql:
             for tache_id, nom, owner, _total in rows
         ]
         return listed, rows[0][3] if rows else 0
+
+
+@functools.lru_cache(maxsize=16)
+def _delegation_pieces_in(language: str) -> tuple[str, str]:
+    with override(language):
+        sentence = _("You receive it in the absence of %(owner)s, the task's owner.")
+    before, after = (" " + sentence % {"owner": OWNER}).split(OWNER)
+    return before, after
+
+
+def _delegation_pieces() -> tuple[str, str]:
+    """The sentence a delegated alert adds to its message, cut around the owner's
+    name (which the database puts in: it replaces nothing)."""
+    return _delegation_pieces_in(settings.LANGUAGE_CODE)
 
 
 def render_alert_text(

@@ -85,6 +85,8 @@ def save_task(
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
         before = _Tracked.of(stored)
         _sync_with_status(tache, today=today)
+        if tache.responsable_id != before.responsable_id:
+            _clear_snooze(tache)  # the old owner's: the new one starts without it
         tache.save()
         rows = _changes(tache, before=before, author=author, reason=reason)
         rows = _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
@@ -151,6 +153,51 @@ def lift_block(*, tache_id: int, author: User, today: datetime.date, comment: st
     if not Tache.objects.filter(pk=tache_id, statut=Statut.BLOQUEE).exists():
         return False
     return bool(_set_status(tache_id, Statut.EN_COURS, author=author, comment=comment, today=today))
+
+
+def check_snooze(*, tache: Tache, until: datetime.date, today: datetime.date) -> None:
+    """A snooze of the advance alerts ends tomorrow at the earliest and on the due
+    date at the latest (the due-today and late alerts are never snoozed)."""
+    if tache.date_echeance is None or tache.date_echeance <= today or not tache.is_open:
+        raise ValidationError(
+            _("This task has no advance alert left to snooze."), code="nothing_to_snooze"
+        )
+    if until <= today:
+        raise ValidationError(_("Choose a date from tomorrow on."), code="snooze_past")
+    if until > tache.date_echeance:
+        raise ValidationError(
+            _("The snooze ends on the due date at the latest."), code="snooze_after_due"
+        )
+
+
+def snooze_advance_alerts(
+    *, tache_id: int, author: User, until: datetime.date, reason: str, today: datetime.date
+) -> bool:
+    """The owner silences the task's advance alerts until ``until`` (included),
+    saying why; the lead sees it on the task's page. False if it already was so."""
+    with transaction.atomic():
+        tache = Tache.objects.select_for_update().get(pk=tache_id)
+        check_snooze(tache=tache, until=until, today=today)
+        if (tache.report_alertes_jusqu_au, tache.report_motif) == (until, reason):
+            return False
+        tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par = until, reason, author
+        tache.save(update_fields=[*SNOOZE_FIELDS, "date_modification"])
+    return True
+
+
+def _clear_snooze(tache: Tache) -> None:
+    tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par = None, "", None
+
+
+def lift_snooze(*, tache_id: int) -> bool:
+    """The advance alerts come again; False if they were not snoozed."""
+    lifted = Tache.objects.filter(pk=tache_id, report_alertes_jusqu_au__isnull=False).update(
+        report_alertes_jusqu_au=None, report_motif="", report_par=None
+    )
+    return bool(lifted)
+
+
+SNOOZE_FIELDS = ("report_alertes_jusqu_au", "report_motif", "report_par")
 
 
 def _set_status(

@@ -15,6 +15,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import BlockForm, TacheForm, TaskProgressForm, UnblockForm
+from core.forms import BlockForm, SnoozeForm, TacheForm, TaskProgressForm, UnblockForm
 from core.models import Projet, Tache, User
 from core.selectors import projects
 from core.selectors.access import can_edit_task, can_update_progress, reads_everything
@@ -49,6 +50,11 @@ def _require_lead(projet: Projet, user: User) -> None:
 def _require_progress_right(tache: Tache, user: User) -> None:
     if not can_update_progress(user=user, tache=tache):
         raise PermissionDenied(_("Only the task's owner or the project lead can update it."))
+
+
+def _require_owner(tache: Tache, user: User) -> None:
+    if tache.responsable_id != user.pk:
+        raise PermissionDenied(_("Only the task's owner can snooze its alerts."))
 
 
 def _task(request: HttpRequest, pk: int) -> tuple[User, Tache, datetime.date]:
@@ -89,8 +95,23 @@ def _render_detail(
         "progress_form": form or (TaskProgressForm(tache=tache) if is_owner else None),
         "history": history,
         "slips": history.slips,
+        "can_snooze": is_owner and tache.is_open and _has_advance_alerts(tache, today),
+        # The owner's snooze, to the owner and the lead.
+        "snooze": _snooze(tache, today) if is_owner or can_edit else None,
     }
     return render(request, "core/task_detail.html", context, status=status)
+
+
+def _has_advance_alerts(tache: Tache, today: datetime.date) -> bool:
+    return tache.date_echeance is not None and tache.date_echeance > today
+
+
+def _snooze(tache: Tache, today: datetime.date) -> dict[str, Any] | None:
+    """The snooze still running (its last day today or later), and who set it."""
+    until = tache.report_alertes_jusqu_au
+    if until is None or until < today:
+        return None
+    return {"until": until, "by": tache.report_par, "reason": tache.report_motif}
 
 
 @login_required
@@ -217,6 +238,49 @@ def task_unblock(request: HttpRequest, pk: int) -> HttpResponse:
         done=_("Blockage of “%(nom)s” lifted."),
         unchanged=_("Task “%(nom)s” was not blocked."),
         blockage=blockage_reason(tache=tache),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner snoozes the task's advance alerts until a date, with a reason."""
+    user, tache, today = _task(request, pk)
+    _require_owner(tache, user)
+    return _reasoned_change(
+        request,
+        tache,
+        today,
+        form=SnoozeForm(request.POST or None, tache=tache, today=today),
+        template="core/task_snooze.html",
+        change=lambda data: task_updates.snooze_advance_alerts(
+            tache_id=tache.pk,
+            author=user,
+            until=data["jusqu_au"],
+            reason=data["motif"],
+            today=today,
+        ),
+        done=_("Advance alerts of “%(nom)s” snoozed."),
+        unchanged=_("Advance alerts of “%(nom)s” were already snoozed so."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_unsnooze(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner lifts the snooze: a confirmation page on GET, the change on POST."""
+    user, tache, today = _task(request, pk)
+    _require_owner(tache, user)
+    return _reasoned_change(
+        request,
+        tache,
+        today,
+        form=forms.Form(request.POST if request.method == "POST" else None),
+        template="core/task_unsnooze.html",
+        change=lambda _data: task_updates.lift_snooze(tache_id=tache.pk),
+        done=_("Advance alerts of “%(nom)s” come again."),
+        unchanged=_("Advance alerts of “%(nom)s” were not snoozed."),
+        snooze=_snooze(tache, today),
     )
 
 

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.models import NotificationTache, Tache
+from core.models import Absence, NotificationTache, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
-from tests.factories import ProjetFactory
+from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
 
 
 def _add_due_today(world: World, count: int) -> None:
@@ -103,3 +103,50 @@ def test_query_count_does_not_grow_with_projects_under_several_policies(world: W
 
     assert NotificationTache.objects.values("tache__projet").distinct().count() == 60
     assert small == large
+
+
+def test_query_count_does_not_grow_with_absences_and_snoozes(world: World) -> None:
+    """Owners away today (their alerts go to the lead, one row when she gets it
+    anyway) and snoozed advance alerts, over 10 then 200 owners: the same
+    statements either way, and the dry run announces what the run creates."""
+
+    def grow(owners: int) -> tuple[tuple[int, int], dict[str, int]]:
+        for i in range(owners):
+            owner = UserFactory()
+            MembreProjetFactory(projet=world.projet, utilisateur=owner)
+            if i % 2:  # 100 of the 200 away
+                Absence.objects.create(utilisateur=owner, debut=TODAY, fin=TODAY)
+            Tache.objects.bulk_create(
+                Tache(
+                    projet=world.projet,
+                    nom=f"T{i}-{offset}",
+                    responsable=owner,
+                    date_echeance=TODAY + datetime.timedelta(days=offset),
+                    report_alertes_jusqu_au=TODAY if i % 3 == 0 else None,
+                )
+                for offset in (-1, 0, 1)
+            )
+        NotificationTache.objects.all().delete()
+        announced = create_deadline_alerts(today=TODAY, dry_run=True).created
+        counts = _run_queries()
+        assert create_deadline_alerts(today=TODAY, dry_run=True).total_created == 0
+        return counts, announced
+
+    small, small_announced = grow(10)
+    large, large_announced = grow(190)
+
+    assert small == large
+    assert small_announced == {
+        **{"ALERTE_RETARD": 15, "ALERTE_CRITIQUE": 15, "ALERTE_ECHEANCE": 6},
+        "ESCALADE": 0,
+    }
+    assert large_announced == {
+        "ALERTE_RETARD": 200 + 100,  # the lead's, and the owners present
+        "ALERTE_CRITIQUE": 200 + 100,
+        "ALERTE_ECHEANCE": 200 - 68,  # to the owner or the lead, unless snoozed (i % 3 == 0)
+        "ESCALADE": 0,
+    }
+    assert NotificationTache.objects.count() == sum(large_announced.values())
+    delegated = NotificationTache.objects.filter(delegue_pour__isnull=False)
+    assert delegated.count() == 3 * 100 - 34  # snoozed and away: no advance alert at all
+    assert not delegated.exclude(destinataire=world.alice).exists()

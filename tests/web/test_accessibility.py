@@ -91,7 +91,9 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"{task}/terminer/",
             f"{task}/bloquer/",
             f"{task}/historique/",
+            f"{task}/suspendre-alertes/",
             "/preferences/",
+            "/absences/",
             "/comptes/password_change/",
             "/comptes/password_change/done/",
             "/supervision/",  # 403
