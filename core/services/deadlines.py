@@ -1,21 +1,21 @@
 """The deadline engine: which alerts are due today, created once and only once.
 
-``create_deadline_alerts(today=...)`` is the one place the rules live; the
-``check_task_deadlines`` command and Celery task only call it. The rules depend on
-the number of days left only, so they are applied in Python to the handful of due
-dates in the horizon (``_rule``), and the database applies them to every task in one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: a fixed number of queries whatever
-the number of tasks, no task or alert row travelling to Python and back (the counts
-per type are computed by the database). The unique key
-``notification_alerte_unique_par_jour`` makes reruns, concurrent runs and
-redelivered tasks harmless, one index probe per row.
+``create_deadline_alerts(today=...)`` is the one entry point; the
+``check_task_deadlines`` command and Celery task only call it. The rules
+(``core.services.alert_rules``) depend on the number of days left only, so they are
+applied in Python to the handful of due dates in the horizon, and the database
+applies them to every task in one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``:
+a fixed number of queries whatever the number of tasks, no task or alert row
+travelling to Python and back (the counts per type are computed by the database).
+The unique key ``notification_alerte_unique_par_jour`` makes reruns, concurrent
+runs and redelivered tasks harmless, one index probe per row. The same run raises
+the phases' and projects' alerts (``core.services.milestone_alerts``).
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +29,27 @@ from django.utils.translation import gettext as _
 
 from core.dates import long_date
 from core.models import MembreProjet, NotificationDefaults, NotificationTache, Projet, Tache
-from core.models.fields import MAX_ADVANCE_DAYS, ladder_days
+from core.models.fields import MAX_ADVANCE_DAYS
 from core.models.notifications import ALERT_TYPES
-from core.working_days import DAY, WorkingCalendar, working_calendar
+from core.services.alert_rules import POLICY_FIELDS as POLICY_FIELDS
+from core.services.alert_rules import (
+    PROJECT,
+    TASK,
+    AlertPolicy,
+    Days,
+    PolicyKey,
+    advance_horizon,
+    alert_policy,
+    joined,
+    literals,
+    piece_columns,
+    pieces,
+    rule_today,
+    rules_cte,
+    same_policy,
+)
+from core.services.milestone_alerts import create_milestone_alerts
+from core.working_days import working_calendar
 
 Type = NotificationTache.Type
 
@@ -80,37 +98,6 @@ class DeadlineRunResult:
         }
 
 
-@dataclass(frozen=True)
-class AlertPolicy:
-    """A project's alert policy, its empty fields filled from NotificationDefaults."""
-
-    days: tuple[int, ...]  # before the due date, most distant first
-    lead_today: bool
-    lead_late: bool
-    repeat: int  # late alerts every N days
-
-
-# Projet's policy columns, as the rules are keyed by them (None: the default).
-POLICY_FIELDS = (
-    "alerte_jours",
-    "alerte_chef_aujourdhui",
-    "alerte_chef_retard",
-    "retard_repetition_jours",
-)
-PolicyKey = tuple[str | None, bool | None, bool | None, int | None]
-
-
-def alert_policy(key: PolicyKey, defaults: NotificationDefaults) -> AlertPolicy:
-    """The policy of a project whose columns are ``key``."""
-    ladder, lead_today, lead_late, repeat = key
-    return AlertPolicy(
-        days=ladder_days(defaults.alerte_jours if ladder is None else ladder),
-        lead_today=defaults.alerte_chef_aujourdhui if lead_today is None else lead_today,
-        lead_late=defaults.alerte_chef_retard if lead_late is None else lead_late,
-        repeat=repeat or defaults.retard_repetition_jours,
-    )
-
-
 def project_policy(projet: Projet) -> AlertPolicy:
     """The policy ``projet`` follows (its page shows it)."""
     key = tuple(getattr(projet, name) for name in POLICY_FIELDS)
@@ -126,7 +113,7 @@ class _DayRule:
     key: PolicyKey
     alert_type: str
     to_lead: bool
-    titre: tuple[str, ...]  # pieces (see _pieces): the database fills in the names
+    titre: tuple[str, ...]  # pieces (see alert_rules.pieces): the database fills in the names
     message: tuple[str, ...]
 
 
@@ -136,14 +123,6 @@ SKIPPED_LISTED = 100
 # Rules per statement: each takes 17 parameters (PostgreSQL takes 65,535), and a
 # year of daily late alerts under several policies is thousands of rules.
 RULES_PER_STATEMENT = 1000
-
-# Where the task and project names go in a rendered template. They mark our own
-# translated sentence before it is cut into pieces (_pieces), and never meet a
-# name: the database joins the pieces and the names, it replaces nothing, so no
-# name can contain a marker that the query would expand.
-TASK, PROJECT = "\x01", "\x02"
-_SLOT_OF = {TASK: "t", PROJECT: "p"}
-_SLOTS = 2  # each name at most once in a sentence
 
 
 def create_deadline_alerts(
@@ -161,14 +140,12 @@ def create_deadline_alerts(
     if not result.working_day:
         result.duration_s = time.monotonic() - started
         return result
-    # The furthest due date an advance alert can reach today: the days up to the
-    # next working day are non-working, their alerts come today.
-    horizon = calendar.next_working(today + DAY) - DAY + datetime.timedelta(days=MAX_ADVANCE_DAYS)
+    horizon = advance_horizon(today, calendar)
     groups = _due_dates(until=horizon)
     if defaults.retard_en_jours_ouvres and groups and min(groups)[0] < calendar.start:
         calendar = working_calendar(min(groups)[0], horizon)
     policies = {key: alert_policy(key, defaults) for _due, key in groups}
-    days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
+    days = Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
     rules = []
     for due, key in sorted(groups, key=lambda group: (group[0], repr(group[1]))):
         if rule := _day_rule(due, key, policies[key], days):
@@ -182,56 +159,14 @@ def create_deadline_alerts(
         result.skipped = sorted([*result.skipped, *listed], key=lambda s: s.tache_id)
         result.skipped = result.skipped[:SKIPPED_LISTED]
         result.skipped_count += count
+    # The phases' and projects' planned ends, under the same rules and calendar.
+    milestones = create_milestone_alerts(
+        today=today, calendar=calendar, defaults=defaults, dry_run=dry_run
+    )
+    for kind, count in milestones.items():
+        result.created[kind] += count
     result.duration_s = time.monotonic() - started
     return result
-
-
-@dataclass(frozen=True)
-class _Days:
-    """Today and its calendar, as the rules ask them."""
-
-    today: datetime.date
-    calendar: WorkingCalendar
-    late_in_working_days: bool
-
-    @functools.cached_property
-    def last_worked(self) -> datetime.date:
-        """The working day before today: late alerts due since then come today."""
-        return self.calendar.previous_working(self.today - DAY)
-
-    def comes_today(self, natural: datetime.date) -> bool:
-        """Whether an alert due on ``natural`` (today or later) comes today: on
-        that day, or the last working day before it."""
-        return self.calendar.previous_working(natural) == self.today
-
-    def late_by(self, due: datetime.date) -> int:
-        if self.late_in_working_days:
-            return self.calendar.working_days_between(due, self.today)
-        return (self.today - due).days
-
-
-def _rule(due: datetime.date, policy: AlertPolicy, days: _Days) -> tuple[str, bool, int] | None:
-    """The rules table: the alert a task due on ``due`` raises today under
-    ``policy`` (type, whether its chef de projet gets it too, the days shown:
-    left, or late), the most urgent when two come the same day."""
-    today = days.today
-    if due < today:
-        late = days.late_by(due)
-        if days.late_in_working_days:
-            repeats = late >= 1 and late % policy.repeat == 0
-        else:  # the repeat days since the last working day, today included
-            first = max(days.last_worked, due) + DAY
-            repeats = any(
-                (day - due).days % policy.repeat == 0
-                for day in (first + DAY * i for i in range((today - first).days + 1))
-            )
-        return (Type.ALERTE_RETARD.value, policy.lead_late, late) if repeats else None
-    left = (due - today).days
-    if days.comes_today(due):
-        return Type.ALERTE_CRITIQUE.value, policy.lead_today, left
-    if any(days.comes_today(due - DAY * before) for before in policy.days if before <= left):
-        return Type.ALERTE_ECHEANCE.value, False, left
-    return None
 
 
 def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, PolicyKey], int]:
@@ -248,9 +183,9 @@ def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, PolicyKey],
 
 
 def _day_rule(
-    due: datetime.date, key: PolicyKey, policy: AlertPolicy, days: _Days
+    due: datetime.date, key: PolicyKey, policy: AlertPolicy, days: Days
 ) -> _DayRule | None:
-    rule = _rule(due, policy, days)
+    rule = rule_today(due, policy, days)
     if rule is None:
         return None
     alert_type, to_lead, shown = rule
@@ -263,58 +198,25 @@ def _day_rule(
             days_left=shown if due >= days.today else -shown,
             working_days=days.late_in_working_days,
         )
-    return _DayRule(due, key, alert_type, to_lead, _pieces(titre), _pieces(message))
+    return _DayRule(
+        due, key, alert_type, to_lead, pieces(titre, slots=_SLOTS), pieces(message, slots=_SLOTS)
+    )
 
 
-def _pieces(rendered: str) -> tuple[str, ...]:
-    """``rendered`` as text, slot, text, slot, text: a slot is "t" (the task's
-    name), "p" (the project's) or "" (nothing), whatever the language's order."""
-    parts = re.split(f"([{TASK}{PROJECT}])", rendered)
-    texts, slots = parts[0::2], [_SLOT_OF[marker] for marker in parts[1::2]]
-    assert len(slots) <= _SLOTS, rendered
-    texts += [""] * (_SLOTS + 1 - len(texts))
-    slots += [""] * (_SLOTS - len(slots))
-    return (texts[0], *(piece for pair in zip(slots, texts[1:], strict=True) for piece in pair))
+# Each name at most once in a task alert's sentence.
+_SLOTS = 2
+_NAMES = {"t": "t.nom", "p": "p.nom"}
+_PIECES = [*piece_columns("ti", slots=_SLOTS), *piece_columns("me", slots=_SLOTS)]
 
 
 def _joined(column: str) -> str:
-    """SQL joining the pieces of ``column`` (r.<column>0 .. r.<column>4) and the names."""
-    pieces = [f"r.{column}0"]
-    for i in range(1, 2 * _SLOTS, 2):
-        pieces.append(f"CASE r.{column}{i} WHEN 't' THEN t.nom WHEN 'p' THEN p.nom ELSE '' END")
-        pieces.append(f"r.{column}{i + 1}")
-    return "(" + " || ".join(pieces) + ")"
-
-
-def _same_policy() -> str:
-    """The rule's policy is the project's (NULL matching NULL: the default)."""
-    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    return " AND ".join(f"r.{name} {same} p.{name}" for name in POLICY_FIELDS)
-
-
-def _literals(values: tuple[str, ...]) -> str:
-    """An SQL list of code constants such as ``('A_FAIRE', 'EN_COURS')``."""
-    assert all(value.isidentifier() for value in values)  # [A-Za-z_]: nothing to escape
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+    return joined(column, slots=_SLOTS, names=_NAMES)
 
 
 def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
-    """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table, typed
-    (PostgreSQL would read a column of NULLs as text)."""
-    adapt_date = connection.ops.adapt_datefield_value
-    pg = connection.vendor == "postgresql"
-    types = ("date", "varchar", "boolean", "boolean", "integer")
-    keyed = ", ".join(f"%s::{kind}" if pg else "%s" for kind in types)
-    pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(2 * _SLOTS + 1)]
-    row = f"({keyed}, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
-    columns = f"due, {', '.join(POLICY_FIELDS)}, kind, to_lead, {', '.join(pieces)}"
-    sql = f"WITH rules ({columns}) AS (VALUES " + ", ".join([row] * len(rules))
-    params = [
-        value
-        for r in rules
-        for value in (adapt_date(r.due), *r.key, r.alert_type, r.to_lead, *r.titre, *r.message)
-    ]
-    return sql + ")", params
+    """The day's rules as a table ``rules``."""
+    rows = [(r.due, *r.key, r.alert_type, r.to_lead, *r.titre, *r.message) for r in rules]
+    return rules_cte(["kind", "to_lead", *_PIECES], rows)
 
 
 class _AlertSql:
@@ -341,10 +243,10 @@ class _AlertSql:
         # tache_open_due_idx, whose condition names them.
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
-            f"JOIN rules r ON r.due = t.date_echeance AND {_same_policy()} "
-            f"WHERE t.statut IN {_literals(Tache.OPEN_STATUTS)} "
+            f"JOIN rules r ON r.due = t.date_echeance AND {same_policy()} "
+            f"WHERE t.statut IN {literals(Tache.OPEN_STATUTS)} "
             "AND t.date_echeance IS NOT NULL "
-            f"AND p.statut IN {_literals(Projet.ACTIVE_STATUTS)}"
+            f"AND p.statut IN {literals(Projet.ACTIVE_STATUTS)}"
         )
         return sql, []
 

@@ -22,6 +22,8 @@ TYPE_LABELS = {
     "ALERTE_ECHEANCE": gettext_lazy("due soon"),
     "ALERTE_CRITIQUE": gettext_lazy("due today"),
     "ALERTE_RETARD": gettext_lazy("late"),
+    "ALERTE_ETAPE": gettext_lazy("phase ends"),
+    "ALERTE_PROJET": gettext_lazy("project ends"),
 }
 SKIP_REASONS = {
     "no_owner": gettext_lazy("task without owner"),
