@@ -230,7 +230,8 @@ class _MilestoneSql:
             return int(cursor.fetchone()[0])
 
 
-# The sentences, by subject and case; the plural follows "days".
+# The sentences, by subject and case; the plural follows "days". A late one says
+# by how much in a sentence of its own (_LATE_BY).
 _TEXTS: dict[tuple[str, str], tuple[Promise, Promise]] = {
     (Type.ALERTE_ETAPE, "soon"): (
         ngettext_lazy(
@@ -256,32 +257,8 @@ _TEXTS: dict[tuple[str, str], tuple[Promise, Promise]] = {
         gettext_lazy('The phase "%(etape)s" of project "%(projet)s" ends today, %(date)s.'),
     ),
     (Type.ALERTE_ETAPE, "late"): (
-        ngettext_lazy(
-            "Phase overdue by %(days)d day: %(etape)s",
-            "Phase overdue by %(days)d days: %(etape)s",
-            "days",
-        ),
-        ngettext_lazy(
-            'The phase "%(etape)s" of project "%(projet)s" was to end on %(date)s: '
-            "it is %(days)d day overdue.",
-            'The phase "%(etape)s" of project "%(projet)s" was to end on %(date)s: '
-            "it is %(days)d days overdue.",
-            "days",
-        ),
-    ),
-    (Type.ALERTE_ETAPE, "late_working"): (
-        ngettext_lazy(
-            "Phase overdue by %(days)d working day: %(etape)s",
-            "Phase overdue by %(days)d working days: %(etape)s",
-            "days",
-        ),
-        ngettext_lazy(
-            'The phase "%(etape)s" of project "%(projet)s" was to end on %(date)s: '
-            "it is %(days)d working day overdue.",
-            'The phase "%(etape)s" of project "%(projet)s" was to end on %(date)s: '
-            "it is %(days)d working days overdue.",
-            "days",
-        ),
+        gettext_lazy("Phase overdue: %(etape)s"),
+        gettext_lazy('The phase "%(etape)s" of project "%(projet)s" was to end on %(date)s.'),
     ),
     (Type.ALERTE_PROJET, "soon"): (
         ngettext_lazy(
@@ -307,28 +284,15 @@ _TEXTS: dict[tuple[str, str], tuple[Promise, Promise]] = {
         gettext_lazy('The project "%(projet)s" ends today, %(date)s.'),
     ),
     (Type.ALERTE_PROJET, "late"): (
-        ngettext_lazy(
-            "Project overdue by %(days)d day: %(projet)s",
-            "Project overdue by %(days)d days: %(projet)s",
-            "days",
-        ),
-        ngettext_lazy(
-            'The project "%(projet)s" was to end on %(date)s: it is %(days)d day overdue.',
-            'The project "%(projet)s" was to end on %(date)s: it is %(days)d days overdue.',
-            "days",
-        ),
+        gettext_lazy("Project overdue: %(projet)s"),
+        gettext_lazy('The project "%(projet)s" was to end on %(date)s.'),
     ),
-    (Type.ALERTE_PROJET, "late_working"): (
-        ngettext_lazy(
-            "Project overdue by %(days)d working day: %(projet)s",
-            "Project overdue by %(days)d working days: %(projet)s",
-            "days",
-        ),
-        ngettext_lazy(
-            'The project "%(projet)s" was to end on %(date)s: it is %(days)d working day overdue.',
-            'The project "%(projet)s" was to end on %(date)s: it is %(days)d working days overdue.',
-            "days",
-        ),
+}
+# How late, in calendar or working days.
+_LATE_BY = {
+    False: ngettext_lazy("It is %(days)d day overdue.", "It is %(days)d days overdue.", "days"),
+    True: ngettext_lazy(
+        "It is %(days)d working day overdue.", "It is %(days)d working days overdue.", "days"
     ),
 }
 _CASE_OF: dict[str, str] = {
@@ -360,11 +324,13 @@ def render_milestone_text(
     case = _CASE_OF[kind]
     if case == "today" and ahead:
         case = "ahead"
-    elif case == "late" and working_days:
-        case = "late_working"
     titre, message = _TEXTS[alert_type, case]
     context = {"etape": phase_name, "projet": project_name, "date": long_date(end), "days": days}
+    sentences = [str(message % context)]
+    if case == "late":
+        sentences.append(str(_LATE_BY[working_days] % context))
     still_open = ngettext(
         "%(count)s task is still open.", "%(count)s tasks are still open.", open_tasks
-    ) % {"count": str(open_tasks) if count_text is None else count_text}
-    return str(titre % context), f"{message % context} {still_open}"
+    )
+    sentences.append(still_open % {"count": str(open_tasks) if count_text is None else count_text})
+    return str(titre % context), " ".join(sentences)

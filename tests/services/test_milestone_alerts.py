@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.models import Etape, NotificationTache, Projet, Tache
+from core.models import Etape, NotificationDefaults, NotificationTache, Projet, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import World
 from tests.factories import EtapeFactory, ProjetFactory, TacheFactory
@@ -78,8 +78,11 @@ def test_a_phase_ending_on_friday_alerts_the_lead_on_the_ladder_the_day_and_whil
         "dans 2 jours, le 15\u00a0janvier 2027. 2 tâches sont encore ouvertes."
     )
     assert friday.titre == "Fin de la phase aujourd'hui\u00a0: Recette"
-    assert monday.titre == "Phase en retard de 3 jours\u00a0: Recette"
-    assert monday.message.endswith("elle a 3 jours de retard. 2 tâches sont encore ouvertes.")
+    assert monday.titre == "Phase en retard\u00a0: Recette"
+    assert monday.message == (
+        "La phase «\u00a0Recette\u00a0» du projet «\u00a0Refonte du portail\u00a0» devait se "
+        "terminer le 15\u00a0janvier 2027. Retard\u00a0: 3 jours. 2 tâches sont encore ouvertes."
+    )
     assert (wednesday.urgency, friday.urgency, monday.urgency) == ("soon", "today", "late")
 
 
@@ -129,7 +132,8 @@ def test_a_project_end_alerts_its_lead_the_same_way(world: World) -> None:
         "15\u00a0janvier 2027. 1 tâche est encore ouverte."
     )
     late = created[D(2027, 1, 19)][0]
-    assert late.titre == "Projet en retard de 4 jours\u00a0: Refonte du portail"
+    assert late.titre == "Projet en retard\u00a0: Refonte du portail"
+    assert "Retard\u00a0: 4 jours. 1 tâche est encore ouverte." in late.message
     # The project has no task due: the task alerts raised nothing.
     assert NotificationTache.objects.exclude(type_notification=PROJET).count() == 0
 
@@ -225,3 +229,14 @@ def test_query_count_does_not_grow_with_phases_and_projects(world: World) -> Non
     assert (small_total, small_inserts) == (large_total, large_inserts)
     # One insert per kind of subject (no task is due: none of theirs).
     assert large_inserts == 2
+
+
+def test_lateness_in_working_days_when_the_organisation_counts_so(world: World) -> None:
+    NotificationDefaults.objects.create(retard_en_jours_ouvres=True)
+    cache.clear()
+    phase_with_tasks(world, end=FRIDAY)
+
+    create_deadline_alerts(today=D(2027, 1, 19))
+
+    alert = NotificationTache.objects.get(type_notification=ETAPE)
+    assert "Retard\u00a0: 2 jours ouvrés." in alert.message
