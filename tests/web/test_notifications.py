@@ -503,3 +503,37 @@ def test_a_project_alert_opens_the_project_page(world):
     assert "Refonte du portail" in client.get(LIST).content.decode()
     opened = client.get(reverse("core:notification_open", args=[alert.pk]))
     assert opened.url == reverse("core:project_detail", args=[world.projet.pk])
+
+
+def test_pages_mixing_phase_and_task_alerts_of_one_run_list_each_once(world):
+    """One run's alerts share their creation time: the keys (urgency, then id)
+    order them, a phase's alert without a task's priority included."""
+    from tests.factories import EtapeFactory
+
+    today = timezone.localdate()
+    made = []
+    for i in range(30):
+        due = today + datetime.timedelta(days=i % 3 - 1)  # late, today, soon
+        task = TacheFactory(projet=world.projet)
+        made.append(notify(world.alice, task, date_alerte=today, date_echeance=due))
+        made.append(
+            NotificationFactory(
+                destinataire=world.alice,
+                tache=None,
+                etape=EtapeFactory(projet=world.projet),
+                type_notification=Type.ALERTE_ETAPE,
+                date_alerte=today,
+                date_echeance=due,
+            )
+        )
+    client = client_for(world.alice)
+
+    seen, response = [], client.get(LIST)
+    while True:
+        seen += _ids(response)
+        if response.context["page"].older is None:
+            break
+        response = client.get(LIST, {"older": response.context["page"].older.token})
+
+    assert sorted(seen) == sorted(n.pk for n in made)
+    assert len(seen) == len(set(seen)) == 60
