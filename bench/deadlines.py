@@ -98,14 +98,14 @@ def naive_loop(today: datetime.date) -> int:
     each task's project policy, the calendar, the absences and snoozes the engine
     follows, asked per task too)."""
     from core.models import Absence, MembreProjet, NotificationDefaults, NotificationTache, Tache
-    from core.services.deadlines import POLICY_FIELDS, _Days, _rule, alert_policy
+    from core.services.alert_rules import POLICY_FIELDS, Days, alert_policy, rule_today
     from core.working_days import working_calendar
 
     defaults = NotificationDefaults.current()
     calendar = working_calendar(
         today - datetime.timedelta(days=60), today + datetime.timedelta(days=90)
     )
-    days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
+    days = Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
     if not calendar.is_working(today):
         return 0
     created = 0
@@ -114,7 +114,7 @@ def naive_loop(today: datetime.date) -> int:
         if tache.date_echeance is None:
             continue
         key = tuple(getattr(tache.projet, name) for name in POLICY_FIELDS)
-        rule = _rule(tache.date_echeance, alert_policy(key, defaults), days)  # type: ignore[arg-type]
+        rule = rule_today(tache.date_echeance, alert_policy(key, defaults), days)  # type: ignore[arg-type]
         if rule is None:
             continue
         kind, to_lead, shown = rule

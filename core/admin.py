@@ -251,19 +251,31 @@ class NotificationTacheAdmin(admin.ModelAdmin):
         "titre",
         "destinataire",
         "type_notification",
-        "tache",
+        "subject",
         "date_alerte",
         "lue",
         "date_creation",
         "emailed",
     )
     list_filter = ("type_notification", "lue", "date_alerte")
-    search_fields = ("titre", "message", "destinataire__username", "tache__nom")
-    list_select_related = ("destinataire", "tache")
+    search_fields = (
+        "titre",
+        "message",
+        "destinataire__username",
+        "tache__nom",
+        "etape__nom",
+        "projet__nom",
+    )
+    list_select_related = ("destinataire", "tache", "etape", "projet")
     autocomplete_fields = ("destinataire", "tache")
     raw_id_fields = ("outbound_email", "etape", "projet", "delegue_pour")
     date_hierarchy = "date_creation"
     readonly_fields = ("date_creation", "date_alerte", "date_echeance")
+
+    @admin.display(description=_("about"))
+    def subject(self, obj: NotificationTache) -> str:
+        """The task, the phase or the project the notification is about."""
+        return str(obj.tache or obj.etape or obj.projet or "")
 
     @admin.display(description=_("emailed"), boolean=True)
     def emailed(self, obj: NotificationTache) -> bool:

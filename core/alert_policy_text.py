@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from core.models.projects import REPEAT_CHOICES
 
 if TYPE_CHECKING:
-    from core.services.deadlines import AlertPolicy
+    from core.services.alert_rules import AlertPolicy
 
 
 def day_list(days: Sequence[int]) -> str:

@@ -40,6 +40,7 @@ BOTH_DATABASES = {
     "tests/services/test_deadlines_time.py": "deadlines: dates bound per vendor",
     "tests/services/test_deadlines_scale.py": "deadlines: one INSERT or chunks, by vendor",
     "tests/services/test_deadlines_absence.py": "deadlines: absences and snoozes in the SQL",
+    "tests/services/test_milestone_alerts.py": "phase and project alerts: INSERT ... SELECT",
     "tests/commands/test_check_task_deadlines.py": "the deadline engine through its command",
     "tests/emails/test_alert_emails.py": "alert emails: UPDATE ... FROM (VALUES ...), FOR UPDATE",
     "tests/emails/test_outbox.py": "outbox: claim (SKIP LOCKED), leases, cleanup",

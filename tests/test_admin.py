@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import JobRun, OutboundEmail, Tache
+from core.models import Etape, JobRun, OutboundEmail, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
 from tests.factories import (
@@ -45,12 +45,13 @@ def admin_client(world: World) -> Client:
 
 
 def add_rows(world: World, n: int) -> None:
-    """n more of everything the changelists show."""
+    """n more of everything the changelists show (the alerts about the tasks, and
+    about the phases and projects, which end today)."""
     for i in range(n):
         lead = UserFactory()
-        projet = ProjetFactory(chef_de_projet=lead)
+        projet = ProjetFactory(chef_de_projet=lead, date_fin_prevue=TODAY)
         MembreProjetFactory(projet=projet, utilisateur=world.bob)
-        etape = EtapeFactory(projet=projet, ordre=1)
+        etape = EtapeFactory(projet=projet, ordre=1, date_fin_prevue=TODAY)
         tache = Tache.objects.create(
             projet=projet, etape=etape, nom=f"T{i}", responsable=world.bob, date_echeance=TODAY
         )
@@ -173,3 +174,15 @@ def test_the_history_list_is_filtered_by_task_paged_and_read_only(
     entry = cl.result_list[0]
     detail = admin_client.get(reverse("admin:core_historiquetache_change", args=[entry.pk]))
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+
+
+def test_the_notifications_about_a_phase_or_a_project_name_it(
+    admin_client: Client, world: World
+) -> None:
+    add_rows(world, 1)
+    etape = Etape.objects.get()
+
+    content = admin_client.get(reverse("admin:core_notificationtache_changelist")).content.decode()
+
+    assert str(etape) in content  # the phase's alert
+    assert str(etape.projet) in content  # the project's

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models.projects import Tache
+from core.models.projects import Projet, Tache
 
 
 class NotificationTache(models.Model):
@@ -177,7 +179,17 @@ class NotificationTache(models.Model):
     def urgency(self) -> str:
         """The urgency class in the UI: "late", "today", "soon" (the deadline
         alerts) or "event"."""
-        return URGENCY.get(self.type_notification, "event")
+        return urgency_of(self.type_notification, self.date_alerte, self.date_echeance)
+
+    @property
+    def subject_project(self) -> Projet | None:
+        """The project the notification is about: its task's, its phase's or
+        itself (needs the relations loaded: ``SUBJECT_RELATED``)."""
+        if self.tache is not None:
+            return self.tache.projet
+        if self.etape is not None:
+            return self.etape.projet
+        return self.projet
 
     @property
     def is_event(self) -> bool:
@@ -196,7 +208,25 @@ URGENCY: dict[str, str] = {
     NotificationTache.Type.ALERTE_ECHEANCE: "soon",
 }
 
-ALERT_TYPES = tuple(URGENCY)
+# A phase's or a project's planned end: its urgency is the day's, as a task's
+# alert types say it (before the end, on the day, after it).
+MILESTONE_TYPES = (NotificationTache.Type.ALERTE_ETAPE, NotificationTache.Type.ALERTE_PROJET)
+# What the daily deadline check creates (its counts are keyed by them).
+ALERT_TYPES = (*URGENCY, *MILESTONE_TYPES)
+# What select_related needs for ``subject_project`` and the task's actions.
+SUBJECT_RELATED = ("tache__projet", "etape__projet", "projet")
+
+
+def urgency_of(alert_type: str, alert_day: datetime.date | None, due: datetime.date | None) -> str:
+    """The urgency class of a notification of ``alert_type`` raised on
+    ``alert_day`` about a deadline on ``due``."""
+    if alert_type in MILESTONE_TYPES:
+        if alert_day is None or due is None or due > alert_day:
+            return "soon"
+        return "late" if due < alert_day else "today"
+    return URGENCY.get(alert_type, "event")
+
+
 EVENT_TYPES: frozenset[str] = frozenset(
     {
         NotificationTache.Type.BLOCAGE,

@@ -21,6 +21,7 @@ from django.db.models import DateTimeField, Func, IntegerField, Q, QuerySet, Sub
 from django.db.models.lookups import GreaterThan, LessThan
 
 from core.models import NotificationTache, User
+from core.models.notifications import SUBJECT_RELATED
 from core.selectors.urgency import alert_urgency_keys
 
 PAGE_SIZE = 25
@@ -98,7 +99,7 @@ def notifications_for(
         notifications = notifications.filter(lue=False)
     if type_notification:
         notifications = notifications.filter(type_notification=type_notification)
-    return notifications.select_related("tache__projet").order_by(
+    return notifications.select_related(*SUBJECT_RELATED).order_by(
         "-date_creation", *alert_urgency_keys()
     )
 

@@ -41,12 +41,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
-from core.models.notifications import EVENT_TYPES
+from core.models.notifications import EVENT_TYPES, urgency_of
 from core.selectors.urgency import alert_urgency_keys
 from core.services import outbox
 from core.services.email_rendering import (
@@ -231,8 +231,11 @@ def _listed_alerts(
             "message",
             "tache_id",
             "date_echeance",
+            "date_alerte",
             task=F("tache__nom"),
-            project=F("tache__projet__nom"),
+            # A phase's or a project's alert has no task: its project all the same.
+            project=Coalesce("tache__projet__nom", "etape__projet__nom", "projet__nom"),
+            project_id=Coalesce("tache__projet_id", "etape__projet_id", "projet_id"),
         )
     )
     listed: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -249,6 +252,9 @@ def _render(
     lines = [
         {
             "type": alert["type_notification"],
+            "urgency": urgency_of(
+                alert["type_notification"], alert["date_alerte"], alert["date_echeance"]
+            ),
             # Lazy: rendered in the recipient's language.
             "type_label": Type(alert["type_notification"]).label,
             "titre": alert["titre"],
@@ -256,8 +262,12 @@ def _render(
             "tache": alert["task"],
             "projet": alert["project"],
             "date_echeance": alert["date_echeance"],
-            "url": object_url("core:task_detail", alert["tache_id"]),
-            "tache_id": alert["tache_id"],  # the action links (templates)
+            "url": (
+                object_url("core:task_detail", alert["tache_id"])
+                if alert["tache_id"] is not None
+                else object_url("core:project_detail", alert["project_id"])
+            ),
+            "tache_id": alert["tache_id"],  # the action links (templates), if a task
         }
         for alert in alerts
     ]

@@ -36,11 +36,28 @@ from core.models import (
     Tache,
     User,
 )
-from core.models.fields import MAX_ADVANCE_DAYS, ladder_days
+from core.models.fields import MAX_ADVANCE_DAYS
 from core.models.notifications import ALERT_TYPES
-from core.services.alert_sql import PIECES, PROJECT, TASK, joined, literals, pieces
+from core.services.alert_rules import (
+    POLICY_FIELDS,
+    PROJECT,
+    TASK,
+    AlertPolicy,
+    Days,
+    PolicyKey,
+    advance_horizon,
+    alert_policy,
+    joined,
+    literals,
+    piece_columns,
+    pieces,
+    rule_today,
+    rules_cte,
+    same_policy,
+)
 from core.services.escalation import create_escalations
-from core.working_days import DAY, WorkingCalendar, working_calendar
+from core.services.milestone_alerts import create_milestone_alerts
+from core.working_days import working_calendar
 
 Type = NotificationTache.Type
 # What a run creates, counted per type.
@@ -91,37 +108,6 @@ class DeadlineRunResult:
         }
 
 
-@dataclass(frozen=True)
-class AlertPolicy:
-    """A project's alert policy, its empty fields filled from NotificationDefaults."""
-
-    days: tuple[int, ...]  # before the due date, most distant first
-    lead_today: bool
-    lead_late: bool
-    repeat: int  # late alerts every N days
-
-
-# Projet's policy columns, as the rules are keyed by them (None: the default).
-POLICY_FIELDS = (
-    "alerte_jours",
-    "alerte_chef_aujourdhui",
-    "alerte_chef_retard",
-    "retard_repetition_jours",
-)
-PolicyKey = tuple[str | None, bool | None, bool | None, int | None]
-
-
-def alert_policy(key: PolicyKey, defaults: NotificationDefaults) -> AlertPolicy:
-    """The policy of a project whose columns are ``key``."""
-    ladder, lead_today, lead_late, repeat = key
-    return AlertPolicy(
-        days=ladder_days(defaults.alerte_jours if ladder is None else ladder),
-        lead_today=defaults.alerte_chef_aujourdhui if lead_today is None else lead_today,
-        lead_late=defaults.alerte_chef_retard if lead_late is None else lead_late,
-        repeat=repeat or defaults.retard_repetition_jours,
-    )
-
-
 def project_policy(projet: Projet) -> AlertPolicy:
     """The policy ``projet`` follows (its page shows it)."""
     key = tuple(getattr(projet, name) for name in POLICY_FIELDS)
@@ -137,7 +123,7 @@ class _DayRule:
     key: str  # Projet.alerte_cle: the policy's columns as the database joins them
     alert_type: str
     to_lead: bool
-    titre: tuple[str, ...]  # pieces (see core.services.alert_sql): the database fills in the names
+    titre: tuple[str, ...]  # pieces (see alert_rules.pieces): the database fills in the names
     message: tuple[str, ...]
 
 
@@ -149,8 +135,8 @@ SKIPPED_LISTED = 100
 RULES_PER_STATEMENT = 1000
 
 # Where the absent owner's name goes in the delegation sentence (_delegation_pieces):
-# a marker like core.services.alert_sql's, never met by a name.
-OWNER = "\x03"
+# a marker like core.services.alert_rules', never met by a name.
+OWNER = "\x05"
 
 
 def create_deadline_alerts(
@@ -168,13 +154,11 @@ def create_deadline_alerts(
     if not result.working_day:
         result.duration_s = time.monotonic() - started
         return result
-    # The furthest due date an advance alert can reach today: the days up to the
-    # next working day are non-working, their alerts come today.
-    horizon = calendar.next_working(today + DAY) - DAY + datetime.timedelta(days=MAX_ADVANCE_DAYS)
+    horizon = advance_horizon(today, calendar)
     groups = _due_dates(until=horizon)
     if defaults.retard_en_jours_ouvres and groups and min(groups)[0] < calendar.start:
         calendar = working_calendar(min(groups)[0], horizon)
-    days = _Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
+    days = Days(today, calendar, late_in_working_days=defaults.retard_en_jours_ouvres)
     rules = []
     for (due, key, columns), count in sorted(groups.items(), key=lambda group: group[0][:2]):
         if rule := _day_rule(due, key, alert_policy(columns, defaults), days):
@@ -188,59 +172,14 @@ def create_deadline_alerts(
         result.skipped = sorted([*result.skipped, *listed], key=lambda s: s.tache_id)
         result.skipped = result.skipped[:SKIPPED_LISTED]
         result.skipped_count += count
+    result.created.update(
+        create_milestone_alerts(today=today, calendar=calendar, defaults=defaults, dry_run=dry_run)
+    )
     result.created[Type.ESCALADE] = create_escalations(
         today=today, calendar=calendar, defaults=defaults, dry_run=dry_run
     )
     result.duration_s = time.monotonic() - started
     return result
-
-
-@dataclass(frozen=True)
-class _Days:
-    """Today and its calendar, as the rules ask them."""
-
-    today: datetime.date
-    calendar: WorkingCalendar
-    late_in_working_days: bool
-
-    @functools.cached_property
-    def last_worked(self) -> datetime.date:
-        """The working day before today: late alerts due since then come today."""
-        return self.calendar.previous_working(self.today - DAY)
-
-    def comes_today(self, natural: datetime.date) -> bool:
-        """Whether an alert due on ``natural`` (today or later) comes today: on
-        that day, or the last working day before it."""
-        return self.calendar.previous_working(natural) == self.today
-
-    def late_by(self, due: datetime.date) -> int:
-        if self.late_in_working_days:
-            return self.calendar.working_days_between(due, self.today)
-        return (self.today - due).days
-
-
-def _rule(due: datetime.date, policy: AlertPolicy, days: _Days) -> tuple[str, bool, int] | None:
-    """The rules table: the alert a task due on ``due`` raises today under
-    ``policy`` (type, whether its chef de projet gets it too, the days shown:
-    left, or late), the most urgent when two come the same day."""
-    today = days.today
-    if due < today:
-        late = days.late_by(due)
-        if days.late_in_working_days:
-            repeats = late >= 1 and late % policy.repeat == 0
-        else:  # the repeat days since the last working day, today included
-            first = max(days.last_worked, due) + DAY
-            repeats = any(
-                (day - due).days % policy.repeat == 0
-                for day in (first + DAY * i for i in range((today - first).days + 1))
-            )
-        return (Type.ALERTE_RETARD.value, policy.lead_late, late) if repeats else None
-    left = (due - today).days
-    if days.comes_today(due):
-        return Type.ALERTE_CRITIQUE.value, policy.lead_today, left
-    if any(days.comes_today(due - DAY * before) for before in policy.days if before <= left):
-        return Type.ALERTE_ECHEANCE.value, False, left
-    return None
 
 
 def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, str, PolicyKey], int]:
@@ -259,8 +198,8 @@ def _due_dates(*, until: datetime.date) -> dict[tuple[datetime.date, str, Policy
     return {(due, key, tuple(columns)): n for due, key, *columns, n in rows if due is not None}
 
 
-def _day_rule(due: datetime.date, key: str, policy: AlertPolicy, days: _Days) -> _DayRule | None:
-    rule = _rule(due, policy, days)
+def _day_rule(due: datetime.date, key: str, policy: AlertPolicy, days: Days) -> _DayRule | None:
+    rule = rule_today(due, policy, days)
     if rule is None:
         return None
     alert_type, to_lead, shown = rule
@@ -273,23 +212,30 @@ def _day_rule(due: datetime.date, key: str, policy: AlertPolicy, days: _Days) ->
             days_left=shown if due >= days.today else -shown,
             working_days=days.late_in_working_days,
         )
-    return _DayRule(due, key, alert_type, to_lead, pieces(titre), pieces(message))
+    return _DayRule(
+        due, key, alert_type, to_lead, pieces(titre, slots=_SLOTS), pieces(message, slots=_SLOTS)
+    )
 
 
 def _rules_cte(rules: list[_DayRule]) -> tuple[str, list[Any]]:
     """``WITH rules (...) AS (VALUES ...)``: the day's rules as a table."""
-    adapt_date = connection.ops.adapt_datefield_value
-    cast = "%s::date" if connection.vendor == "postgresql" else "%s"
-    pieces = [f"{column}{i}" for column in ("ti", "me") for i in range(PIECES)]
-    row = f"({cast}, %s, %s, %s, " + ", ".join(["%s"] * len(pieces)) + ")"
-    columns = f"due, policy, kind, to_lead, {', '.join(pieces)}"
-    sql = f"WITH rules ({columns}) AS (VALUES " + ", ".join([row] * len(rules))
-    params = [
-        value
-        for r in rules
-        for value in (adapt_date(r.due), r.key, r.alert_type, r.to_lead, *r.titre, *r.message)
-    ]
-    return sql + ")", params
+    return rules_cte(
+        _COLUMNS, [(r.due, r.key, r.alert_type, r.to_lead, *r.titre, *r.message) for r in rules]
+    )
+
+
+# The task's name and the project's, once each in a sentence.
+_SLOTS = 2
+_COLUMNS = [
+    "kind",
+    "to_lead",
+    *piece_columns("ti", slots=_SLOTS),
+    *piece_columns("me", slots=_SLOTS),
+]
+
+
+def _joined(column: str) -> str:
+    return joined(column, slots=_SLOTS, names={"t": "t.nom", "p": "p.nom"})
 
 
 class _AlertSql:
@@ -323,7 +269,7 @@ class _AlertSql:
         # tache_open_due_idx, whose condition names them.
         sql = (
             f"FROM {self.t} t JOIN {self.p} p ON p.id = t.projet_id "
-            "JOIN rules r ON r.due = t.date_echeance AND r.policy = p.alerte_cle "
+            f"JOIN rules r ON r.due = t.date_echeance AND {same_policy()} "
             f"WHERE t.statut IN {literals(Tache.OPEN_STATUTS)} "
             "AND t.date_echeance IS NOT NULL "
             f"AND p.statut IN {literals(Projet.ACTIVE_STATUTS)}"
@@ -370,7 +316,7 @@ class _AlertSql:
         before, after = _delegation_pieces()
         columns = (
             "SELECT t.id AS tache_id, {user} AS user_id, r.kind AS kind, "
-            f"substr({joined('ti')}, 1, 255) AS titre, {joined('me')}{{note}} AS message, "
+            f"substr({_joined('ti')}, 1, 255) AS titre, {_joined('me')}{{note}} AS message, "
             "t.date_echeance AS due, {on_behalf} AS delegue_pour_id "
         )
         owners = (

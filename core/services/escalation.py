@@ -24,7 +24,7 @@ from django.utils.translation import ngettext, override
 
 from core.dates import long_date
 from core.models import NotificationDefaults, NotificationTache, Projet, Tache, User
-from core.services.alert_sql import PROJECT, TASK, joined, literals, pieces
+from core.services.alert_rules import PROJECT, TASK, joined, literals, piece_columns, pieces
 from core.working_days import WorkingCalendar, working_calendar
 
 ESCALADE = NotificationTache.Type.ESCALADE.value
@@ -107,14 +107,20 @@ def _rule(due: datetime.date, limit: int | None, *, late: int, threshold: int) -
             "%(days)d working days late, beyond the limit of %(limit)d.",
             late,
         )
-        return _Rule(due, limit, pieces(titre % context), pieces(message % context))
+        return _Rule(
+            due, limit, pieces(titre % context, slots=2), pieces(message % context, slots=2)
+        )
+
+
+def _joined(column: str) -> str:
+    return joined(column, slots=2, names={"t": "t.nom", "p": "p.nom"})
 
 
 def _apply(rules: list[_Rule], *, today: datetime.date, group_id: int, dry_run: bool) -> int:
     q = connection.ops.quote_name
     pg = connection.vendor == "postgresql"
     same = "IS NOT DISTINCT FROM" if pg else "IS"
-    text_columns = [f"{column}{i}" for column in ("ti", "me") for i in range(len(rules[0].titre))]
+    text_columns = [*piece_columns("ti", slots=2), *piece_columns("me", slots=2)]
     row = (
         ("(%s::date, %s::integer, " if pg else "(%s, %s, ")
         + ", ".join(["%s"] * len(text_columns))
@@ -131,8 +137,8 @@ def _apply(rules: list[_Rule], *, today: datetime.date, group_id: int, dry_run: 
     ]
     members = q(User.groups.through._meta.db_table)
     select = (
-        f"SELECT t.id AS tache_id, u.id AS user_id, substr({joined('ti')}, 1, 255) AS titre, "
-        f"{joined('me')} AS message, t.date_echeance AS due "
+        f"SELECT t.id AS tache_id, u.id AS user_id, substr({_joined('ti')}, 1, 255) AS titre, "
+        f"{_joined('me')} AS message, t.date_echeance AS due "
         f"FROM {q(Tache._meta.db_table)} t JOIN {q(Projet._meta.db_table)} p ON p.id = t.projet_id "
         f"JOIN rules r ON r.due = t.date_echeance AND r.lim {same} p.escalade_jours_ouvres "
         f"JOIN {members} g ON g.group_id = %s "

@@ -23,7 +23,7 @@ from core.models import Tache, User
 from core.selectors.access import can_update_progress
 
 if TYPE_CHECKING:
-    from core.services.deadlines import AlertPolicy
+    from core.services.alert_rules import AlertPolicy
 
 register = template.Library()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.forms import NotificationFilterForm
 from core.jobs import dispatch
 from core.models import NotificationTache
+from core.models.notifications import SUBJECT_RELATED
 from core.selectors.notifications import notification_page, unread_count
 from core.services.notifications import mark_all_read, mark_read
 from core.tasks import mark_notifications_read
@@ -52,7 +54,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of the user's own notifications read; someone else's id is a 404."""
     user = current_user(request)
     notification = get_object_or_404(
-        NotificationTache.objects.select_related("tache__projet"), pk=pk, destinataire=user
+        NotificationTache.objects.select_related(*SUBJECT_RELATED), pk=pk, destinataire=user
     )
     mark_read(user=user, notification_id=notification.pk)
     if is_htmx(request):
@@ -65,7 +67,8 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Open a notification: its task's page, the notification now read.
+    """Open a notification: its task's page (a phase's or a project's alert: the
+    project's page), the notification now read.
 
     A GET that writes, on purpose: it only changes the reader's own read state,
     as opening a message in a mail client does; the change is idempotent (the
@@ -74,14 +77,17 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     change a task are POST only (see views.tasks).
     """
     user = current_user(request)
-    tache_id = (
+    subject = (
         NotificationTache.objects.filter(pk=pk, destinataire=user)
-        .values_list("tache_id", flat=True)
+        .values_list("tache_id", Coalesce("etape__projet_id", "projet_id"))
         .first()
     )
-    if tache_id is None:
+    if subject is None:
         raise Http404
     mark_read(user=user, notification_id=pk)
+    tache_id, projet_id = subject
+    if tache_id is None:
+        return redirect("core:project_detail", projet_id)
     return redirect("core:task_detail", tache_id)
 
 

@@ -231,3 +231,30 @@ def test_the_email_lists_the_latest_first_among_late_alerts(world):
 
     text = OutboundEmail.objects.get(recipient=world.bob).body_text
     assert text.index("Vingt jours") < text.index("Un jour")
+
+
+def test_a_phase_alert_is_emailed_to_the_lead_with_a_link_to_the_project(world):
+    from django.urls import reverse
+
+    from tests.factories import EtapeFactory
+
+    friday = datetime.date(2027, 1, 15)
+    etape = EtapeFactory(projet=world.projet, nom="Recette", date_fin_prevue=friday)
+    TacheFactory(projet=world.projet, etape=etape, responsable=world.bob, date_echeance=None)
+    TacheFactory(projet=world.projet, nom="Bascule", responsable=world.bob, date_echeance=friday)
+
+    run_deadline_check(today=friday)
+
+    email = OutboundEmail.objects.get(recipient=world.alice)
+    project_path = reverse("core:project_detail", args=[world.projet.pk])
+    text, html = email.body_text, email.body_html
+    assert "Fin de la phase aujourd'hui\u00a0: Recette" in text
+    assert "1 tâche est encore ouverte." in text
+    assert "Voir le projet\u00a0: http" in text and project_path in text
+    assert "Bascule" in text  # the task alert of the day, with its own actions
+    # Only the task's alert offers to finish it: the phase's links to the project.
+    finish = reverse("core:task_finish", args=[Tache.objects.get(nom="Bascule").pk])
+    assert text.count("/terminer/") == 1 and finish in text
+    assert "Fin de la phase" in html and f'{project_path}"' in html
+    assert "Refonte du portail" in email.subject
+    assert not NotificationTache.objects.filter(outbound_email__isnull=True).exists()

@@ -13,8 +13,9 @@ import threading
 import pytest
 from django.db import connection
 
-from core.models import NotificationTache, Tache
-from core.services import deadlines
+from core.models import Etape, NotificationTache, Tache
+from core.models.notifications import MILESTONE_TYPES
+from core.services import deadlines, milestone_alerts
 from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
 from tests.conftest import TODAY
 from tests.factories import MembreProjetFactory, ProjetFactory, UserFactory
@@ -110,5 +111,31 @@ def test_concurrent_runs_under_a_policy_mix_in_several_statements_never_duplicat
     keys = NotificationTache.objects.values_list(
         "tache_id", "destinataire_id", "type_notification", "date_alerte"
     )
+    assert len(keys) == len(set(keys))
+    assert create_deadline_alerts(today=TODAY).total_created == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_alert_each_phase_and_project_end_once(
+    postgres_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = UserFactory(username="alice")
+    for i in range(30):
+        end = TODAY + datetime.timedelta(days=i % 5 - 2)  # late, today, ahead
+        projet = ProjetFactory(chef_de_projet=lead, code=f"p{i}", date_fin_prevue=end)
+        etape = Etape.objects.create(projet=projet, nom="Recette", ordre=1, date_fin_prevue=end)
+        Tache.objects.create(projet=projet, etape=etape, nom=f"T{i}", date_echeance=None)
+    monkeypatch.setattr(milestone_alerts, "RULES_PER_STATEMENT", 2)  # several statements
+
+    outcomes = _run_at_once(TODAY)
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    rows = NotificationTache.objects.filter(type_notification__in=MILESTONE_TYPES)
+    # Per kind, 6 subjects on each of 2 days late, 1 late, today, 1 and 2 ahead.
+    assert rows.count() == 2 * 30
+    created = sum(o.total_created for o in outcomes if not isinstance(o, BaseException))
+    assert created == rows.count() == NotificationTache.objects.count()
+    keys = rows.values_list("etape_id", "projet_id", "destinataire_id", "type_notification")
     assert len(keys) == len(set(keys))
     assert create_deadline_alerts(today=TODAY).total_created == 0

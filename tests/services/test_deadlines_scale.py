@@ -3,7 +3,9 @@
 The administrators' defaults (a cold cache: read once), the closure days of the
 calendar, one read of the due dates by project policy, one ``INSERT ... SELECT``
 for every alert of the day (PostgreSQL counts them per type in the same
-statement; SQLite runs one per alert type), one read of the skipped recipients.
+statement; SQLite runs one per alert type), one read of the skipped recipients,
+and for the phases and projects one read of their end dates each (and their own
+insert when one ends in the horizon: tests/services/test_milestone_alerts.py).
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def test_query_count_does_not_grow_with_tasks(world: World) -> None:
     assert NotificationTache.objects.count() == 2000  # owner + lead for each of 1,000 tasks
     assert (small_total, small_inserts) == (large_total, large_inserts)
     assert large_inserts == 1  # every alert of the day in one INSERT ... SELECT
-    # defaults, closure days, due dates, the insert, the skipped recipients
-    assert large_total == 5
+    # defaults, closure days, due dates, the insert, the skipped recipients, the
+    # phases' and the projects' end dates (none: no insert of theirs)
+    assert large_total == 7
 
 
 def test_counts_per_type_come_from_the_database_and_a_rerun_adds_nothing(world: World) -> None:
@@ -69,7 +72,11 @@ def test_counts_per_type_come_from_the_database_and_a_rerun_adds_nothing(world: 
     rerun = create_deadline_alerts(today=TODAY)
 
     assert first.created == {
-        **{"ALERTE_RETARD": 80, "ALERTE_CRITIQUE": 40, "ALERTE_ECHEANCE": 40},
+        "ALERTE_RETARD": 80,
+        "ALERTE_CRITIQUE": 40,
+        "ALERTE_ECHEANCE": 40,
+        "ALERTE_ETAPE": 0,  # no phase or project with a planned end
+        "ALERTE_PROJET": 0,
         "ESCALADE": 0,  # no group named for the escalations
     }
     assert rerun.total_created == 0
@@ -138,13 +145,13 @@ def test_query_count_does_not_grow_with_absences_and_snoozes(world: World) -> No
     assert small == large
     assert small_announced == {
         **{"ALERTE_RETARD": 15, "ALERTE_CRITIQUE": 15, "ALERTE_ECHEANCE": 6},
-        "ESCALADE": 0,
+        **{"ALERTE_ETAPE": 0, "ALERTE_PROJET": 0, "ESCALADE": 0},
     }
     assert large_announced == {
         "ALERTE_RETARD": 200 + 100,  # the lead's, and the owners present
         "ALERTE_CRITIQUE": 200 + 100,
         "ALERTE_ECHEANCE": 200 - 68,  # to the owner or the lead, unless snoozed (i % 3 == 0)
-        "ESCALADE": 0,
+        **{"ALERTE_ETAPE": 0, "ALERTE_PROJET": 0, "ESCALADE": 0},
     }
     assert NotificationTache.objects.count() == sum(large_announced.values())
     delegated = NotificationTache.objects.filter(delegue_pour__isnull=False)

@@ -455,3 +455,85 @@ def test_a_blockage_notification_offers_the_lead_to_lift_it(world, tache):
     assert "Blocage signalé" in content and "Pas d&#x27;accès" in content
     assert reverse("core:task_unblock", args=[tache.pk]) in content
     assert 'data-action="unblock"' in content and 'data-action="block"' not in content
+
+
+def test_a_phase_alert_shows_its_project_and_opens_the_project_page(world, tache):
+    from tests.factories import EtapeFactory
+
+    etape = EtapeFactory(projet=world.projet, nom="Recette")
+    today = timezone.localdate()
+    phase_alert = NotificationFactory(
+        destinataire=world.alice,
+        tache=None,
+        etape=etape,
+        type_notification=Type.ALERTE_ETAPE,
+        titre="Fin de la phase aujourd'hui : Recette",
+        date_alerte=today,
+        date_echeance=today,
+    )
+    notify(world.alice, tache, type_notification=Type.ALERTE_RETARD, date_alerte=today)
+    client = client_for(world.alice)
+
+    content = client.get(LIST).content.decode()
+
+    row = content.split(f'id="notification-{phase_alert.pk}"')[1].split("</li>")[0]
+    assert "Fin de la phase aujourd&#x27;hui : Recette" in row
+    assert "Refonte du portail" in row and "Fin de phase" in row  # project, type
+    assert "Voir le projet" in row and 'data-action="done"' not in row
+    assert 'class="notification today unread"' in content
+    opened = client.get(reverse("core:notification_open", args=[phase_alert.pk]))
+    assert opened.url == reverse("core:project_detail", args=[world.projet.pk])
+    phase_alert.refresh_from_db()
+    assert phase_alert.lue
+    read = client.post(
+        reverse("core:notification_read", args=[phase_alert.pk]), headers={"HX-Request": "true"}
+    )
+    assert "Refonte du portail" in read.content.decode()
+
+
+def test_a_project_alert_opens_the_project_page(world):
+    alert = NotificationFactory(
+        destinataire=world.alice,
+        tache=None,
+        projet=world.projet,
+        type_notification=Type.ALERTE_PROJET,
+    )
+    client = client_for(world.alice)
+
+    assert "Refonte du portail" in client.get(LIST).content.decode()
+    opened = client.get(reverse("core:notification_open", args=[alert.pk]))
+    assert opened.url == reverse("core:project_detail", args=[world.projet.pk])
+
+
+def test_pages_mixing_phase_and_task_alerts_of_one_run_list_each_once(world):
+    """One run's alerts share their creation time: the keys (urgency, then id)
+    order them, a phase's alert without a task's priority included."""
+    from tests.factories import EtapeFactory
+
+    today = timezone.localdate()
+    made = []
+    for i in range(30):
+        due = today + datetime.timedelta(days=i % 3 - 1)  # late, today, soon
+        task = TacheFactory(projet=world.projet)
+        made.append(notify(world.alice, task, date_alerte=today, date_echeance=due))
+        made.append(
+            NotificationFactory(
+                destinataire=world.alice,
+                tache=None,
+                etape=EtapeFactory(projet=world.projet),
+                type_notification=Type.ALERTE_ETAPE,
+                date_alerte=today,
+                date_echeance=due,
+            )
+        )
+    client = client_for(world.alice)
+
+    seen, response = [], client.get(LIST)
+    while True:
+        seen += _ids(response)
+        if response.context["page"].older is None:
+            break
+        response = client.get(LIST, {"older": response.context["page"].older.token})
+
+    assert sorted(seen) == sorted(n.pk for n in made)
+    assert len(seen) == len(set(seen)) == 60

@@ -22,6 +22,8 @@ TYPE_LABELS = {
     "ALERTE_ECHEANCE": gettext_lazy("due soon"),
     "ALERTE_CRITIQUE": gettext_lazy("due today"),
     "ALERTE_RETARD": gettext_lazy("late"),
+    "ALERTE_ETAPE": gettext_lazy("phase ends"),
+    "ALERTE_PROJET": gettext_lazy("project ends"),
     "ESCALADE": gettext_lazy("escalated to the portfolio managers"),
 }
 SKIP_REASONS = {
