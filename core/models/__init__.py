@@ -1,4 +1,5 @@
 from core.models.absences import Absence
+from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
@@ -6,6 +7,7 @@ from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
 from core.models.preferences import NotificationDefaults
+from core.models.project_history import HistoriqueProjet
 from core.models.projects import Etape, MembreProjet, Projet, Tache
 from core.models.users import AccountSource, User
 
@@ -15,7 +17,9 @@ __all__ = [
     "BeatEntryDefault",
     "Etape",
     "Heartbeat",
+    "HistoriqueProjet",
     "HistoriqueTache",
+    "JetonApi",
     "JobDay",
     "JobRun",
     "JourNonOuvre",
