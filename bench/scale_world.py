@@ -42,9 +42,9 @@ def build(*, tasks: int, today: datetime.date) -> None:
     )
     execute(
         "INSERT INTO core_user (password, is_superuser, username, first_name, last_name, "
-        "email, is_staff, is_active, date_joined) "
+        "email, is_staff, is_active, date_joined, account_source, directory_id, muted_events) "
         "SELECT '!', false, 'u' || i, 'Prénom' || i, 'Nom' || i, "
-        "'u' || i || '@bench.example.org', false, true, now() "
+        "'u' || i || '@bench.example.org', false, true, now(), 'local', '', '[]' "
         "FROM generate_series(1, %s) i",
         [USERS],
     )
@@ -77,12 +77,12 @@ def _tasks(*, tasks: int, today: datetime.date) -> None:
         "row_number() OVER (PARTITION BY m.projet_id ORDER BY m.id) - 1 AS k "
         "FROM core_membreprojet m) "
         "INSERT INTO core_tache (projet_id, nom, description, responsable_id, statut, "
-        "priorite, date_echeance, avancement, date_creation, date_modification) "
+        "priorite, date_echeance, avancement, date_creation, date_modification, report_motif) "
         "SELECT p.id, 'Tâche ' || j, '', "
         "CASE WHEN j %% 100 = 7 THEN NULL ELSE m.utilisateur_id END, "
         "CASE WHEN j %% 20 = 3 THEN 'BLOQUEE' WHEN j %% 2 = 0 THEN 'A_FAIRE' "
         "ELSE 'EN_COURS' END, 'NORMALE', "
-        "%s::date + ((j::bigint * 7919) %% (2 * %s + 1) - %s)::int, 0, now(), now() "
+        "%s::date + ((j::bigint * 7919) %% (2 * %s + 1) - %s)::int, 0, now(), now(), '' "
         "FROM generate_series(0, %s - 1) j "
         "JOIN projects p ON p.n = j %% %s "
         "JOIN members m ON m.projet_id = p.id AND m.k = (j / %s) %% %s",
@@ -95,9 +95,9 @@ def add_reader_notifications(*, count: int) -> int:
     execute("DELETE FROM core_user WHERE username = %s", [READER])
     execute(
         "INSERT INTO core_user (password, is_superuser, username, first_name, last_name, "
-        "email, is_staff, is_active, date_joined) "
+        "email, is_staff, is_active, date_joined, account_source, directory_id, muted_events) "
         "VALUES ('!', false, %s, 'Lecteur', 'Assidu', 'reader@bench.example.org', "
-        "false, true, now())",
+        "false, true, now(), 'local', '', '[]')",
         [READER],
     )
     reader = int(str(scalar("SELECT id FROM core_user WHERE username = %s", [READER])))

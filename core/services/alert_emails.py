@@ -47,16 +47,17 @@ from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
 from core.models.notifications import EVENT_TYPES, urgency_of
+from core.paths import path_to
 from core.selectors.urgency import alert_urgency_keys
 from core.services import outbox
 from core.services.email_rendering import (
     RenderedEmail,
     absolute_url,
-    object_url,
     render_email,
     short_list,
     standard_headers,
 )
+from core.site_url import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,11 @@ def _listed_alerts(
 def _render(
     user: User, alerts: list[dict[str, Any]], total: int, *, batch: _Batch
 ) -> RenderedEmail:
+    site = site_url()  # read once per email, not once per link
+
+    def link(url_name: str, pk: int) -> str:
+        return f"{site}{path_to(url_name, pk)}"
+
     lines = [
         {
             "type": alert["type_notification"],
@@ -262,10 +268,17 @@ def _render(
             "tache": alert["task"],
             "projet": alert["project"],
             "date_echeance": alert["date_echeance"],
-            "url": (
-                object_url("core:task_detail", alert["tache_id"])
+            # The links, made here: a template tag per link costs more than the rest
+            # of the email.
+            **(
+                {
+                    "url": link("core:task_detail", alert["tache_id"]),
+                    "finish_url": link("core:task_finish", alert["tache_id"]),
+                    "block_url": link("core:task_block", alert["tache_id"]),
+                    "unblock_url": link("core:task_unblock", alert["tache_id"]),
+                }
                 if alert["tache_id"] is not None
-                else object_url("core:project_detail", alert["project_id"])
+                else {"url": link("core:project_detail", alert["project_id"])}
             ),
             "tache_id": alert["tache_id"],  # the action links (templates), if a task
         }

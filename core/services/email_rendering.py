@@ -29,6 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from core.models import OutboundEmail, User
+from core.paths import path_to
 from core.site_url import site_url
 from core.text import header_safe, one_line, wire_safe
 
@@ -91,8 +92,8 @@ def preferences_url() -> str:
 
 
 def object_url(url_name: str, pk: int) -> str:
-    """Absolute link to a detail page."""
-    return absolute_url(reverse(url_name, args=[pk]))
+    """Absolute link to a page of one object (a task, a project, its actions)."""
+    return absolute_url(path_to(url_name, pk))
 
 
 def build_message(

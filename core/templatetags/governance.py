@@ -8,16 +8,14 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from django import template
-from django.conf import settings
 from django.db.models import Field, Model
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core import dates
+from core import dates, paths
 from core.alert_policy_text import Clause, policy_clauses
 from core.models import Tache, User
 from core.selectors.access import can_update_progress
@@ -27,27 +25,12 @@ if TYPE_CHECKING:
 
 register = template.Library()
 
-# Stands for the id while a URL is reversed once (no real id has these digits).
-_ID_MARKER = 987654321
-
 
 @register.simple_tag
 def path_to(name: str, pk: int) -> str:
-    """``{% url name pk %}`` for the URLs that take one id, as rows of lists use them.
-
-    ``reverse()`` costs about 20 µs; a page of 25 notifications has 150 links. The
-    URL is reversed once per name (and per script prefix and URLconf, which
-    reverse() depends on), then the id is put in its place.
-    """
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    head, tail = _one_id_pattern(name, get_script_prefix(), urlconf)
-    return f"{head}{int(pk)}{tail}"
-
-
-@functools.lru_cache(maxsize=128)
-def _one_id_pattern(name: str, script_prefix: str, urlconf: str) -> tuple[str, str]:
-    head, tail = reverse(name, urlconf=urlconf, args=[_ID_MARKER]).split(str(_ID_MARKER))
-    return head, tail
+    """``{% url name pk %}`` for the URLs that take one id, as rows of lists use
+    them (``core.paths``: reversed once per name)."""
+    return paths.path_to(name, pk)
 
 
 @register.filter

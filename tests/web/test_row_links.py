@@ -10,7 +10,7 @@ from django.template import Context, Template
 from django.urls import get_resolver, reverse, set_script_prefix
 
 from core.models import Tache
-from core.templatetags.governance import _one_id_pattern
+from core.paths import _one_id_pattern
 
 ONE_ID_URLS = sorted(
     f"core:{name}"
