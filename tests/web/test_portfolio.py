@@ -202,6 +202,24 @@ def test_csv_export_queries_grow_by_chunk_not_by_project(world, admin):
     assert queries(client, CSV_URL) == small
 
 
+def test_csv_export_reads_the_counts_once_and_the_history_once_per_chunk(world, admin, monkeypatch):
+    """The counts of every project are one aggregate, read as the file streams; only
+    the history is read per chunk: a bigger portfolio costs one query per chunk
+    more (the old export ran the whole aggregate again for each chunk)."""
+    monkeypatch.setattr(portfolio, "CSV_CHUNK", 10)
+    client = client_for(admin)
+    add_projects(4, lead=world.alice)  # with the world's project: one chunk
+    one_chunk = queries(client, CSV_URL)
+    add_projects(30, lead=world.alice)  # 35 projects: four chunks
+    text = b"".join(client.get(CSV_URL).streaming_content).decode("utf-8")
+
+    assert queries(client, CSV_URL) == one_chunk + 3
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 1 + 35  # every project once, across the chunks
+    assert len({row[1] for row in rows[1:]}) == 35
+    assert [row[5] for row in rows[1:]] == sorted((row[5] for row in rows[1:]), reverse=True)
+
+
 def test_csv_export_neutralises_formulas_behind_blanks_and_line_breaks(world, admin):
     tricky = [' =HYPERLINK("http://evil.example";"Cliquez")', "\n=1+1", "\t=1", "-2+3"]
     for i, nom in enumerate(tricky):
