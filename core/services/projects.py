@@ -17,13 +17,15 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from core.models import Etape, HistoriqueProjet, MembreProjet, Projet, User
+from core.models import Etape, HistoriqueProjet, MembreProjet, NotificationTache, Projet, User
 
 Action = HistoriqueProjet.Action
 Sujet = HistoriqueProjet.Sujet
@@ -34,6 +36,7 @@ PROJECT_FIELDS = ("nom", "description", "statut", "date_debut", "date_fin_prevue
 CREATION_FIELDS = ("code", "nom", "chef_de_projet", *PROJECT_FIELDS[1:])
 PHASE_FIELDS = ("nom", "ordre", "date_debut_prevue", "date_fin_prevue")
 VALUE_MAX = 200  # HistoriqueProjet.ancienne_valeur / nouvelle_valeur
+TITLE_MAX = 255  # NotificationTache.titre
 UP, DOWN = "up", "down"
 
 
@@ -201,7 +204,27 @@ def hand_over(
         history = _History(projet, author, reason=reason)
         history.add(Action.PASSATION, "chef_de_projet", old_lead, new_lead)
         _keep_as_member(projet, old_lead, today=today, history=history)
+        if new_lead.pk != author.pk:
+            _tell_new_lead(projet, author=author, reason=reason)
         return history.save()
+
+
+def _tell_new_lead(projet: Projet, *, author: User, reason: str) -> NotificationTache:
+    """In the notification centre, in the site's language as the events are.
+    Not emailed: the events email speaks of tasks (``task_events``)."""
+    with override(settings.LANGUAGE_CODE):
+        values = {"projet": projet.nom, "auteur": str(author)}
+        message = _('%(auteur)s handed the project "%(projet)s" over to you: you lead it now.')
+        message %= values
+        if reason.strip():
+            message += " " + _("Reason: %(motif)s") % {"motif": reason.strip()}
+        return NotificationTache.objects.create(
+            destinataire=projet.chef_de_projet,
+            projet=projet,
+            type_notification=NotificationTache.Type.PASSATION,
+            titre=(_("Project handed over to you: %(projet)s") % values)[:TITLE_MAX],
+            message=message,
+        )
 
 
 def _keep_as_member(projet: Projet, user: User, *, today: datetime.date, history: _History) -> None:

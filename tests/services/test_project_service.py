@@ -7,7 +7,8 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.models import Etape, HistoriqueProjet, MembreProjet, Projet, Tache
+from core.models import Etape, HistoriqueProjet, MembreProjet, NotificationTache, Projet, Tache
+from core.models.notifications import EVENT_TYPES
 from core.services import projects
 from tests.conftest import TODAY
 from tests.factories import EtapeFactory, MembreProjetFactory, TacheFactory, UserFactory
@@ -271,3 +272,32 @@ def test_hand_over_to_the_same_lead_or_an_inactive_account_is_refused(world, who
             projet_id=world.projet.pk, new_lead=user, author=world.alice, today=TODAY
         )
     assert not HistoriqueProjet.objects.exists()
+
+
+def test_the_new_lead_is_told_in_the_notification_centre_only(world):
+    projects.hand_over(
+        projet_id=world.projet.pk,
+        new_lead=world.bob,
+        author=world.alice,
+        today=TODAY,
+        reason="Mutation",
+    )
+    told = NotificationTache.objects.get()
+    assert (told.destinataire, told.projet, told.tache, told.date_alerte) == (
+        world.bob,
+        world.projet,
+        None,
+        None,
+    )
+    assert told.titre == "Projet confié\u00a0: Refonte du portail"
+    assert told.message == (
+        "Alice Martin vous a confié le projet «\u00a0Refonte du portail\u00a0»\u00a0: vous en "
+        "êtes désormais le chef de projet. Motif\u00a0: Mutation"
+    )
+    assert told.type_notification not in EVENT_TYPES  # no events email: it speaks of tasks
+
+
+def test_taking_a_project_over_oneself_tells_nobody(world):
+    staff = UserFactory(is_staff=True)
+    projects.hand_over(projet_id=world.projet.pk, new_lead=staff, author=staff, today=TODAY)
+    assert not NotificationTache.objects.exists()

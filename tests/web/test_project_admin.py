@@ -191,6 +191,13 @@ def test_hand_over_makes_the_old_lead_a_member(world):
     assert world.projet.chef_de_projet == world.bob
     assert client.get(detail(world)).status_code == 200  # alice, now a member
     assert client.get(url).status_code == 403
+    # Bob is told in his notification centre; the notification opens the project.
+    bob = client_for(world.bob)
+    centre = html.unescape(bob.get(reverse("core:notification_list")).content.decode())
+    assert "Projet confié\u00a0: Refonte du portail" in centre
+    told = world.bob.notifications.get()
+    opened = bob.get(reverse("core:notification_open", args=[told.pk]))
+    assert opened.status_code == 302 and opened.url == detail(world)
 
 
 def management_urls(world) -> list[str]:
