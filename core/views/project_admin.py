@@ -9,13 +9,11 @@ managed 403.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -65,16 +63,6 @@ def _managed_phase(request: HttpRequest, pk: int) -> tuple[User, Etape]:
     return user, etape
 
 
-def _attempt(form: Form, write: Any) -> bool:
-    """Run ``write``; a refusal from the service is shown on the form."""
-    try:
-        write()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
-
-
 @login_required
 @require_http_methods(GET_POST)
 def project_create(request: HttpRequest) -> HttpResponse:
@@ -82,26 +70,22 @@ def project_create(request: HttpRequest) -> HttpResponse:
     if not can_create_project(user):
         raise PermissionDenied(_("Only project leads can create a project."))
     form = ProjectCreateForm(request.POST or None, creator=user)
-    created: list[Projet] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-
-        def create() -> None:
-            created.append(
-                project_service.create_project(
-                    code=data["code"],
-                    nom=data["nom"],
-                    chef_de_projet=data["chef"],
-                    author=user,
-                    statut=data["statut"],
-                    date_debut=data["date_debut"],
-                    date_fin_prevue=data["date_fin_prevue"],
-                    description=data["description"],
-                )
+        try:
+            projet = project_service.create_project(
+                code=data["code"],
+                nom=data["nom"],
+                chef_de_projet=data["chef"],
+                author=user,
+                statut=data["statut"],
+                date_debut=data["date_debut"],
+                date_fin_prevue=data["date_fin_prevue"],
+                description=data["description"],
             )
-
-        if _attempt(form, create):
-            projet = created[0]
+        except ValidationError as error:  # the code taken meanwhile
+            form.add_error(None, error)
+        else:
             messages.success(request, _("The project is created."))
             today = timezone.localdate()
             if projects.can_read_project(user=user, projet_id=projet.pk, today=today):
@@ -116,16 +100,16 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, projet, _today = _managed(request, pk)
     form = ProjectEditForm(request.POST or None, projet=projet)
     if request.method == "POST" and form.is_valid():
-
-        def update() -> None:
+        try:
             project_service.update_project(
                 projet_id=projet.pk,
                 author=user,
                 values=form.values(),
                 reason=form.cleaned_data["motif"],
             )
-
-        if _attempt(form, update):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(request, _("The project is saved."))
             return redirect(projet)
     return render(request, "core/project_form.html", {"form": form, "projet": projet})
@@ -138,8 +122,7 @@ def project_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     form = HandOverForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         new_lead = form.cleaned_data["login"]
-
-        def hand_over() -> None:
+        try:
             project_service.hand_over(
                 projet_id=projet.pk,
                 new_lead=new_lead,
@@ -147,8 +130,9 @@ def project_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
                 today=today,
                 reason=form.cleaned_data["motif"],
             )
-
-        if _attempt(form, hand_over):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(
                 request, _("%(name)s now leads the project.") % {"name": str(new_lead)}
             )
@@ -178,11 +162,11 @@ def phase_create(request: HttpRequest, pk: int) -> HttpResponse:
     user, projet, _today = _managed(request, pk)
     form = PhaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-
-        def add() -> None:
+        try:
             project_service.add_phase(projet_id=projet.pk, author=user, **form.values())
-
-        if _attempt(form, add):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(request, _("The phase is added."))
             return redirect(projet)
     return render(request, "core/phase_form.html", {"form": form, "projet": projet, "etape": None})
@@ -194,11 +178,11 @@ def phase_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, etape = _managed_phase(request, pk)
     form = PhaseForm(request.POST or None, etape=etape)
     if request.method == "POST" and form.is_valid():
-
-        def edit() -> None:
+        try:
             project_service.edit_phase(etape_id=etape.pk, author=user, values=form.values())
-
-        if _attempt(form, edit):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(request, _("The phase is saved."))
             return redirect(etape.projet)
     context = {"form": form, "projet": etape.projet, "etape": etape}
@@ -238,8 +222,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberAddForm(request.POST or None, today=today)
     if request.method == "POST" and form.is_valid():
         colleague = form.cleaned_data["login"]
-
-        def add() -> None:
+        try:
             project_service.add_member(
                 projet_id=projet.pk,
                 utilisateur=colleague,
@@ -247,8 +230,9 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 date_debut=form.cleaned_data["date_debut"],
             )
-
-        if _attempt(form, add):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(
                 request, _("%(name)s is a member of the project.") % {"name": str(colleague)}
             )
@@ -265,16 +249,16 @@ def member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     adhesion = projects.get_current_member(projet=projet, user_id=user_id, today=today)
     form = MemberRemoveForm(request.POST or None, today=today)
     if request.method == "POST" and form.is_valid():
-
-        def remove() -> None:
+        try:
             project_service.remove_member(
                 projet_id=projet.pk,
                 utilisateur_id=user_id,
                 author=user,
                 date_fin=form.cleaned_data["date_fin"],
             )
-
-        if _attempt(form, remove):
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
             messages.success(
                 request,
                 _("%(name)s leaves the project on %(date)s.")
