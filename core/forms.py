@@ -16,14 +16,24 @@ from django.utils.translation import gettext_lazy, ngettext
 from core.alert_policy_text import day_list, repeat_text
 from core.jobs import dispatch
 from core.ldap_backend import directory_was_unavailable
-from core.models import NotificationDefaults, NotificationTache, Projet, Tache, User
+from core.models import (
+    Etape,
+    MembreProjet,
+    NotificationDefaults,
+    NotificationTache,
+    Projet,
+    Tache,
+    User,
+)
 from core.models.fields import ladder_days
 from core.models.projects import REPEAT_CHOICES
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
+from core.selectors.projects import find_colleague
 from core.services.absences import check_absence_dates
 from core.services.alert_policy import PROJECT_POLICY_FIELDS
+from core.services.projects import PHASE_FIELDS, PROJECT_FIELDS, check_dates
 from core.services.task_updates import OWNER_STATUTS, check_snooze
 from core.tasks import request_password_reset as password_reset_job
 from core.text import TypedTextField
@@ -422,3 +432,177 @@ class SignInForm(AuthenticationForm):
 
 class AdminSignInForm(SignInForm, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), with the same word on the directory."""
+
+
+# A project, its phases and its members (core.services.projects).
+
+
+def _model_field(model: type[Any], name: str, **overrides: Any) -> forms.Field:
+    """The form field of a model field: its label, bounds and typed-text rules."""
+    field = model._meta.get_field(name).formfield(**overrides)
+    assert field is not None
+    return field
+
+
+def _login_field(label: Any) -> TypedTextField:
+    """A colleague typed by username or email: never a list of every account."""
+    return TypedTextField(
+        label=label,
+        max_length=254,
+        help_text=gettext_lazy("Their username or their email address."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class _DatesInOrder(forms.Form):
+    """Refuses a planned end before the start, on the end's field."""
+
+    date_fields: tuple[str, str] = ("date_debut", "date_fin_prevue")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = (cleaned.get(name) for name in self.date_fields)
+        try:
+            check_dates(start, end)
+        except forms.ValidationError as error:
+            self.add_error(self.date_fields[1], error)
+        return cleaned
+
+
+def _project_fields() -> dict[str, forms.Field]:
+    return {
+        "nom": _model_field(Projet, "nom"),
+        "statut": _model_field(Projet, "statut"),
+        "date_debut": _model_field(Projet, "date_debut", widget=_date_input()),
+        "date_fin_prevue": _model_field(Projet, "date_fin_prevue", widget=_date_input()),
+        "description": _model_field(
+            Projet, "description", widget=forms.Textarea(attrs={"rows": 4})
+        ),
+    }
+
+
+class ProjectCreateForm(_DatesInOrder):
+    """A new project; its lead is its creator unless another colleague is typed."""
+
+    def __init__(self, *args: Any, creator: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"chef": creator.username, "statut": Projet.Statut.EN_COURS})
+        super().__init__(*args, **kwargs)
+        self.fields["code"] = _model_field(
+            Projet,
+            "code",
+            help_text=gettext_lazy(
+                "Letters, digits, hyphens; it cannot be changed once the project is created."
+            ),
+        )
+        self.fields["chef"] = _login_field(gettext_lazy("Project lead"))
+        self.fields.update(_project_fields())
+        self.order_fields(["code", "nom", "chef"])
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"]
+        if Projet.objects.filter(code__iexact=code).exists():
+            raise forms.ValidationError(
+                _("The code %(code)s is already used by another project."),
+                code="code_taken",
+                params={"code": code},
+            )
+        return code
+
+    def clean_chef(self) -> User:
+        return find_colleague(login=self.cleaned_data["chef"])
+
+
+class ProjectEditForm(_DatesInOrder):
+    """What the lead changes on the project (its code stays as created)."""
+
+    motif = TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Reason for the change"),
+        help_text=gettext_lazy("Optional; kept in the project's history."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, projet: Projet, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(projet, name) for name in PROJECT_FIELDS})
+        super().__init__(*args, **kwargs)
+        self.fields.update(_project_fields())
+        self.order_fields([*PROJECT_FIELDS, "motif"])
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PROJECT_FIELDS}
+
+
+class PhaseForm(_DatesInOrder):
+    """A phase: its name, number (after the last one if left empty) and planned dates."""
+
+    date_fields = ("date_debut_prevue", "date_fin_prevue")
+
+    def __init__(self, *args: Any, etape: Etape | None = None, **kwargs: Any) -> None:
+        if etape is not None:
+            kwargs.setdefault("initial", {name: getattr(etape, name) for name in PHASE_FIELDS})
+        super().__init__(*args, **kwargs)
+        self.fields["nom"] = _model_field(Etape, "nom")
+        self.fields["ordre"] = _model_field(
+            Etape,
+            "ordre",
+            required=etape is not None,
+            min_value=1,
+            help_text=gettext_lazy("Empty: after the last phase.") if etape is None else "",
+        )
+        for name in ("date_debut_prevue", "date_fin_prevue"):
+            self.fields[name] = _model_field(Etape, name, widget=_date_input())
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PHASE_FIELDS}
+
+
+class MemberAddForm(forms.Form):
+    """A colleague joins the project, typed by username or email."""
+
+    login = _login_field(gettext_lazy("Colleague"))
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"),
+        choices=MembreProjet.Role.choices,
+        initial=MembreProjet.Role.MEMBRE,
+    )
+    date_debut = forms.DateField(label=gettext_lazy("Joins on"), widget=_date_input())
+
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date_debut": today})
+        super().__init__(*args, **kwargs)
+
+    def clean_login(self) -> User:
+        return find_colleague(login=self.cleaned_data["login"])
+
+
+class MemberRemoveForm(forms.Form):
+    """A member leaves the project: they keep access until that day, included."""
+
+    date_fin = forms.DateField(
+        label=gettext_lazy("Leaves on"),
+        help_text=gettext_lazy("They keep access to the project until this day, included."),
+        widget=_date_input(),
+    )
+
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date_fin": today})
+        super().__init__(*args, **kwargs)
+
+
+class HandOverForm(forms.Form):
+    """The project goes to another lead, typed by username or email."""
+
+    login = _login_field(gettext_lazy("New project lead"))
+    motif = TypedTextField(
+        multiline=True,
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy("Optional; kept in the project's history."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_login(self) -> User:
+        return find_colleague(login=self.cleaned_data["login"])

@@ -28,6 +28,10 @@ class NotificationTache(models.Model):
         ASSIGNATION = "ASSIGNATION", _("Task assigned to you")
         ECHEANCE_MODIFIEE = "ECHEANCE_MODIFIEE", _("Due date changed")
         REOUVERTURE = "REOUVERTURE", _("Task re-opened")
+        # A project handed over to its new lead (core.services.projects), in the
+        # notification centre only: not one of the task events the events email
+        # and the preferences are about.
+        PASSATION = "PASSATION", _("Project handed over to you")
 
     # Every index slows the deadline engine's bulk insert, so none is redundant:
     # destinataire is served by notif_destinataire_idx (cascades included), and

@@ -25,6 +25,21 @@ def can_edit_task(*, user: User, projet: Projet) -> bool:
 CHANGE_PROJECT = "core.change_projet"
 
 
+# Who may create a project (the "Chefs de projet" group has it, migration 0014).
+ADD_PROJECT = "core.add_projet"
+
+
+def can_create_project(user: User) -> bool:
+    """Creating a project in the application: staff, and who holds ``core.add_projet``."""
+    return user.is_active and (user.is_staff or user.has_perm(ADD_PROJECT))
+
+
+def can_manage_project(*, user: User, projet: Projet) -> bool:
+    """The project itself, its phases, its members and its hand-over: its chef de
+    projet, and who may change the project in the admin."""
+    return projet.chef_de_projet_id == user.pk or user.has_perm(CHANGE_PROJECT)
+
+
 def can_set_alert_policy(*, user: User, projet: Projet) -> bool:
     """A project's alert policy: its chef de projet, and who may change the project
     in the admin."""

@@ -6,8 +6,10 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from core.models import Etape, MembreProjet, Projet, Tache, User
 from core.selectors.access import active_membership, reads_everything
@@ -135,3 +137,73 @@ def urgent_tasks_of_led_projects(
         .annotate(slip_count=slip_count())
         .order_by(*urgency_keys(today=today))
     )
+
+
+def find_colleague(*, login: str) -> User:
+    """The active account whose username or email is ``login`` (either case).
+
+    Typed, never picked from a list of every account of the organisation. An
+    email shared by several accounts asks for the username.
+    """
+    login = login.strip()
+    found = list(
+        User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by("pk")[:3]
+    )
+    exact = [user for user in found if user.username.lower() == login.lower()]
+    if exact:
+        found = exact[:1]
+    if not found:
+        raise ValidationError(
+            _("No account has this username or email: %(login)s."),
+            code="unknown_user",
+            params={"login": login},
+        )
+    if len(found) > 1:
+        raise ValidationError(
+            _("Several accounts share this email: type the username instead."),
+            code="ambiguous_email",
+        )
+    user = found[0]
+    if not user.is_active:
+        raise ValidationError(
+            _("The account of %(name)s is deactivated."),
+            code="inactive_user",
+            params={"name": str(user)},
+        )
+    return user
+
+
+# How many of a leaving member's open tasks the confirmation lists (all are counted).
+OPEN_TASKS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class OpenTasks:
+    listed: list[Tache]
+    count: int
+
+
+def open_tasks_of_member(*, projet: Projet, user_id: int) -> OpenTasks:
+    """The open tasks ``user_id`` owns in ``projet``: the first few, and how many."""
+    owned = projet.taches.open().filter(responsable_id=user_id)
+    return OpenTasks(
+        listed=list(owned.order_by("date_echeance", "nom")[:OPEN_TASKS_LISTED]),
+        count=owned.count(),
+    )
+
+
+def get_phase_for(*, user: User, pk: int, today: datetime.date) -> Etape:
+    """The phase if ``user`` may read its project; 404 otherwise."""
+    etapes = Etape.objects.filter(
+        projet__in=readable_projects(user=user, today=today)
+    ).select_related("projet__chef_de_projet")
+    return get_object_or_404(etapes, pk=pk)
+
+
+def get_current_member(*, projet: Projet, user_id: int, today: datetime.date) -> MembreProjet:
+    """A membership not ended before ``today`` (one that can still be ended); 404
+    otherwise."""
+    adhesions = projet.adhesions.filter(
+        Q(date_fin__isnull=True) | Q(date_fin__gte=today)
+    ).select_related("utilisateur")
+    return get_object_or_404(adhesions, utilisateur_id=user_id)

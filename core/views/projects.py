@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import AlertPolicyForm
 from core.selectors import projects
-from core.selectors.access import can_edit_task, can_set_alert_policy, reads_everything
+from core.selectors.access import (
+    can_create_project,
+    can_edit_task,
+    can_manage_project,
+    can_set_alert_policy,
+    reads_everything,
+)
 from core.services.alert_policy import PROJECT_POLICY_FIELDS, save_alert_policy
 from core.services.deadlines import project_policy
 from core.services.escalation import escalation_limit
@@ -31,7 +37,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     paginator = Paginator(projects.project_list(user=user, today=today), PROJECTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page", 1))
-    return render(request, "core/project_list.html", {"page": page, "today": today})
+    context = {"page": page, "today": today, "can_create": can_create_project(user)}
+    return render(request, "core/project_list.html", context)
 
 
 @login_required
@@ -48,6 +55,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "detail": detail,
         "today": today,
         "can_edit": can_edit,
+        "can_manage": can_manage_project(user=user, projet=projet),
         "alert_policy": project_policy(projet),
         "escalation": escalation_limit(projet),
         "inherited": {name for name in PROJECT_POLICY_FIELDS if getattr(projet, name) is None},

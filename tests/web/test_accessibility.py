@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from core.models import User
-from tests.factories import NotificationFactory, TacheFactory
+from core.models import Etape, User
+from tests.factories import EtapeFactory, NotificationFactory, TacheFactory
 from tests.web import test_browser
 from tests.web.test_browser import sign_in
 from tests.web.web_tools import java, package_file
@@ -74,6 +74,11 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
     """Every page of the application, by who opens it (None: signed out)."""
     projet, late = demo["projet"].pk, demo["late"].pk
     task = f"/taches/{late}"
+    etape = Etape.objects.filter(projet_id=projet).order_by("ordre").first()
+    if etape is None:  # a world without phases: one, for the phase pages
+        etape = EtapeFactory(projet=demo["projet"], nom="Cadrage", ordre=1)
+    phase = f"/etapes/{etape.pk}"
+    bob = User.objects.get(username="bob").pk
     return {
         None: [
             "/comptes/login/",
@@ -92,6 +97,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"{task}/bloquer/",
             f"{task}/historique/",
             f"{task}/suspendre-alertes/",
+            f"/projets/{projet}/historique/",
             "/preferences/",
             "/absences/",
             "/comptes/password_change/",
@@ -104,10 +110,18 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"/projets/{projet}/",
             f"/projets/{projet}/taches/nouvelle/",
             f"/projets/{projet}/alertes/",
+            f"/projets/{projet}/modifier/",
+            f"/projets/{projet}/passation/",
+            f"/projets/{projet}/etapes/nouvelle/",
+            f"{phase}/modifier/",
+            f"{phase}/supprimer/",
+            f"/projets/{projet}/membres/ajouter/",
+            f"/projets/{projet}/membres/{bob}/retirer/",
             f"{task}/modifier/",
             "/preferences/",
         ],
         "admin": [
+            "/projets/nouveau/",
             "/portefeuille/",
             "/supervision/",
             "/supervision/?job=check_task_deadlines&queued=not-started",  # a run pending

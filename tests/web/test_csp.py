@@ -70,6 +70,13 @@ def pages(world: World) -> list[tuple[Client, str]]:
         (bob, reverse("core:task_detail", args=[tache.pk])),
         (alice, reverse("core:task_edit", args=[tache.pk])),
         (alice, reverse("core:task_create", args=[world.projet.pk])),
+        (alice, reverse("core:project_edit", args=[world.projet.pk])),
+        (alice, reverse("core:phase_create", args=[world.projet.pk])),
+        (alice, reverse("core:member_add", args=[world.projet.pk])),
+        (alice, reverse("core:member_remove", args=[world.projet.pk, world.bob.pk])),
+        (alice, reverse("core:project_hand_over", args=[world.projet.pk])),
+        (bob, reverse("core:project_history", args=[world.projet.pk])),
+        (staff, reverse("core:project_create")),
         (bob, reverse("core:preferences")),
         (staff, reverse("core:supervision")),
         (bob, reverse("core:supervision")),  # 403

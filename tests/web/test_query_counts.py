@@ -14,7 +14,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.models import HistoriqueTache, JobRun, NotificationDefaults, NotificationTache, Tache
+from core.models import (
+    HistoriqueProjet,
+    HistoriqueTache,
+    JobRun,
+    NotificationDefaults,
+    NotificationTache,
+    Tache,
+)
 from tests.conftest import TODAY
 from tests.factories import (
     PORTFOLIO,
@@ -57,6 +64,7 @@ def grow(world, n: int) -> None:
             ancienne_echeance=TODAY - 30 * DAY,
             nouvelle_echeance=tache.date_echeance,
         )
+        _project_history(world, etape=etape, member=member, i=i)
         other = ProjetFactory(chef_de_projet=world.alice)
         MembreProjetFactory(projet=other, utilisateur=world.bob)
         TacheFactory(projet=other, responsable=world.bob, date_echeance=TODAY - i * DAY)
@@ -71,6 +79,43 @@ def grow(world, n: int) -> None:
             finished_at=NOW - i * DAY,
             counts={"total_created": i},
         )
+
+
+def _project_history(world, *, etape, member, i: int) -> None:
+    """A hand-over (two users named by id), a phase's and a member's changes."""
+    Action, Sujet = HistoriqueProjet.Action, HistoriqueProjet.Sujet
+    lead = UserFactory()
+    HistoriqueProjet.objects.bulk_create(
+        [
+            HistoriqueProjet(
+                projet=world.projet,
+                auteur=world.alice,
+                action=Action.PASSATION,
+                champ="chef_de_projet",
+                ancienne_valeur=str(lead.pk),
+                nouvelle_valeur=str(world.alice.pk),
+            ),
+            HistoriqueProjet(
+                projet=world.projet,
+                auteur=lead,
+                action=Action.MODIFICATION,
+                sujet=Sujet.ETAPE,
+                etape=etape,
+                etape_nom=etape.nom,
+                champ="date_fin_prevue",
+                nouvelle_valeur=(TODAY + i * DAY).isoformat(),
+            ),
+            HistoriqueProjet(
+                projet=world.projet,
+                auteur=world.alice,
+                action=Action.AJOUT_MEMBRE,
+                sujet=Sujet.MEMBRE,
+                membre=member,
+                champ="role",
+                nouvelle_valeur="MEMBRE",
+            ),
+        ]
+    )
 
 
 def queries(client, url: str, method: str = "get") -> int:
@@ -101,6 +146,10 @@ def pages(world) -> list[tuple[str, object, str]]:
         ("bob", world.bob, reverse("core:project_list")),
         ("bob", world.bob, reverse("core:project_detail", args=[world.projet.pk])),
         ("alice", world.alice, reverse("core:project_detail", args=[world.projet.pk])),
+        ("bob", world.bob, reverse("core:project_history", args=[world.projet.pk])),
+        ("alice", world.alice, reverse("core:project_history", args=[world.projet.pk]) + "?page=2"),
+        ("alice", world.alice, reverse("core:project_edit", args=[world.projet.pk])),
+        ("alice", world.alice, reverse("core:member_add", args=[world.projet.pk])),
         ("bob", world.bob, reverse("core:task_detail", args=[tache.pk])),
         ("bob", world.bob, reverse("core:task_history", args=[tache.pk])),
         ("alice", world.alice, reverse("core:task_edit", args=[tache.pk])),
