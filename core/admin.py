@@ -40,7 +40,7 @@ from core.models import (
 )
 from core.selectors.history import history_preview
 from core.selectors.projects import can_read_project
-from core.services import task_updates
+from core.services import projects, task_updates
 
 admin.site.site_header = _("SI-Gouvernance administration")
 admin.site.site_title = _("SI-Gouvernance administration")
@@ -120,6 +120,11 @@ class ProjetAdmin(SiteLinkWhenReadable):
     @admin.display(description=_("open tasks"), ordering="_open_tasks")
     def open_tasks(self, obj: Projet) -> int:
         return getattr(obj, "_open_tasks", 0)
+
+    def save_model(self, request: HttpRequest, obj: Projet, form: Any, change: bool) -> None:
+        # In the project's history, as the lead's edits are (not the inlines' rows).
+        author = request.user if isinstance(request.user, User) else None
+        projects.save_project(projet=obj, author=author)
 
 
 @admin.register(MembreProjet)

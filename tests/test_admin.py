@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import Etape, JobRun, OutboundEmail, Tache
+from core.models import Etape, HistoriqueProjet, JobRun, OutboundEmail, Projet, Tache
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
 from tests.factories import (
@@ -186,3 +187,86 @@ def test_the_notifications_about_a_phase_or_a_project_name_it(
 
     assert str(etape) in content  # the phase's alert
     assert str(etape.projet) in content  # the project's
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would send from the admin's change form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "checkbox"):
+            self.data[name] = a.get("value") or ""
+        elif tag == "input" and name and "checked" in a:
+            self.data[name] = a.get("value") or "on"
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select] = a.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea] += data
+
+
+def test_a_project_changed_in_the_admin_is_in_its_history(
+    admin_client: Client, world: World
+) -> None:
+    url = reverse("admin:core_projet_change", args=[world.projet.pk])
+    form = _FormFields()
+    form.feed(admin_client.get(url).content.decode())
+    new_lead = UserFactory(username="nina")
+
+    data = {**form.data, "statut": Projet.Statut.SUSPENDU, "chef_de_projet": str(new_lead.pk)}
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    changes = {
+        (row.champ, row.ancienne_valeur, row.nouvelle_valeur)
+        for row in HistoriqueProjet.objects.filter(projet=world.projet)
+    }
+    assert changes == {
+        ("statut", Projet.Statut.EN_COURS, Projet.Statut.SUSPENDU),
+        ("chef_de_projet", str(world.alice.pk), str(new_lead.pk)),
+    }
+    assert HistoriqueProjet.objects.filter(auteur__username="admin").count() == 2
+
+
+def test_a_project_added_in_the_admin_opens_its_history(admin_client: Client, world: World) -> None:
+    url = reverse("admin:core_projet_add")
+    form = _FormFields()
+    form.feed(admin_client.get(url).content.decode())
+    data = {
+        **form.data,
+        "code": "crm",
+        "nom": "Nouveau CRM",
+        "chef_de_projet": str(world.alice.pk),
+        "statut": Projet.Statut.PLANIFIE,
+    }
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    projet = Projet.objects.get(code="crm")
+    assert set(projet.historique.values_list("action", "champ")) == {
+        ("CREATION", "code"),
+        ("CREATION", "nom"),
+        ("CREATION", "chef_de_projet"),
+        ("CREATION", "statut"),
+    }

@@ -185,6 +185,24 @@ def update_project(
         return history.save()
 
 
+def save_project(*, projet: Projet, author: User | None) -> list[HistoriqueProjet]:
+    """The administrators' save of every field (the Django admin): the history as
+    for the lead's edits, the opening rows of a new project included."""
+    with transaction.atomic():
+        if projet.pk is None:
+            projet.save()
+            history = _History(projet, author)
+            for champ in CREATION_FIELDS:
+                if stored(getattr(projet, champ)):
+                    history.add(Action.CREATION, champ, None, getattr(projet, champ))
+            return history.save()
+        before = _values(_lock(projet.pk), CREATION_FIELDS)
+        projet.save()
+        history = _History(projet, author)
+        history.changes(Action.MODIFICATION, before, projet)
+        return history.save()
+
+
 def hand_over(
     *, projet_id: int, new_lead: User, author: User, today: datetime.date, reason: str = ""
 ) -> list[HistoriqueProjet]:
