@@ -422,3 +422,13 @@ class SignInForm(AuthenticationForm):
 
 class AdminSignInForm(SignInForm, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), with the same word on the directory."""
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: its name says what it is for."""
+
+    nom = TypedTextField(
+        label=gettext_lazy("Token name"),
+        help_text=gettext_lazy("What the token is for, e.g. “weekly export script”."),
+        max_length=100,
+    )
