@@ -368,9 +368,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "API SI-Gouvernance",
     "DESCRIPTION": (
         "Projets, tâches, notifications et portefeuille de la DSI, pour les scripts et "
-        "les outils. Authentification par jeton personnel (en-tête « Authorization: "
-        "Bearer <jeton> »), créé sur la page Préférences. Chacun ne voit que ce que "
-        "les pages lui montrent ; les écritures suivent les mêmes règles."
+        "les outils. Authentification par jeton personnel (en-tête Authorization, "
+        "schéma Bearer), créé sur la page Préférences. Chacun ne voit que ce que les "
+        "pages lui montrent\u00a0; les écritures suivent les mêmes règles."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

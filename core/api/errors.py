@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -53,6 +54,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+@csrf_exempt  # changes nothing; a POST to a wrong path is a 404 too, not a CSRF page
+def not_found(request: HttpRequest) -> JsonResponse:
+    """A path of the API that names nothing."""
+    return JsonResponse({"detail": str(MESSAGES[exceptions.NotFound])}, status=404)
+
+
 def _body(exc: Exception, data: Any) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
@@ -65,8 +72,8 @@ def _body(exc: Exception, data: Any) -> dict[str, Any]:
             seconds,
         )
         return {"detail": message % {"seconds": seconds}}
-    if (message := MESSAGES.get(type(exc))) is not None:
-        return {"detail": str(message)}
+    if (generic := MESSAGES.get(type(exc))) is not None:
+        return {"detail": str(generic)}
     detail = getattr(exc, "detail", "")
     if isinstance(exc, exceptions.PermissionDenied) and detail == exc.default_detail:
         return {"detail": str(FORBIDDEN)}

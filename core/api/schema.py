@@ -31,7 +31,7 @@ ERROR_COMPONENT = {
     "required": ["detail"],
 }
 ERRORS = {
-    "400": "Valeurs refusées (par champ dans « errors »).",
+    "400": "Valeurs refusées (par champ dans «\u00a0errors\u00a0»).",
     "401": "Jeton absent, invalide ou révoqué.",
     "403": "Action non permise sur un objet visible.",
     "404": "Objet introuvable ou non visible par l'appelant.",

@@ -23,7 +23,6 @@ from tests.factories import (
     UserFactory,
     grant,
 )
-
 from tests.web.conftest import NOW
 
 DAY = datetime.timedelta(days=1)

@@ -93,6 +93,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"{task}/historique/",
             f"{task}/suspendre-alertes/",
             "/preferences/",
+            "/api/v1/docs/",  # our own page, read from the OpenAPI document
             "/absences/",
             "/comptes/password_change/",
             "/comptes/password_change/done/",

@@ -71,6 +71,7 @@ def pages(world: World) -> list[tuple[Client, str]]:
         (alice, reverse("core:task_edit", args=[tache.pk])),
         (alice, reverse("core:task_create", args=[world.projet.pk])),
         (bob, reverse("core:preferences")),
+        (bob, reverse("api:docs")),
         (staff, reverse("core:supervision")),
         (bob, reverse("core:supervision")),  # 403
         (bob, "/cette-page-n-existe-pas/"),  # 404
