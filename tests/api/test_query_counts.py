@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.models import NotificationDefaults
+from core.models import Etape, NotificationDefaults
 from tests.api.conftest import DAY, bearer
 from tests.conftest import TODAY
 from tests.factories import (
@@ -34,7 +34,7 @@ URLS = [
 
 def grow(api, n: int) -> None:
     for i in range(n):
-        etape = EtapeFactory(projet=api.projet, ordre=100 + i + 1000 * n)
+        etape = EtapeFactory(projet=api.projet, ordre=Etape.objects.count() + 10)
         member = MembreProjetFactory(projet=api.projet).utilisateur
         tache = TacheFactory(
             projet=api.projet,

@@ -13,6 +13,8 @@ import copy
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -34,6 +36,18 @@ CHECKS = [
 application = get_wsgi_application()
 DOCUMENT = api_document()
 schema = schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT))
+
+
+@pytest.fixture
+def kept_connection():
+    """The WSGI application closes the database connection after each request
+    (``close_old_connections``), which on PostgreSQL would end the test's
+    transaction; Django's test client holds it open the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -60,7 +74,7 @@ def test_the_document_tested_is_the_one_served(api):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_every_answer_is_documented(case, api, quiet_limits):
+def test_every_answer_is_documented(case, api, quiet_limits, kept_connection):
     for who in ("alice", "bob", "charlie", "dora"):  # lead, owner, stranger, DSI
         headers = {"Authorization": f"Bearer {api.tokens[who]}"}
         case.call_and_validate(app=application, headers=headers, checks=CHECKS)
