@@ -363,6 +363,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pages",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.Schema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # No OPTIONS metadata: it would describe the views by their (English) docstrings;
+    # the OpenAPI document describes them.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API SI-Gouvernance",

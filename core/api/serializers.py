@@ -21,7 +21,7 @@ Statut = Tache.Statut
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
-    # An id: a positive bigint (a larger number is refused, never sent to SQLite).
+    """An id: a positive bigint (a larger number is refused, never sent to SQLite)."""
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
@@ -96,7 +96,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 def _text(max_length: int, **kwargs: Any) -> serializers.CharField:
-    # Not trimmed nor normalised here: the form does it, as on the page.
+    """Not trimmed nor normalised here: the form does it, as on the page."""
     return serializers.CharField(
         max_length=max_length, allow_blank=True, trim_whitespace=False, **kwargs
     )
@@ -188,8 +188,8 @@ class TaskCreateSerializer(ProjectReferenceSerializer, TaskWriteSerializer):
 
 
 def _stored(tache: Tache) -> dict[str, Any]:
-    # The lead's form as the page would show it for ``tache``: a PATCH changes
-    # only the fields it sends.
+    """The lead's form as the page would show it for ``tache``: a PATCH changes
+    only the fields it sends."""
     return {
         "nom": tache.nom,
         "description": tache.description,
@@ -203,7 +203,7 @@ def _stored(tache: Tache) -> dict[str, Any]:
 
 
 def _form_data(values: dict[str, Any]) -> dict[str, Any]:
-    # Form data from typed values (a form reads strings; None is an empty field).
+    """Form data from typed values (a form reads strings; None is an empty field)."""
     data: dict[str, Any] = {}
     for name, value in values.items():
         if value is None or value is False:

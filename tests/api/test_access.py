@@ -358,3 +358,6 @@ def test_errors_are_json_in_french(api, as_user):
     assert form.status_code == 415
     put = bob.put(task_url(api.bobs), "{}", content_type="application/json")
     assert put.status_code == 405 and put.json()["detail"] == "Cette méthode n'est pas permise ici."
+    assert bob.options(task_url(api.bobs)).status_code == 405  # the document describes it
+    unknown = bob.get("/api/v1/taches/")
+    assert unknown.status_code == 404 and unknown.json()["detail"]
