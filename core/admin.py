@@ -28,6 +28,7 @@ from core.models import (
     Absence,
     Etape,
     HistoriqueTache,
+    JetonApi,
     JobRun,
     JourNonOuvre,
     MembreProjet,
@@ -412,4 +413,42 @@ class NotificationDefaultsAdmin(admin.ModelAdmin):
         return not NotificationDefaults.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(JetonApi)
+class JetonApiAdmin(admin.ModelAdmin):
+    """Personal API tokens, read only: who holds which, when it was last used. No
+    secret is shown, none is stored (its SHA-256 only, left out here too); a user
+    revokes theirs on their preferences page."""
+
+    list_display = (
+        "nom",
+        "utilisateur",
+        "prefixe",
+        "date_creation",
+        "derniere_utilisation",
+        "date_revocation",
+    )
+    list_filter = ("date_revocation",)
+    search_fields = ("nom", "prefixe", "utilisateur__username")
+    list_select_related = ("utilisateur",)
+    ordering = ("-date_creation", "-id")
+    fields = (
+        "utilisateur",
+        "nom",
+        "prefixe",
+        "date_creation",
+        "derniere_utilisation",
+        "date_revocation",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: JetonApi | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: JetonApi | None = None) -> bool:
         return False

@@ -606,3 +606,13 @@ class HandOverForm(forms.Form):
 
     def clean_login(self) -> User:
         return find_colleague(login=self.cleaned_data["login"])
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: its name says what it is for."""
+
+    nom = TypedTextField(
+        label=gettext_lazy("Token name"),
+        help_text=gettext_lazy("What the token is for, e.g. “weekly export script”."),
+        max_length=100,
+    )

@@ -2,6 +2,7 @@ from django.urls import path
 
 from core.views import (
     absences,
+    api_tokens,
     dashboard,
     favicon,
     health,
@@ -84,6 +85,12 @@ urlpatterns = [
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("preferences/jetons/", api_tokens.api_token_create, name="api_token_create"),
+    path(
+        "preferences/jetons/<int:pk>/revoquer/",
+        api_tokens.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("absences/", absences.absence_list, name="absences"),
     path("absences/<int:pk>/supprimer/", absences.absence_delete, name="absence_delete"),
     path("health/", health.health, name="health"),

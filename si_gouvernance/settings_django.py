@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import csp.constants as csp
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "django_celery_results",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +337,57 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [csp.NONE],
         "object-src": [csp.NONE],
     },
+}
+
+# --- REST API (core.api, /api/v1/) -------------------------------------------------
+# Requests per personal token (or per session), in DRF's notation ("600/min",
+# "10/s", "20000/day"); counted in the default cache, so per web process unless
+# CACHES names a shared one.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+if not re.fullmatch(r"[1-9]\d{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise SettingsError(
+        f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} : attendu un nombre de requêtes par "
+        "période, par exemple 600/min, 10/s, 20000/day."
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a request without credentials gets 401 with WWW-Authenticate: Bearer.
+        "core.api.authentication.BearerTokenAuthentication",
+        # The signed-in browser (the documentation); writes need the CSRF token.
+        "core.api.authentication.CsrfSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.Schema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # No OPTIONS metadata: it would describe the views by their (English) docstrings;
+    # the OpenAPI document describes them.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API SI-Gouvernance",
+    "DESCRIPTION": (
+        "Projets, tâches, notifications et portefeuille de la DSI, pour les scripts et "
+        "les outils. Authentification par jeton personnel (en-tête Authorization, "
+        "schéma Bearer), créé sur la page Préférences. Chacun ne voit que ce que les "
+        "pages lui montrent\u00a0; les écritures suivent les mêmes règles."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StatutTacheEnum": "core.models.projects.Tache.Statut",
+        "StatutProjetEnum": "core.models.projects.Projet.Statut",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.document_errors",
+    ],
 }
 
 # --- Email ------------------------------------------------------------------------

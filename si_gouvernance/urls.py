@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("comptes/logout/", SignOutView.as_view(), name="logout"),
     path("comptes/", include("django.contrib.auth.urls")),
+    path("api/v1/", include("core.api.urls")),
     path("", include("core.urls")),
 ]
 if settings.OIDC_ENABLED:  # sign-in with the identity provider (core.oidc)

@@ -43,6 +43,7 @@ from core.models import (
     OutboundEmail,
     User,
 )
+from core.services.api_tokens import create_token
 from core.services.deadlines import create_deadline_alerts
 from tests.conftest import TODAY, World
 from tests.factories import EtapeFactory, TacheFactory, UserFactory, grant
@@ -123,6 +124,7 @@ def populated(world: World) -> None:
     NotificationDefaults.objects.create(alert_emails=False)
     Absence.objects.create(utilisateur=world.bob, debut=TODAY, fin=TODAY)
     JourNonOuvre.objects.create(date=TODAY + datetime.timedelta(days=30), libelle="Pont")
+    create_token(user=world.bob, name="Export")
     Group.objects.create(name="Équipe projet")
     IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
     SolarSchedule.objects.create(event="sunrise", latitude=48.85, longitude=2.35)

@@ -176,6 +176,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES='10.0.0.1/8'"),
         ({"AXES_IP_FAILURE_LIMIT": "0"}, "AXES_IP_FAILURE_LIMIT=0"),
         ({"HEALTH_WORKER_MAX_AGE_MINUTES": "cinq"}, "HEALTH_WORKER_MAX_AGE_MINUTES"),
+        ({"API_THROTTLE_RATE": "beaucoup"}, "API_THROTTLE_RATE='beaucoup'"),
         # The orderings that keep a task from running twice or never.
         (
             {"CELERY_TASK_SOFT_TIME_LIMIT": "400", "CELERY_TASK_TIME_LIMIT": "360"},

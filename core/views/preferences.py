@@ -12,8 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.forms import ApiTokenForm
 from core.models import NotificationDefaults, NotificationTache, User
+from core.selectors.api_tokens import tokens_of
 from core.selectors.projects import leads_a_project
+from core.services.api_tokens import NewToken
 from core.services.preferences import save_email_preferences
 from core.views.http import current_user
 
@@ -117,7 +120,25 @@ def preferences(request: HttpRequest) -> HttpResponse:
             save_email_preferences(user=user, **form.choices())
             messages.success(request, _("Your email preferences are saved."))
             return redirect("core:preferences")
-    else:
-        form = EmailPreferencesForm.for_user(user)
-    context = {"form": form, "has_email": bool(user.email)}
-    return render(request, "core/preferences.html", context)
+        return render_preferences(request, user=user, form=form)
+    return render_preferences(request, user=user)
+
+
+def render_preferences(
+    request: HttpRequest,
+    *,
+    user: User,
+    form: EmailPreferencesForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: NewToken | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The page; ``new_token``'s secret is in this answer only (core.views.api_tokens)."""
+    context = {
+        "form": form or EmailPreferencesForm.for_user(user),
+        "has_email": bool(user.email),
+        "tokens": tokens_of(user=user),
+        "token_form": token_form or ApiTokenForm(prefix="jeton"),
+        "new_token": new_token,
+    }
+    return render(request, "core/preferences.html", context, status=status)

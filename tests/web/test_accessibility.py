@@ -99,6 +99,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"{task}/suspendre-alertes/",
             f"/projets/{projet}/historique/",
             "/preferences/",
+            "/api/v1/docs/",  # our own page, read from the OpenAPI document
             "/absences/",
             "/comptes/password_change/",
             "/comptes/password_change/done/",

@@ -78,6 +78,7 @@ def pages(world: World) -> list[tuple[Client, str]]:
         (bob, reverse("core:project_history", args=[world.projet.pk])),
         (staff, reverse("core:project_create")),
         (bob, reverse("core:preferences")),
+        (bob, reverse("api:docs")),
         (staff, reverse("core:supervision")),
         (bob, reverse("core:supervision")),  # 403
         (bob, "/cette-page-n-existe-pas/"),  # 404
