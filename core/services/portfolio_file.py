@@ -168,15 +168,17 @@ def _xlsx(path: Path) -> Iterator[Iterator[list[Any]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
-        raise FileRefused(_("This XLSX file cannot be read.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        yield (list(values) for values in sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    # A file object, not a path: openpyxl would refuse a kept upload by its name.
+    with path.open("rb") as raw:
+        try:
+            workbook = load_workbook(raw, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
+            raise FileRefused(_("This XLSX file cannot be read.")) from None
+        try:
+            sheet = workbook.worksheets[0]
+            yield (list(values) for values in sheet.iter_rows(values_only=True))
+        finally:
+            workbook.close()
 
 
 def _typed(records: Iterator[list[Any]]) -> Iterator[ImportRow | list[RowError]]:
