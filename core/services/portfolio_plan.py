@@ -31,7 +31,10 @@ from core.services.task_updates import (
 )
 
 Action, Sujet = HistoriqueProjet.Action, HistoriqueProjet.Sujet
-TASK_FIELDS = [
+# What an import may change on a stored task (with ``date_modification``): each
+# chunk's single UPDATE sets only those its tasks changed (Django's bulk_update
+# builds one CASE per field and object, the cost of a large update).
+TASK_FIELDS = (
     "responsable",
     "date_echeance",
     "statut",
@@ -39,9 +42,9 @@ TASK_FIELDS = [
     "description",
     "avancement",
     "date_fin_reelle",
-    "date_modification",
     *SNOOZE_FIELDS,
-]
+)
+_ATTNAMES = {"responsable": "responsable_id", "report_par": "report_par_id"}
 PROJECT_FIELDS = ["nom", "chef_de_projet", "date_debut", "date_fin_prevue", "date_modification"]
 
 
@@ -101,6 +104,7 @@ class _Writes:
     changed_phases: list[Etape] = field(default_factory=list)
     new_tasks: list[Tache] = field(default_factory=list)
     changed_tasks: list[Tache] = field(default_factory=list)
+    task_fields: set[str] = field(default_factory=set)
     task_history: list[HistoriqueTache] = field(default_factory=list)
     new_members: list[MembreProjet] = field(default_factory=list)
     changed_members: list[MembreProjet] = field(default_factory=list)
@@ -112,7 +116,9 @@ class _Writes:
         Etape.objects.bulk_create(self.new_phases)
         Etape.objects.bulk_update(self.changed_phases, ["date_debut_prevue", "date_fin_prevue"])
         Tache.objects.bulk_create(self.new_tasks)
-        Tache.objects.bulk_update(self.changed_tasks, TASK_FIELDS)
+        if self.changed_tasks:
+            fields = sorted(self.task_fields)
+            Tache.objects.bulk_update(self.changed_tasks, [*fields, "date_modification"])
         HistoriqueTache.objects.bulk_create(self.task_history)
         MembreProjet.objects.bulk_create(self.new_members)
         MembreProjet.objects.bulk_update(self.changed_members, ["date_debut", "date_fin"])
@@ -416,7 +422,7 @@ class Plan:
 
     def _update_task(self, tache: Tache, row: ImportRow, writes: _Writes) -> Change | None:
         before = Tracked.of(tache)
-        old = {"priorite": tache.priorite, "description": tache.description}
+        old = _task_values(tache)
         tache.responsable_id = self.checked.user_id(row.responsable)
         tache.date_echeance, tache.statut = row.date_echeance, row.statut
         tache.priorite = row.priorite or tache.priorite
@@ -424,12 +430,13 @@ class Plan:
         sync_with_status(tache, today=self.today)
         if tache.responsable_id != before.responsable_id:
             clear_snooze(tache)  # the old owner's, as in task_updates.save_task
-        history = tracked_changes(tache, before=before, author=self.author, reason=self.reason)
-        others = [name for name, value in old.items() if getattr(tache, name) != value]
-        if not history and not others:
+        changed = {name for name, value in _task_values(tache).items() if value != old[name]}
+        if not changed:
             return None
+        history = tracked_changes(tache, before=before, author=self.author, reason=self.reason)
         tache.date_modification = self.now
         writes.changed_tasks.append(tache)
+        writes.task_fields |= changed
         writes.task_history += history
         self.counts.tasks_updated += 1
         return Change(
@@ -490,7 +497,12 @@ class Plan:
         return change
 
 
-def _task_fields(tache: Tache, before: Tracked, old: dict[str, str]) -> list[FieldChange]:
+def _task_values(tache: Tache) -> dict[str, Any]:
+    """The values of ``TASK_FIELDS`` (ids for the users)."""
+    return {name: getattr(tache, _ATTNAMES.get(name, name)) for name in TASK_FIELDS}
+
+
+def _task_fields(tache: Tache, before: Tracked, old: dict[str, Any]) -> list[FieldChange]:
     fields = []
     if tache.statut != before.statut:
         fields.append(

@@ -50,6 +50,8 @@ def test_the_dry_run_writes_nothing(world, tmp_path):
     assert Tache.objects.count() == 0
 
 
+# run_from_argv closes the connections as cron's process would: not in a test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_a_refused_file_exits_non_zero_naming_every_bad_line(world, tmp_path, capsys):
     text = (
         f"{HEADER}\n"
@@ -66,6 +68,7 @@ def test_a_refused_file_exits_non_zero_naming_every_bad_line(world, tmp_path, ca
     assert Tache.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_missing_file_or_author_is_one_line(world, tmp_path, capsys):
     assert operator(str(tmp_path / "absent.csv")) == 1
     assert operator(str(write(tmp_path, EXCEL_CSV)), "--auteur", "zoe") == 1
