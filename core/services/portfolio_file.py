@@ -183,7 +183,7 @@ def _xlsx(path: Path) -> Iterator[Iterator[list[Any]]]:
 
 def _typed(records: Iterator[list[Any]]) -> Iterator[ImportRow | list[RowError]]:
     header = next(records, None)
-    if header is None:
+    if header is None or not any(_is_filled(title) for title in header):
         raise FileRefused(_("The file is empty."))
     columns = _columns(header)
     for line, record in enumerate(records, start=2):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,6 +89,7 @@ def import_portfolio(
             write=not dry_run,
         )
         with transaction.atomic():
+            plan.lock_projects()
             for chunk in _chunks(_rows(path, skip=frozenset(checked.duplicates)), chunk_rows):
                 for change in plan.chunk(chunk):
                     if len(result.changes) < DETAIL_LIMIT:
@@ -101,6 +102,8 @@ def import_portfolio(
         result.refuse(refused.line, str(refused))
     except _Refused:
         pass
+    except IntegrityError:  # a project created meanwhile by another import: all rolled back
+        result.refuse(1, _("Another import created the same projects meanwhile: run it again."))
     if result.ok:
         result.counts = plan.counts
         _describe_users(result.changes)

@@ -1,7 +1,8 @@
 """The portfolio import's plan and writes, one chunk of validated rows at a time.
 
-Per chunk, whatever its size: the projects and phases not met yet (one query
-each, only when new ones appear), the chunk's existing tasks (one query on its
+The file's stored projects are loaded (and locked) once; then per chunk, whatever
+its size: the phases of projects not met yet (one query, only when new ones
+appear), the chunk's existing tasks (one query on its
 projects and task names), the memberships of its owners (one query), then bulk
 inserts and updates. ``write=False`` plans the same without writing (the dry run,
 the page's preview). Projects, phases and memberships are cached for the whole
@@ -172,6 +173,7 @@ class Plan:
         self.errors: list[tuple[int, str]] = []
         self.projects: dict[str, Projet] = {}
         self.new_projects: set[str] = set()
+        self.met_projects: set[str] = set()
         self.key_of: dict[int, str] = {}  # project id → key
         self.phases: dict[str, dict[str, Etape]] = {}
         self.phase_names: dict[int, str] = {}
@@ -201,18 +203,23 @@ class Plan:
 
     # Projects -------------------------------------------------------------------
 
-    def _projects(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
-        keys = list(
-            dict.fromkeys(row.project_key for row in rows if row.project_key not in self.projects)
-        )
-        if not keys:
-            return []
+    def lock_projects(self) -> None:
+        """Load (and lock, in id order) every stored project the file names, once, in
+        the import's transaction: a concurrent import of the same projects waits
+        for this one, then finds its tasks (two imports never deadlock)."""
+        keys = list(self.checked.projects)
         query = Projet.objects.annotate(code_lower=Lower("code")).filter(code_lower__in=keys)
+        query = query.order_by("pk")
         for projet in query.select_for_update() if self.write else query:
             self.projects[projet.code.lower()] = projet
             self.key_of[projet.pk] = projet.code.lower()
+
+    def _projects(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
         changes = []
-        for key in keys:
+        for key in dict.fromkeys(row.project_key for row in rows):
+            if key in self.met_projects:
+                continue
+            self.met_projects.add(key)
             if key in self.projects:
                 change = self._update_project(self.projects[key], key, writes)
             else:

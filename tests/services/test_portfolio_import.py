@@ -264,3 +264,28 @@ def test_the_template_imports_into_the_demo_accounts(db, tmp_path):
     result = run(template, dry_run=True)
     assert result.ok, result.errors
     assert result.counts.tasks_created >= 3
+
+
+def test_an_identical_repeated_row_is_imported_once(world: World, tmp_path):
+    row = "portail;Refonte du portail;alice;;Migrer;bob;01/12/2026;A_FAIRE;"
+    result = run(write(tmp_path, f"{HEADER};remarque\n{row};a\n{row};b\n"))  # extra column
+    assert result.ok and result.rows == 2 and result.counts.tasks_created == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xd0\xcf\x11\xe0old", "Les anciens fichiers Excel (.xls) ne sont pas lus"),
+        (
+            (HEADER + "\nportail;Ann\xe9e;alice;;T;bob;01/12/2026;A_FAIRE;\n").encode("cp1252"),
+            "enregistrez-le au format « CSV UTF-8 »",
+        ),
+        (b"PK\x03\x04broken", "Ce fichier XLSX est illisible."),
+        (b"", "Le fichier est vide."),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_one_french_error(world, tmp_path, content, message):
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    [error] = run(path).errors
+    assert message in plain(error.message)
