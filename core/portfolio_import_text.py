@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.services.portfolio_changes import Change
 from core.services.portfolio_import import ImportResult
-from core.services.portfolio_plan import Change
 
 
 def heading(result: ImportResult) -> str:

@@ -32,9 +32,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
+from core.services.portfolio_changes import Change, Counts
 from core.services.portfolio_checks import Checked, resolve_users
 from core.services.portfolio_file import FileRefused, ImportRow, RowError, open_rows
-from core.services.portfolio_plan import Change, Counts, Plan
+from core.services.portfolio_plan import Plan
 
 CHUNK_ROWS = 500
 ERROR_LIMIT = 500  # listed; the others are counted

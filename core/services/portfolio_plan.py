@@ -12,18 +12,29 @@ file: they grow with the organisation, not with the file.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models.functions import Lower
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.models import Etape, HistoriqueProjet, HistoriqueTache, MembreProjet, Projet, Tache, User
+from core.models import Etape, HistoriqueProjet, MembreProjet, Projet, Tache, User
+from core.services.portfolio_changes import (
+    Change,
+    Counts,
+    FieldChange,
+    Writes,
+    date_text,
+    iso,
+    label,
+    shown,
+    stored,
+    task_fields,
+    task_values,
+)
 from core.services.portfolio_checks import Checked
 from core.services.portfolio_file import ImportRow
 from core.services.task_updates import (
-    SNOOZE_FIELDS,
     Tracked,
     clear_snooze,
     creation_row,
@@ -32,121 +43,6 @@ from core.services.task_updates import (
 )
 
 Action, Sujet = HistoriqueProjet.Action, HistoriqueProjet.Sujet
-# What an import may change on a stored task (with ``date_modification``): each
-# chunk's single UPDATE sets only those its tasks changed (Django's bulk_update
-# builds one CASE per field and object, the cost of a large update).
-TASK_FIELDS = (
-    "responsable",
-    "date_echeance",
-    "statut",
-    "priorite",
-    "description",
-    "avancement",
-    "date_fin_reelle",
-    *SNOOZE_FIELDS,
-)
-_ATTNAMES = {"responsable": "responsable_id", "report_par": "report_par_id"}
-PROJECT_FIELDS = ["nom", "chef_de_projet", "date_debut", "date_fin_prevue", "date_modification"]
-
-
-@dataclass
-class Counts:
-    projects_created: int = 0
-    projects_updated: int = 0
-    phases_created: int = 0
-    phases_updated: int = 0
-    tasks_created: int = 0
-    tasks_updated: int = 0
-    members_added: int = 0
-
-    @property
-    def changed(self) -> int:
-        return sum(vars(self).values())
-
-
-@dataclass
-class FieldChange:
-    """One field, old → new, as shown (``users``: ids named after the run)."""
-
-    label: str
-    old: Any
-    new: Any
-    users: bool = False
-
-
-@dataclass
-class Change:
-    """A line of the preview: what one row creates or changes."""
-
-    line: int
-    kind: str  # "project", "phase", "task", "member"
-    created: bool
-    name: str
-    code: str
-    fields: list[FieldChange] = field(default_factory=list)
-
-    def user_ids(self) -> set[int]:
-        return {v for f in self.fields if f.users for v in (f.old, f.new) if v is not None}
-
-    def name_users(self, names: dict[int, str]) -> None:
-        for change in self.fields:
-            if change.users:
-                change.old = names.get(change.old, "—") if change.old else "—"
-                change.new = names.get(change.new, "—") if change.new else "—"
-
-
-@dataclass
-class _Writes:
-    """What one chunk writes, in this order (a task needs its project's id...)."""
-
-    new_projects: list[Projet] = field(default_factory=list)
-    changed_projects: list[Projet] = field(default_factory=list)
-    new_phases: list[Etape] = field(default_factory=list)
-    changed_phases: list[Etape] = field(default_factory=list)
-    new_tasks: list[Tache] = field(default_factory=list)
-    changed_tasks: list[Tache] = field(default_factory=list)
-    task_fields: set[str] = field(default_factory=set)
-    task_history: list[HistoriqueTache] = field(default_factory=list)
-    new_members: list[MembreProjet] = field(default_factory=list)
-    changed_members: list[MembreProjet] = field(default_factory=list)
-    project_history: list[HistoriqueProjet] = field(default_factory=list)
-
-    def save(self) -> None:
-        Projet.objects.bulk_create(self.new_projects)
-        Projet.objects.bulk_update(self.changed_projects, PROJECT_FIELDS)
-        Etape.objects.bulk_create(self.new_phases)
-        Etape.objects.bulk_update(self.changed_phases, ["date_debut_prevue", "date_fin_prevue"])
-        Tache.objects.bulk_create(self.new_tasks)
-        if self.changed_tasks:
-            fields = sorted(self.task_fields)
-            Tache.objects.bulk_update(self.changed_tasks, [*fields, "date_modification"])
-        HistoriqueTache.objects.bulk_create(self.task_history)
-        MembreProjet.objects.bulk_create(self.new_members)
-        MembreProjet.objects.bulk_update(self.changed_members, ["date_debut", "date_fin"])
-        HistoriqueProjet.objects.bulk_create(self.project_history)
-
-
-def _iso(value: datetime.date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def _stored(value: datetime.date | str | None) -> str:
-    """A value as HistoriqueProjet keeps it: a date in ISO, text as is."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return (value or "")[:200]
-
-
-def _shown(value: datetime.date | str | None) -> str:
-    return _date(value) if isinstance(value, datetime.date) else (value or "—")
-
-
-def _date(value: datetime.date | None) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "—"
-
-
-def _label(model: type[Any], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
 
 
 class Plan:
@@ -182,7 +78,7 @@ class Plan:
         self.members: set[tuple[str, int]] = set()
 
     def chunk(self, rows: list[ImportRow]) -> list[Change]:
-        writes = _Writes()
+        writes = Writes()
         changes = self._projects(rows, writes)
         changes += self._phases(rows, writes)
         changes += self._tasks(rows, writes)
@@ -214,7 +110,7 @@ class Plan:
             self.projects[projet.code.lower()] = projet
             self.key_of[projet.pk] = projet.code.lower()
 
-    def _projects(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
+    def _projects(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
         changes = []
         for key in dict.fromkeys(row.project_key for row in rows):
             if key in self.met_projects:
@@ -228,7 +124,7 @@ class Plan:
                 changes.append(change)
         return changes
 
-    def _create_project(self, key: str, writes: _Writes) -> Change:
+    def _create_project(self, key: str, writes: Writes) -> Change:
         info = self.checked.projects[key]
         projet = Projet(
             code=info.code,
@@ -244,7 +140,7 @@ class Plan:
         self.counts.projects_created += 1
         return Change(info.line, "project", True, info.nom, info.code)
 
-    def _update_project(self, projet: Projet, key: str, writes: _Writes) -> Change | None:
+    def _update_project(self, projet: Projet, key: str, writes: Writes) -> Change | None:
         info = self.checked.projects[key]
         change = Change(info.line, "project", False, info.nom, projet.code)
         lead = self.checked.user_id(info.chef)
@@ -259,7 +155,7 @@ class Plan:
                 )
             )
             change.fields.append(
-                FieldChange(_label(Projet, "chef_de_projet"), projet.chef_de_projet_id, lead, True)
+                FieldChange(label(Projet, "chef_de_projet"), projet.chef_de_projet_id, lead, True)
             )
             projet.chef_de_projet_id = lead
         for name, value in (
@@ -275,11 +171,11 @@ class Plan:
                     projet,
                     Action.MODIFICATION,
                     champ=name,
-                    ancienne_valeur=_stored(old),
-                    nouvelle_valeur=_stored(value),
+                    ancienne_valeur=stored(old),
+                    nouvelle_valeur=stored(value),
                 )
             )
-            change.fields.append(FieldChange(_label(Projet, name), _shown(old), _shown(value)))
+            change.fields.append(FieldChange(label(Projet, name), shown(old), shown(value)))
             setattr(projet, name, value)
         if (
             projet.date_debut
@@ -301,7 +197,7 @@ class Plan:
 
     # Phases ---------------------------------------------------------------------
 
-    def _phases(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
+    def _phases(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
         self._load_phases({row.project_key for row in rows})
         changes = []
         for row in rows:
@@ -329,7 +225,7 @@ class Plan:
             self.phase_names[etape.pk] = etape.nom
             self.next_order[key] = max(self.next_order[key], etape.ordre + 1)
 
-    def _create_phase(self, row: ImportRow, writes: _Writes) -> Change:
+    def _create_phase(self, row: ImportRow, writes: Writes) -> Change:
         info = self.checked.phases[row.phase_key]
         projet = self.projects[row.project_key]
         etape = Etape(
@@ -350,7 +246,7 @@ class Plan:
         self.counts.phases_created += 1
         return Change(info.line, "phase", True, row.etape, row.code)
 
-    def _update_phase(self, etape: Etape, row: ImportRow, writes: _Writes) -> Change | None:
+    def _update_phase(self, etape: Etape, row: ImportRow, writes: Writes) -> Change | None:
         info = self.checked.phases[row.phase_key]
         change = Change(info.line, "phase", False, row.etape, row.code)
         for name, value in (("date_debut_prevue", info.debut), ("date_fin_prevue", info.fin)):
@@ -365,11 +261,11 @@ class Plan:
                     etape=etape,
                     etape_nom=etape.nom,
                     champ=name,
-                    ancienne_valeur=_iso(old),
-                    nouvelle_valeur=_iso(value),
+                    ancienne_valeur=iso(old),
+                    nouvelle_valeur=iso(value),
                 )
             )
-            change.fields.append(FieldChange(_label(Etape, name), _date(old), _date(value)))
+            change.fields.append(FieldChange(label(Etape, name), date_text(old), date_text(value)))
             setattr(etape, name, value)
         if not change.fields:
             return None
@@ -379,7 +275,7 @@ class Plan:
 
     # Tasks ----------------------------------------------------------------------
 
-    def _tasks(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
+    def _tasks(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
         stored = self._stored_tasks(rows)
         changes = []
         for row in rows:
@@ -408,7 +304,7 @@ class Plan:
             found.setdefault((self.key_of[tache.projet_id], phase, tache.nom), []).append(tache)
         return found
 
-    def _create_task(self, row: ImportRow, writes: _Writes) -> Change:
+    def _create_task(self, row: ImportRow, writes: Writes) -> Change:
         tache = Tache(
             projet=self.projects[row.project_key],
             etape=self.phases[row.project_key][row.etape] if row.etape else None,
@@ -427,9 +323,9 @@ class Plan:
         self.counts.tasks_created += 1
         return Change(row.line, "task", True, row.tache, row.code)
 
-    def _update_task(self, tache: Tache, row: ImportRow, writes: _Writes) -> Change | None:
+    def _update_task(self, tache: Tache, row: ImportRow, writes: Writes) -> Change | None:
         before = Tracked.of(tache)
-        old = _task_values(tache)
+        old = task_values(tache)
         tache.responsable_id = self.checked.user_id(row.responsable)
         tache.date_echeance, tache.statut = row.date_echeance, row.statut
         tache.priorite = row.priorite or tache.priorite
@@ -437,7 +333,7 @@ class Plan:
         sync_with_status(tache, today=self.today)
         if tache.responsable_id != before.responsable_id:
             clear_snooze(tache)  # the old owner's, as in task_updates.save_task
-        changed = {name for name, value in _task_values(tache).items() if value != old[name]}
+        changed = {name for name, value in task_values(tache).items() if value != old[name]}
         if not changed:
             return None
         history = tracked_changes(tache, before=before, author=self.author, reason=self.reason)
@@ -446,13 +342,11 @@ class Plan:
         writes.task_fields |= changed
         writes.task_history += history
         self.counts.tasks_updated += 1
-        return Change(
-            row.line, "task", False, row.tache, row.code, _task_fields(tache, before, old)
-        )
+        return Change(row.line, "task", False, row.tache, row.code, task_fields(tache, before, old))
 
     # Members --------------------------------------------------------------------
 
-    def _members(self, rows: list[ImportRow], writes: _Writes) -> list[Change]:
+    def _members(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
         wanted: dict[tuple[str, int], ImportRow] = {}
         for row in rows:
             user_id = self.checked.user_id(row.responsable)
@@ -479,7 +373,7 @@ class Plan:
         return changes
 
     def _add_member(
-        self, key: str, user_id: int, adhesion: MembreProjet | None, row: ImportRow, writes: _Writes
+        self, key: str, user_id: int, adhesion: MembreProjet | None, row: ImportRow, writes: Writes
     ) -> Change | None:
         projet = self.projects[key]
         history = self._history(projet, Action.AJOUT_MEMBRE, sujet=Sujet.MEMBRE, membre_id=user_id)
@@ -491,7 +385,7 @@ class Plan:
             adhesion.date_fin and adhesion.date_fin < self.today
         ):
             history.champ = "date_fin"
-            history.ancienne_valeur = _iso(adhesion.date_fin)
+            history.ancienne_valeur = iso(adhesion.date_fin)
             adhesion.date_debut = min(adhesion.date_debut, self.today)
             adhesion.date_fin = None
             writes.changed_members.append(adhesion)
@@ -500,51 +394,5 @@ class Plan:
         writes.project_history.append(history)
         self.counts.members_added += 1
         change = Change(row.line, "member", True, row.responsable, row.code)
-        change.fields.append(FieldChange(_label(MembreProjet, "utilisateur"), None, user_id, True))
+        change.fields.append(FieldChange(label(MembreProjet, "utilisateur"), None, user_id, True))
         return change
-
-
-def _task_values(tache: Tache) -> dict[str, Any]:
-    """The values of ``TASK_FIELDS`` (ids for the users)."""
-    return {name: getattr(tache, _ATTNAMES.get(name, name)) for name in TASK_FIELDS}
-
-
-def _task_fields(tache: Tache, before: Tracked, old: dict[str, Any]) -> list[FieldChange]:
-    fields = []
-    if tache.statut != before.statut:
-        fields.append(
-            FieldChange(
-                _label(Tache, "statut"),
-                Tache.Statut(before.statut).label,
-                Tache.Statut(tache.statut).label,
-            )
-        )
-    if tache.date_echeance != before.date_echeance:
-        fields.append(
-            FieldChange(
-                _label(Tache, "date_echeance"),
-                _date(before.date_echeance),
-                _date(tache.date_echeance),
-            )
-        )
-    if tache.responsable_id != before.responsable_id:
-        fields.append(
-            FieldChange(
-                _label(Tache, "responsable"), before.responsable_id, tache.responsable_id, True
-            )
-        )
-    if tache.priorite != old["priorite"]:
-        fields.append(
-            FieldChange(
-                _label(Tache, "priorite"),
-                Tache.Priorite(old["priorite"]).label,
-                Tache.Priorite(tache.priorite).label,
-            )
-        )
-    if tache.description != old["description"]:
-        fields.append(
-            FieldChange(
-                _label(Tache, "description"), old["description"][:60], tache.description[:60]
-            )
-        )
-    return fields
