@@ -40,6 +40,7 @@ from core.services.portfolio_plan import Plan
 CHUNK_ROWS = 500
 ERROR_LIMIT = 500  # listed; the others are counted
 DETAIL_LIMIT = 20
+MAX_ROWS = 100_000
 
 
 @dataclass
@@ -137,6 +138,10 @@ def _validate(path: Path, result: ImportResult, *, chunk_rows: int) -> Checked:
             typed = []
             for row in chunk:
                 result.rows += 1
+                if result.rows > MAX_ROWS:  # a sheet that unzips into millions of rows
+                    raise FileRefused(
+                        _("The file has more than %(max)d rows: split it.") % {"max": MAX_ROWS}
+                    )
                 if isinstance(row, ImportRow):
                     typed.append(row)
                 else:

@@ -8,6 +8,7 @@ the confirmation applies that same file, then deletes it.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from core.forms import IMPORT_MAX_BYTES, PortfolioImportForm
 from core.services import import_uploads
 from core.services.portfolio_import import ImportResult, import_portfolio
 from core.services.portfolio_template import template_xlsx
+from core.text import header_safe
 from core.views.http import current_user, permission_required
 
 PERMISSION = "core.add_projet"
@@ -59,7 +61,7 @@ def portfolio_import(request: HttpRequest) -> HttpResponse:
     token = import_uploads.keep(upload.chunks())
     path = import_uploads.path_of(token)
     assert path is not None
-    name = upload.name or "import"
+    name = header_safe(Path(upload.name or "import").name)[:200]  # it goes to the history
     result = import_portfolio(path=path, file_name=name, author=current_user(request), dry_run=True)
     if not result.ok:
         import_uploads.discard(token)

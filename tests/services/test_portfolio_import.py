@@ -289,3 +289,42 @@ def test_a_file_that_cannot_be_read_is_one_french_error(world, tmp_path, content
     path.write_bytes(content)
     [error] = run(path).errors
     assert message in plain(error.message)
+
+
+def test_a_project_renamed_handed_over_and_dated_goes_to_its_history(world: World, tmp_path):
+    text = (
+        "code_projet;projet;chef_de_projet;tache;responsable;date_echeance;statut;"
+        "date_fin_projet\nPORTAIL;Portail 2027;bob;Migrer;bob;01/12/2026;A_FAIRE;30/06/2027\n"
+    )
+    result = run(write(tmp_path, text))
+    assert result.ok and result.counts.projects_updated == 1
+    world.projet.refresh_from_db()
+    assert (world.projet.nom, world.projet.chef_de_projet, world.projet.code) == (
+        "Portail 2027",
+        world.bob,
+        "portail",  # found whatever the case, kept as stored
+    )
+    rows = HistoriqueProjet.objects.filter(projet=world.projet)
+    assert set(rows.values_list("action", "champ", "ancienne_valeur", "nouvelle_valeur")) == {
+        ("PASSATION", "chef_de_projet", str(world.alice.pk), str(world.bob.pk)),
+        ("MODIFICATION", "nom", "Refonte du portail", "Portail 2027"),
+        ("MODIFICATION", "date_fin_prevue", "", "2027-06-30"),
+    }
+    assert result.counts.members_added == 0  # bob leads it now
+
+
+def test_two_stored_tasks_of_one_name_refuse_the_row(world: World, tmp_path):
+    TacheFactory.create_batch(2, projet=world.projet, nom="Migrer")
+    before = snapshot()
+    result = run(write(tmp_path, f"{HEADER}\nportail;Refonte du portail;alice;;Migrer;bob;"
+                                 "01/12/2026;A_FAIRE;\n"))  # fmt: skip
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "plusieurs tâches du projet portent ce nom")
+    ]
+    assert snapshot() == before
+
+
+def test_a_file_of_too_many_rows_is_refused(world, tmp_path, monkeypatch):
+    monkeypatch.setattr("core.services.portfolio_import.MAX_ROWS", 3)
+    [error] = run(_rows_file(tmp_path, 5)).errors
+    assert "plus de 3 lignes" in error.message
