@@ -31,7 +31,7 @@ def heading(result: ImportResult) -> str:
 
 
 def count_lines(result: ImportResult) -> list[str]:
-    """ "Tâches : 120 créée(s), 3 modifiée(s)." and the like, then the notifications."""
+    """ "Tâches : 120 créée(s), 3 modifiée(s)." and the like."""
     counts = result.counts
     return [
         _("Projects: %(created)d created, %(updated)d updated.")
@@ -41,7 +41,6 @@ def count_lines(result: ImportResult) -> list[str]:
         _("Tasks: %(created)d created, %(updated)d updated.")
         % {"created": counts.tasks_created, "updated": counts.tasks_updated},
         _("Members added: %(count)d.") % {"count": counts.members_added},
-        no_events(),
     ]
 
 

@@ -108,6 +108,7 @@ def import_portfolio(
         result.refuse(1, _("Another import created the same projects meanwhile: run it again."))
     if result.ok:
         result.counts = plan.counts
+        result.changes.sort(key=lambda change: change.line)
         _describe_users(result.changes)
     return result
 

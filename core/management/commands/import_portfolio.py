@@ -46,7 +46,7 @@ class Command(OperatorCommand):
             for line in text.error_lines(result):
                 self.stderr.write(line)
             raise CommandError(text.refusal(result))
-        for line in text.count_lines(result):
+        for line in [*text.count_lines(result), text.no_events()]:
             self.stdout.write(line)
         if result.changes:
             self.stdout.write(_("First changes (at most %(count)d):") % {"count": DETAIL_LIMIT})
