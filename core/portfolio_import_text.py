@@ -53,7 +53,8 @@ def no_events() -> str:
 
 def change_line(change: Change) -> str:
     """ "Ligne 5 : tâche « Recette » (portail) modifiée : statut À faire → En cours." """
-    values = {"line": change.line, "name": change.name, "code": change.code}
+    name = change.fields[0].new if change.kind == "member" else change.name  # named after the run
+    values = {"line": change.line, "name": name, "code": change.code}
     texts = {
         ("project", True): _("Line %(line)d: project “%(name)s” (%(code)s) created"),
         ("project", False): _("Line %(line)d: project “%(name)s” (%(code)s) updated"),

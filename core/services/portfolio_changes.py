@@ -110,11 +110,28 @@ def iso(value: datetime.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def stored(value: datetime.date | str | None) -> str:
-    """A value as HistoriqueProjet keeps it: a date in ISO, text as is."""
+# As the project's own history keeps them (core.services.projects on main: the
+# fields a project and a phase start with, one row each when not empty).
+PROJECT_CREATION_FIELDS = (
+    "code",
+    "nom",
+    "chef_de_projet_id",
+    "statut",
+    "date_debut",
+    "date_fin_prevue",
+)
+PHASE_CREATION_FIELDS = ("nom", "ordre", "date_debut_prevue", "date_fin_prevue")
+VALUE_MAX = 200  # HistoriqueProjet.ancienne_valeur / nouvelle_valeur
+
+
+def stored(value: object) -> str:
+    """A value as HistoriqueProjet keeps it: ISO dates, ids, codes; long text cut."""
+    if value is None:
+        return ""
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return (value or "")[:200]
+    text = str(value)
+    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
 
 
 def shown(value: datetime.date | str | None) -> str:

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from core.models import Etape, HistoriqueProjet, MembreProjet, Projet, Tache, User
 from core.services.portfolio_changes import (
+    PHASE_CREATION_FIELDS,
+    PROJECT_CREATION_FIELDS,
     Change,
     Counts,
     FieldChange,
@@ -76,6 +78,8 @@ class Plan:
         self.next_order: dict[str, int] = {}
         self.seen_phases: set[tuple[str, str]] = set()
         self.members: set[tuple[str, int]] = set()
+        # The leads a chunk's projects were handed over from: they stay members.
+        self.handed_over: dict[tuple[str, int], tuple[int, str]] = {}
 
     def chunk(self, rows: list[ImportRow]) -> list[Change]:
         writes = Writes()
@@ -96,6 +100,22 @@ class Plan:
             motif=self.reason,
             **values,
         )
+
+    def _creation(
+        self, projet: Projet, obj: Projet | Etape, fields: tuple[str, ...], **about: Any
+    ) -> list[HistoriqueProjet]:
+        """What ``obj`` starts with: one row per field that is not empty."""
+        return [
+            self._history(
+                projet,
+                Action.CREATION,
+                champ=name.removesuffix("_id"),
+                nouvelle_valeur=value,
+                **about,
+            )
+            for name in fields
+            if (value := stored(getattr(obj, name)))
+        ]
 
     # Projects -------------------------------------------------------------------
 
@@ -136,7 +156,7 @@ class Plan:
         self.projects[key] = projet
         self.new_projects.add(key)
         writes.new_projects.append(projet)
-        writes.project_history.append(self._history(projet, Action.CREATION))
+        writes.project_history += self._creation(projet, projet, PROJECT_CREATION_FIELDS)
         self.counts.projects_created += 1
         return Change(info.line, "project", True, info.nom, info.code)
 
@@ -157,6 +177,7 @@ class Plan:
             change.fields.append(
                 FieldChange(label(Projet, "chef_de_projet"), projet.chef_de_projet_id, lead, True)
             )
+            self.handed_over[(key, projet.chef_de_projet_id)] = (info.line, projet.code)
             projet.chef_de_projet_id = lead
         for name, value in (
             ("nom", info.nom),
@@ -238,10 +259,13 @@ class Plan:
         self.next_order[row.project_key] += 1
         self.phases[row.project_key][row.etape] = etape
         writes.new_phases.append(etape)
-        writes.project_history.append(
-            self._history(
-                projet, Action.CREATION, sujet=Sujet.ETAPE, etape=etape, etape_nom=etape.nom
-            )
+        writes.project_history += self._creation(
+            projet,
+            etape,
+            PHASE_CREATION_FIELDS,
+            sujet=Sujet.ETAPE,
+            etape=etape,
+            etape_nom=etape.nom,
         )
         self.counts.phases_created += 1
         return Change(info.line, "phase", True, row.etape, row.code)
@@ -347,52 +371,61 @@ class Plan:
     # Members --------------------------------------------------------------------
 
     def _members(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
-        wanted: dict[tuple[str, int], ImportRow] = {}
+        """Each owner joins the project (one query for the chunk's memberships); so
+        does a lead the file hands the project over from, as on the project's page."""
+        wanted, self.handed_over = self.handed_over, {}
         for row in rows:
             user_id = self.checked.user_id(row.responsable)
-            pair = (row.project_key, user_id)
-            if (
-                pair not in self.members
-                and user_id != self.projects[row.project_key].chef_de_projet_id
-            ):
-                wanted.setdefault(pair, row)
+            if user_id != self.projects[row.project_key].chef_de_projet_id:
+                wanted.setdefault((row.project_key, user_id), (row.line, row.code))
+        wanted = {pair: about for pair, about in wanted.items() if pair not in self.members}
         if not wanted:
             return []
         self.members |= wanted.keys()
-        stored: dict[tuple[str, int], MembreProjet] = {}
+        found: dict[tuple[str, int], MembreProjet] = {}
         old = {self.projects[key].pk for key, _user in wanted if key not in self.new_projects}
         if old:
             query = MembreProjet.objects.filter(
                 projet_id__in=old, utilisateur_id__in={user for _key, user in wanted}
             )
-            stored = {(self.key_of[m.projet_id], m.utilisateur_id): m for m in query}
+            found = {(self.key_of[m.projet_id], m.utilisateur_id): m for m in query}
         changes = []
-        for (key, user_id), row in wanted.items():
-            if change := self._add_member(key, user_id, stored.get((key, user_id)), row, writes):
+        for (key, user_id), (line, code) in wanted.items():
+            if self._join(key, user_id, found.get((key, user_id)), writes):
+                change = Change(line, "member", True, "", code)
+                change.fields.append(
+                    FieldChange(label(MembreProjet, "utilisateur"), None, user_id, True)
+                )
                 changes.append(change)
         return changes
 
-    def _add_member(
-        self, key: str, user_id: int, adhesion: MembreProjet | None, row: ImportRow, writes: Writes
-    ) -> Change | None:
+    def _join(self, key: str, user_id: int, adhesion: MembreProjet | None, writes: Writes) -> bool:
+        """As ``core.services.projects`` does: a row per membership field that changes."""
         projet = self.projects[key]
-        history = self._history(projet, Action.AJOUT_MEMBRE, sujet=Sujet.MEMBRE, membre_id=user_id)
         if adhesion is None:
-            writes.new_members.append(
-                MembreProjet(projet=projet, utilisateur_id=user_id, date_debut=self.today)
-            )
+            adhesion = MembreProjet(projet=projet, utilisateur_id=user_id, date_debut=self.today)
+            before: dict[str, Any] = {"role": None, "date_debut": None, "date_fin": None}
+            writes.new_members.append(adhesion)
         elif adhesion.date_debut > self.today or (
-            adhesion.date_fin and adhesion.date_fin < self.today
+            adhesion.date_fin is not None and adhesion.date_fin < self.today
         ):
-            history.champ = "date_fin"
-            history.ancienne_valeur = iso(adhesion.date_fin)
-            adhesion.date_debut = min(adhesion.date_debut, self.today)
-            adhesion.date_fin = None
+            before = {name: getattr(adhesion, name) for name in ("role", "date_debut", "date_fin")}
+            adhesion.date_debut, adhesion.date_fin = self.today, None
             writes.changed_members.append(adhesion)
         else:
-            return None
-        writes.project_history.append(history)
+            return False
+        writes.project_history += [
+            self._history(
+                projet,
+                Action.AJOUT_MEMBRE,
+                sujet=Sujet.MEMBRE,
+                membre_id=user_id,
+                champ=name,
+                ancienne_valeur=stored(old),
+                nouvelle_valeur=stored(getattr(adhesion, name)),
+            )
+            for name, old in before.items()
+            if stored(old) != stored(getattr(adhesion, name))
+        ]
         self.counts.members_added += 1
-        change = Change(row.line, "member", True, row.responsable, row.code)
-        change.fields.append(FieldChange(label(MembreProjet, "utilisateur"), None, user_id, True))
-        return change
+        return True
