@@ -87,8 +87,10 @@ def main() -> None:
         setup_django(Path(workdir))
         from django.db import connection
 
-        from core.models import User
+        from core.models import Projet, User
 
+        Projet.objects.all().delete()  # a PostgreSQL bench database kept from a last run
+        User.objects.all().delete()
         User.objects.bulk_create(
             [User(username=f"lead{n}") for n in range(4)]
             + [User(username=f"owner{n}") for n in range(OWNERS)]
