@@ -616,3 +616,27 @@ class ApiTokenForm(forms.Form):
         help_text=gettext_lazy("What the token is for, e.g. “weekly export script”."),
         max_length=100,
     )
+
+
+# The largest portfolio file accepted (10,000 rows of CSV are about 2 MB).
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class PortfolioImportForm(forms.Form):
+    """The spreadsheet to import (previewed before anything is written)."""
+
+    fichier = forms.FileField(
+        label=gettext_lazy("Spreadsheet (CSV or XLSX)"),
+        help_text=gettext_lazy("At most 10 MB; the header row names the columns."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_fichier(self) -> Any:
+        upload = self.cleaned_data["fichier"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large: at most %(size)d MB.")
+                % {"size": IMPORT_MAX_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload

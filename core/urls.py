@@ -8,6 +8,7 @@ from core.views import (
     health,
     notifications,
     portfolio,
+    portfolio_import,
     preferences,
     project_admin,
     projects,
@@ -84,6 +85,17 @@ urlpatterns = [
     path("taches/<int:pk>/reprendre-alertes/", tasks.task_unsnooze, name="task_unsnooze"),
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
+    path("portefeuille/import/", portfolio_import.portfolio_import, name="portfolio_import"),
+    path(
+        "portefeuille/import/confirmer/",
+        portfolio_import.portfolio_import_confirm,
+        name="portfolio_import_confirm",
+    ),
+    path(
+        "portefeuille/import/modele.xlsx",
+        portfolio_import.portfolio_import_template,
+        name="portfolio_import_template",
+    ),
     path("preferences/", preferences.preferences, name="preferences"),
     path("preferences/jetons/", api_tokens.api_token_create, name="api_token_create"),
     path(

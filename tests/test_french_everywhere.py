@@ -143,7 +143,7 @@ def busy(world: World, settings) -> dict:
     world.alice.save()
     NotificationFactory(destinataire=world.bob, tache=late, lue=True)
     admin = User.objects.create_user("admin", "admin@dsi.example.org", "x", is_staff=True)
-    grant(admin, *PORTFOLIO, *SUPERVISION)
+    grant(admin, *PORTFOLIO, *SUPERVISION, "core.add_projet")  # add_projet: the import page
     return {"projet": world.projet, "late": late}
 
 

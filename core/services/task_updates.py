@@ -30,7 +30,7 @@ OWNER_STATUTS = (Statut.A_FAIRE, Statut.EN_COURS, Statut.BLOQUEE, Statut.TERMINE
 
 
 @dataclass(frozen=True)
-class _Tracked:
+class Tracked:
     """The tracked fields of a task as stored before a change."""
 
     statut: str
@@ -39,7 +39,7 @@ class _Tracked:
     avancement: int
 
     @classmethod
-    def of(cls, tache: Tache) -> _Tracked:
+    def of(cls, tache: Tache) -> Tracked:
         return cls(tache.statut, tache.date_echeance, tache.responsable_id, tache.avancement)
 
     def change(self, tache: Tache, *, author: User, reason: str) -> task_events.Change:
@@ -56,18 +56,24 @@ class _Tracked:
 def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
     """Save a new task and open its history with the values it starts with."""
     with transaction.atomic():
-        _sync_with_status(tache, today=today)
+        sync_with_status(tache, today=today)
         tache.save()
-        HistoriqueTache.objects.create(
-            tache=tache,
-            auteur=author,
-            champ=Champ.CREATION,
-            nouveau_statut=tache.statut,
-            nouvelle_echeance=tache.date_echeance,
-            nouveau_responsable_id=tache.responsable_id,
-        )
+        creation_row(tache, author=author).save()
         task_events.record_events(task_events.Change(tache=tache, author=author, created=True))
     return tache
+
+
+def creation_row(tache: Tache, *, author: User | None, reason: str = "") -> HistoriqueTache:
+    """The first row of a task's history (not saved yet): the values it starts with."""
+    return HistoriqueTache(
+        tache=tache,
+        auteur=author,
+        champ=Champ.CREATION,
+        nouveau_statut=tache.statut,
+        nouvelle_echeance=tache.date_echeance,
+        nouveau_responsable_id=tache.responsable_id,
+        motif=reason,
+    )
 
 
 def save_task(
@@ -83,12 +89,12 @@ def save_task(
     for the admin, the DSI's own tool, which writes no text into the history."""
     with transaction.atomic():
         stored = Tache.objects.select_for_update().get(pk=tache.pk)
-        before = _Tracked.of(stored)
-        _sync_with_status(tache, today=today)
+        before = Tracked.of(stored)
+        sync_with_status(tache, today=today)
         if tache.responsable_id != before.responsable_id:
-            _clear_snooze(tache)  # the old owner's: the new one starts without it
+            clear_snooze(tache)  # the old owner's: the new one starts without it
         tache.save()
-        rows = _changes(tache, before=before, author=author, reason=reason)
+        rows = tracked_changes(tache, before=before, author=author, reason=reason)
         rows = _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
         task_events.record_events(before.change(tache, author=author, reason=reason))
         return rows
@@ -112,13 +118,13 @@ def update_progress(
         raise ValidationError(_("This status cannot be set here."), code="statut")
     with transaction.atomic():
         tache = Tache.objects.select_for_update().get(pk=tache_id)
-        before = _Tracked.of(tache)
+        before = Tracked.of(tache)
         _require_reason_if_blocked(statut, comment, before=before)
         tache.statut = statut
         tache.avancement = avancement
-        _sync_with_status(tache, today=today)
+        sync_with_status(tache, today=today)
         tache.save(update_fields=["statut", "avancement", "date_fin_reelle", "date_modification"])
-        rows = _changes(tache, before=before, author=author, reason=comment)
+        rows = tracked_changes(tache, before=before, author=author, reason=comment)
         if comment and not rows:
             rows = [
                 HistoriqueTache(tache=tache, auteur=author, champ=Champ.COMMENTAIRE, motif=comment)
@@ -185,7 +191,7 @@ def snooze_advance_alerts(
     return True
 
 
-def _clear_snooze(tache: Tache) -> None:
+def clear_snooze(tache: Tache) -> None:
     tache.report_alertes_jusqu_au, tache.report_motif, tache.report_par = None, "", None
 
 
@@ -215,14 +221,14 @@ def _set_status(
     )
 
 
-def _require_reason_if_blocked(statut: str, reason: str, *, before: _Tracked) -> None:
+def _require_reason_if_blocked(statut: str, reason: str, *, before: Tracked) -> None:
     if statut == Statut.BLOQUEE != before.statut and not reason.strip():
         raise ValidationError(_("Say what blocks the task."), code="reason_required")
 
 
-def _sync_with_status(tache: Tache, *, today: datetime.date) -> None:
+def sync_with_status(tache: Tache, *, today: datetime.date) -> None:
     """The completion date feeds "done this week": kept in step with the status,
-    like the progress of a finished task (100 %)."""
+    like the progress of a finished task (100 %). Public for the import."""
     if tache.statut == Statut.TERMINEE:
         tache.avancement = 100
         if tache.date_fin_reelle is None:
@@ -240,8 +246,11 @@ _HISTORY_COLUMNS = (
 )
 
 
-def _changes(tache: Tache, *, before: _Tracked, author: User, reason: str) -> list[HistoriqueTache]:
-    """One history row (not saved yet) per tracked field that changed."""
+def tracked_changes(
+    tache: Tache, *, before: Tracked, author: User | None, reason: str
+) -> list[HistoriqueTache]:
+    """One history row (not saved yet) per tracked field that changed (the import
+    writes them in bulk, with no author when run from the command line)."""
     common = {"tache": tache, "auteur": author, "date": timezone.now(), "motif": reason}
     return [
         HistoriqueTache(

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from core.models import Etape, User
-from tests.factories import EtapeFactory, NotificationFactory, TacheFactory
+from tests.factories import EtapeFactory, NotificationFactory, TacheFactory, grant
 from tests.web import test_browser
 from tests.web.test_browser import sign_in
 from tests.web.web_tools import java, package_file
@@ -31,6 +31,7 @@ def world(demo):
     bob = User.objects.get(username="bob")
     NotificationFactory(destinataire=bob, tache=demo["late"], lue=True, titre="Déjà lue")
     TacheFactory(projet=demo["projet"], nom="Bloquée", responsable=bob, statut="BLOQUEE")
+    grant(User.objects.get(username="admin"), "core.add_projet")  # the import page
     return demo
 
 
@@ -124,6 +125,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
         "admin": [
             "/projets/nouveau/",
             "/portefeuille/",
+            "/portefeuille/import/",
             "/supervision/",
             "/supervision/?job=check_task_deadlines&queued=not-started",  # a run pending
         ],
