@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import formats
 
 from core.models import Etape, HistoriqueProjet, HistoriqueTache, MembreProjet, Projet, Tache
+from core.services.projects import PHASE_FIELDS
 from core.services.task_updates import SNOOZE_FIELDS, Tracked
 
 # What an import may change on a stored task (with ``date_modification``): each
@@ -120,18 +121,7 @@ PROJECT_CREATION_FIELDS = (
     "date_debut",
     "date_fin_prevue",
 )
-PHASE_CREATION_FIELDS = ("nom", "ordre", "date_debut_prevue", "date_fin_prevue")
-VALUE_MAX = 200  # HistoriqueProjet.ancienne_valeur / nouvelle_valeur
-
-
-def stored(value: object) -> str:
-    """A value as HistoriqueProjet keeps it: ISO dates, ids, codes; long text cut."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+PHASE_CREATION_FIELDS = PHASE_FIELDS
 
 
 def shown(value: datetime.date | str | None) -> str:

@@ -30,12 +30,12 @@ from core.services.portfolio_changes import (
     iso,
     label,
     shown,
-    stored,
     task_fields,
     task_values,
 )
 from core.services.portfolio_checks import Checked
 from core.services.portfolio_file import ImportRow
+from core.services.projects import stored
 from core.services.task_updates import (
     Tracked,
     clear_snooze,
