@@ -9,13 +9,14 @@ import datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
-from django.forms import Form
+from django.forms import BaseForm, Form
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.forms import TacheForm, TaskProgressForm
+from core.forms import ProjectEditForm, TacheForm, TaskProgressForm
 from core.models import Etape, NotificationTache, Projet, Tache, User
 from core.selectors.notifications import MAX_ID
+from core.services.projects import PROJECT_FIELDS
 
 Statut = Tache.Statut
 
@@ -143,17 +144,7 @@ class TaskWriteSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         form = self._lead_form(attrs) if self.context["as_lead"] else self._owner_form(attrs)
-        if not form.is_valid():
-            names = {form_name: api for api, form_name in LEAD_FORM_NAMES.items()}
-            raise serializers.ValidationError(
-                {
-                    ("non_field_errors" if field == "__all__" else names.get(field, field)): [
-                        str(message) for message in messages
-                    ]
-                    for field, messages in form.errors.items()
-                }
-            )
-        return {**form.cleaned_data, "form": form}
+        return _validated(form, LEAD_FORM_NAMES)
 
     def _lead_form(self, attrs: dict[str, Any]) -> TacheForm:
         tache: Tache | None = self.context["tache"]
@@ -170,6 +161,44 @@ class TaskWriteSerializer(serializers.Serializer):
         tache: Tache = self.context["tache"]
         data = {"statut": tache.statut, "avancement": tache.avancement, "commentaire": ""} | attrs
         return TaskProgressForm(_form_data(data), tache=tache)
+
+
+def _validated(form: BaseForm, api_names: dict[str, str]) -> dict[str, Any]:
+    """The form's cleaned data (and the form), or its errors under the API's names."""
+    if not form.is_valid():
+        names = {form_name: api for api, form_name in api_names.items()}
+        raise serializers.ValidationError(
+            {
+                ("non_field_errors" if field == "__all__" else names.get(field, field)): [
+                    str(message) for message in messages
+                ]
+                for field, messages in form.errors.items()
+            }
+        )
+    return {**form.cleaned_data, "form": form}
+
+
+class ProjectWriteSerializer(serializers.Serializer):
+    # The lead's edit of the project (ProjectEditForm): a PATCH changes only the
+    # fields it sends; the code stays as created. The context holds ``projet``.
+
+    nom = _text(200, required=False)
+    description = _text(5000, required=False)
+    statut = serializers.ChoiceField(choices=Projet.Statut.choices, required=False)
+    date_debut = serializers.DateField(required=False, allow_null=True)
+    date_fin_prevue = serializers.DateField(required=False, allow_null=True)
+    commentaire = _text(
+        1000, required=False, write_only=True, help_text=_("Kept in the project's history.")
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        projet: Projet = self.context["projet"]
+        data = {name: getattr(projet, name) for name in PROJECT_FIELDS}
+        data |= {PROJECT_FORM_NAMES.get(name, name): value for name, value in attrs.items()}
+        return _validated(ProjectEditForm(_form_data(data), projet=projet), PROJECT_FORM_NAMES)
+
+
+PROJECT_FORM_NAMES = {"commentaire": "motif"}
 
 
 class ProjectReferenceSerializer(serializers.Serializer):

@@ -22,8 +22,9 @@ from core.api.permissions import ReadsPortfolio
 from core.jobs import dispatch
 from core.models import NotificationTache, Projet, Tache, User
 from core.selectors import portfolio, projects
-from core.selectors.access import can_edit_task, can_update_progress
+from core.selectors.access import can_edit_task, can_manage_project, can_update_progress
 from core.selectors.notifications import ALL, MAX_ID, UNREAD, notifications_for
+from core.services import projects as project_service
 from core.services import task_updates
 from core.services.notifications import mark_all_read, mark_read
 from core.tasks import mark_notifications_read
@@ -50,9 +51,21 @@ class BoundedIds:
 @extend_schema_view(
     list=extend_schema(summary=_("Projects you lead or belong to (all for the DSI)")),
     retrieve=extend_schema(summary=_("A project")),
+    partial_update=extend_schema(
+        summary=_("Update a project: name, description, status, dates (its lead)"),
+        request=s.ProjectWriteSerializer,
+        responses={200: s.ProjectSerializer},
+    ),
 )
-class ProjectViewSet(BoundedIds, viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(
+    BoundedIds,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = s.ProjectSerializer
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Projet]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's generation
@@ -63,6 +76,23 @@ class ProjectViewSet(BoundedIds, viewsets.ReadOnlyModelViewSet):
         self.check_id()
         projet: Projet = super().get_object()
         return projet
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed(request.method or "PUT")
+        user, projet = _user(request), self.get_object()
+        if not can_manage_project(user=user, projet=projet):
+            raise exceptions.PermissionDenied(_("Only the project lead can change the project."))
+        serializer = s.ProjectWriteSerializer(data=request.data, context={"projet": projet})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            project_service.update_project(
+                projet_id=projet.pk, author=user, values=data["form"].values(), reason=data["motif"]
+            )
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"non_field_errors": error.messages}) from None
+        return Response(s.ProjectSerializer(self.get_object()).data)
 
 
 @extend_schema_view(

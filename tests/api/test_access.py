@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 
-from core.models import HistoriqueTache, JetonApi, NotificationTache, Tache
+from core.models import HistoriqueProjet, HistoriqueTache, JetonApi, NotificationTache, Tache
 from core.services import api_tokens
 from tests.api.conftest import DAY, bearer
 from tests.conftest import TODAY
@@ -361,3 +361,45 @@ def test_errors_are_json_in_french(api, as_user):
     assert bob.options(task_url(api.bobs)).status_code == 405  # the document describes it
     unknown = bob.get("/api/v1/taches/")
     assert unknown.status_code == 404 and unknown.json()["detail"]
+
+
+def test_the_lead_patches_the_project_as_on_its_page_and_it_is_in_its_history(api, as_user):
+    url = f"/api/v1/projects/{api.projet.pk}/"
+    changes = {
+        "statut": "SUSPENDU",
+        "date_fin_prevue": "2027-06-30",
+        "commentaire": "Gel budgétaire",
+    }
+
+    response = patch(as_user("alice"), url, changes)
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["statut"], response.json()["date_fin_prevue"]) == (
+        "SUSPENDU",
+        "2027-06-30",
+    )
+    rows = HistoriqueProjet.objects.filter(projet=api.projet)
+    assert {(row.champ, row.nouvelle_valeur, row.motif) for row in rows} == {
+        ("statut", "SUSPENDU", "Gel budgétaire"),
+        ("date_fin_prevue", "2027-06-30", "Gel budgétaire"),
+    }
+    assert all(row.auteur == api.alice for row in rows)
+    # The page's rules: an end before the start, in French, nothing saved.
+    api.projet.refresh_from_db()
+    backwards = patch(as_user("alice"), url, {"date_debut": "2027-07-01"})
+    assert backwards.status_code == 400
+    assert "date_fin_prevue" in backwards.json()["errors"]
+    assert "2027" in backwards.json()["errors"]["date_fin_prevue"][0]
+    # The code stays as created; a PUT is not offered.
+    assert patch(as_user("alice"), url, {"code": "autre"}).json()["code"] == api.projet.code
+    assert as_user("alice").put(url, "{}", content_type="application/json").status_code == 405
+
+
+def test_only_the_lead_patches_a_project(api, as_user):
+    url = f"/api/v1/projects/{api.projet.pk}/"
+    assert patch(as_user("bob"), url, {"nom": "Pris"}).status_code == 403  # a member
+    assert patch(as_user("dora"), url, {"nom": "Pris"}).status_code == 403  # the DSI reads
+    assert patch(as_user("charlie"), url, {"nom": "Pris"}).status_code == 404  # a stranger
+    api.projet.refresh_from_db()
+    assert api.projet.nom != "Pris"
+    assert not HistoriqueProjet.objects.exists()
