@@ -333,6 +333,15 @@ class PortfolioRowSerializer(serializers.Serializer):
     )
 
 
+class PortfolioTotalsSerializer(serializers.Serializer):
+    # The whole filtered portfolio, as the page's summary row.
+
+    taches_ouvertes = serializers.IntegerField(source="open_count")
+    taches_en_retard = serializers.IntegerField(source="late_count")
+    echeance_aujourdhui = serializers.IntegerField(source="due_today_count")
+    tendance_retards = serializers.ListField(source="trend", child=serializers.IntegerField())
+
+
 class PortfolioFilterSerializer(serializers.Serializer):
     chef = _id_field(required=False, help_text=_("The project lead's id."))
     statut = serializers.ChoiceField(choices=Projet.Statut.choices, required=False)

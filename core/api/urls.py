@@ -18,6 +18,7 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 urlpatterns = [
     *router.urls,
     path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
+    path("portfolio/summary/", views.PortfolioSummaryView.as_view(), name="portfolio_summary"),
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs/", docs.documentation, name="docs"),
     # Anything else under /api/v1/ (an id that is not a number: /tasks/0.5/) is the

@@ -284,15 +284,39 @@ class PortfolioView(generics.ListAPIView):
     serializer_class = s.PortfolioRowSerializer
 
     def get_queryset(self) -> QuerySet[Projet]:
-        filters = s.PortfolioFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        chosen = portfolio.PortfolioFilters(
-            lead_id=filters.validated_data.get("chef"),
-            statut=filters.validated_data.get("statut", ""),
+        return portfolio.portfolio_projects(
+            today=timezone.localdate(), filters=_portfolio_filters(self.request)
         )
-        return portfolio.portfolio_projects(today=timezone.localdate(), filters=chosen)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset()) or []
         rows = portfolio.portfolio_rows(list(page), today=timezone.localdate())
         return self.get_paginated_response(s.PortfolioRowSerializer(rows, many=True).data)
+
+
+def _portfolio_filters(request: Request) -> portfolio.PortfolioFilters:
+    filters = s.PortfolioFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return portfolio.PortfolioFilters(
+        lead_id=filters.validated_data.get("chef"),
+        statut=filters.validated_data.get("statut", ""),
+    )
+
+
+@extend_schema(
+    summary=_("The whole filtered portfolio's figures (the page's summary row)"),
+    parameters=[s.PortfolioFilterSerializer],
+    responses={200: s.PortfolioTotalsSerializer},
+)
+class PortfolioSummaryView(generics.GenericAPIView):
+    """The /portefeuille/ page's summary row: one aggregate over the filtered projects."""
+
+    permission_classes = [ReadsPortfolio]
+    serializer_class = s.PortfolioTotalsSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        totals = portfolio.portfolio_totals(
+            today=timezone.localdate(), filters=_portfolio_filters(request)
+        )
+        return Response(s.PortfolioTotalsSerializer(totals).data)

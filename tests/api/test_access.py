@@ -40,6 +40,7 @@ ENDPOINTS = [
     "/api/v1/tasks/",
     "/api/v1/notifications/",
     "/api/v1/portfolio/",
+    "/api/v1/portfolio/summary/",
     "/api/v1/schema/",
 ]
 
@@ -198,6 +199,17 @@ def test_the_portfolio_is_the_dsis_with_the_pages_figures(api, as_user):
     first = as_user("dora").get("/api/v1/portfolio/?statut=TERMINE")
     assert first.json()["count"] == 0
     assert as_user("dora").get("/api/v1/portfolio/?chef=abc").status_code == 400
+
+
+def test_the_portfolio_summary_is_the_pages_row_for_the_filters(api, as_user):
+    assert as_user("bob").get("/api/v1/portfolio/summary/").status_code == 403
+    everything = as_user("dora").get("/api/v1/portfolio/summary/").json()
+    alices = as_user("dora").get(f"/api/v1/portfolio/summary/?chef={api.alice.pk}").json()
+
+    assert (alices["taches_ouvertes"], alices["taches_en_retard"]) == (2, 1)
+    assert everything["taches_ouvertes"] == alices["taches_ouvertes"] + 1  # charlie's task
+    assert len(everything["tendance_retards"]) == 8
+    assert everything["tendance_retards"][-1] == everything["taches_en_retard"]
 
 
 def test_the_task_filters(api, as_user):

@@ -29,6 +29,7 @@ URLS = [
     ("bob", "/api/v1/notifications/?page_size=200"),
     ("bob", "/api/v1/notifications/?unread=true&page_size=200"),
     ("dora", "/api/v1/portfolio/?page_size=200"),
+    ("dora", "/api/v1/portfolio/summary/"),
 ]
 
 
