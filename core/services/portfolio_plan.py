@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Etape, HistoriqueProjet, MembreProjet, Projet, Tache, User
+from core.selectors.access import can_manage_project
 from core.services.portfolio_changes import (
     PHASE_CREATION_FIELDS,
     PROJECT_CREATION_FIELDS,
@@ -129,6 +130,21 @@ class Plan:
         for projet in query.select_for_update() if self.write else query:
             self.projects[projet.code.lower()] = projet
             self.key_of[projet.pk] = projet.code.lower()
+        self._require_management()
+
+    def _require_management(self) -> None:
+        """An import in someone's name changes only the projects they may manage
+        (their own; every project for an administrator with ``core.change_projet``),
+        as the project's pages would let them: never another lead's project."""
+        if self.author is None:  # the command, run by an operator on the server
+            return
+        for key, projet in self.projects.items():
+            if not can_manage_project(user=self.author, projet=projet):
+                message = _(
+                    "the project %(code)s is led by %(lead)s: only its lead or an "
+                    "administrator may change it"
+                ) % {"code": projet.code, "lead": projet.chef_de_projet}
+                self.errors.append((self.checked.projects[key].line, message))
 
     def _projects(self, rows: list[ImportRow], writes: Writes) -> list[Change]:
         changes = []

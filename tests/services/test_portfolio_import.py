@@ -339,3 +339,35 @@ def test_a_file_of_too_many_rows_is_refused(world, tmp_path, monkeypatch):
     monkeypatch.setattr("core.services.portfolio_import.MAX_ROWS", 3)
     [error] = run(_rows_file(tmp_path, 5)).errors
     assert "plus de 3 lignes" in error.message
+
+
+def test_an_import_in_a_leads_name_changes_only_the_projects_they_lead(world: World, tmp_path):
+    """A member of « Chefs de projet » may create projects by an import, not change
+    another lead's: the whole file is refused, naming the line and the lead."""
+    lead = UserFactory(username="nadia", first_name="Nadia", last_name="Roux")
+    lines = [
+        HEADER,
+        "crm;Nouveau CRM;nadia;;Recueillir;bob;15/12/2026;A_FAIRE;",
+        f"{world.projet.code};{world.projet.nom};alice;;Détourner;bob;15/12/2026;A_FAIRE;",
+    ]
+    before = snapshot()
+
+    refused = run(write(tmp_path, "\n".join(lines) + "\n"), author=lead)
+
+    assert not refused.ok and snapshot() == before
+    assert [(error.line, plain(error.message)) for error in refused.errors] == [
+        (
+            3,
+            "le projet portail est dirigé par Alice Martin : seul son chef de projet ou un "
+            "administrateur peut le modifier",
+        ),
+    ]
+    own = run(write(tmp_path, "\n".join(lines[:2]) + "\n"), author=lead)
+    assert own.ok and Projet.objects.get(code="crm").chef_de_projet == lead
+    again = run(write(tmp_path, "\n".join(lines[:2]) + "\n"), author=lead)
+    assert again.ok  # now theirs: an import may change it
+    # Alice leads « portail », not « crm » (Nadia's now): refused as well.
+    assert [
+        error.line
+        for error in run(write(tmp_path, "\n".join(lines) + "\n"), author=world.alice).errors
+    ] == [2]
