@@ -30,7 +30,7 @@ from core.models.projects import REPEAT_CHOICES
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
 from core.selectors.portfolio import PortfolioFilters
-from core.selectors.projects import find_colleague
+from core.selectors.projects import NONE, OPEN_TASKS, ProjectDetail, TaskFilters, find_colleague
 from core.services.absences import check_absence_dates
 from core.services.alert_policy import PROJECT_POLICY_FIELDS
 from core.services.projects import PHASE_FIELDS, PROJECT_FIELDS, check_dates
@@ -302,6 +302,48 @@ class NotificationFilterForm(forms.Form):
             "status": self.cleaned_data["statut"] or ALL,
             "type_notification": self.cleaned_data["type"],
         }
+
+
+class ProjectTaskFilterForm(forms.Form):
+    """The project page's task filters, from the query string: status (or every open
+    task), owner, phase, late only. The choices are the project's own people and
+    phases, already on the page: no query of their own."""
+
+    statut = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    responsable = forms.ChoiceField(label=gettext_lazy("Owner"), required=False)
+    etape = forms.ChoiceField(label=gettext_lazy("Phase"), required=False)
+    retard = forms.BooleanField(label=gettext_lazy("Late only"), required=False)
+
+    def __init__(self, *args: Any, detail: ProjectDetail, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = [detail.projet.chef_de_projet, *(a.utilisateur for a in detail.adhesions)]
+        self.fields["statut"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("All statuses")),
+            (OPEN_TASKS, gettext_lazy("Open tasks")),
+            *Tache.Statut.choices,
+        ]
+        self.fields["responsable"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("Everyone")),
+            (NONE, gettext_lazy("Nobody")),
+            *((str(user.pk), str(user)) for user in dict.fromkeys(people)),
+        ]
+        self.fields["etape"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("All phases")),
+            (NONE, gettext_lazy("No phase")),
+            *((str(etape.pk), etape.nom) for etape in detail.etapes),
+        ]
+
+    def filters(self) -> TaskFilters:
+        """Valid filters, or none: a stale link shows every task, with the error."""
+        if not self.is_valid():
+            return TaskFilters()
+        data = self.cleaned_data
+        return TaskFilters(
+            statut=data["statut"],
+            responsable=data["responsable"],
+            etape=data["etape"],
+            late_only=data["retard"],
+        )
 
 
 class PortfolioFilterForm(forms.Form):

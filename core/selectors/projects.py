@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -95,23 +95,53 @@ class ProjectDetail:
     projet: Projet
     etapes: list[Etape]
     adhesions: list[MembreProjet]
-    taches: list[Tache]
 
 
 def project_detail(*, projet: Projet, today: datetime.date) -> ProjectDetail:
-    """Phases, current members and tasks of a project: three queries."""
+    """Phases and current members of a project: two queries (its tasks are paged:
+    ``project_tasks``)."""
     etapes = list(projet.etapes.order_by("ordre"))
     adhesions = list(
         projet.adhesions.filter(active_membership(today=today))
         .select_related("utilisateur")
         .order_by("utilisateur__last_name", "utilisateur__first_name")
     )
-    taches: list[Tache] = list(
-        projet.taches.select_related("responsable", "etape")
+    return ProjectDetail(projet=projet, etapes=etapes, adhesions=adhesions)
+
+
+# The project page's status filter: every open task, or one status.
+OPEN_TASKS = "ouvertes"
+# The owner and phase filters: the tasks without one.
+NONE = "aucun"
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    statut: str = ""  # a Tache.Statut, OPEN_TASKS, or "" for all
+    responsable: str = ""  # a user's id, NONE, or ""
+    etape: str = ""  # a phase's id, NONE, or ""
+    late_only: bool = False
+
+
+def project_tasks(*, projet: Projet, today: datetime.date, filters: TaskFilters) -> QuerySet[Tache]:
+    """A project's tasks, filtered, by phase then due date: for a page of them."""
+    taches = projet.taches.all()
+    if filters.statut == OPEN_TASKS:
+        taches = taches.open()
+    elif filters.statut:
+        taches = taches.filter(statut=filters.statut)
+    for field, value in (("responsable", filters.responsable), ("etape", filters.etape)):
+        if value == NONE:
+            taches = taches.filter(**{f"{field}__isnull": True})
+        elif value:
+            taches = taches.filter(**{f"{field}_id": int(value)})
+    if filters.late_only:
+        taches = taches.open().filter(date_echeance__lt=today)
+    return (
+        taches.select_related("responsable", "etape")
         .annotate(slip_count=slip_count())
-        .order_by("etape__ordre", "date_echeance", "nom")
+        .order_by(F("etape__ordre").asc(nulls_last=True), "date_echeance", "nom", "pk")
     )
-    return ProjectDetail(projet=projet, etapes=etapes, adhesions=adhesions, taches=taches)
 
 
 def get_task_for(*, user: User, pk: int, today: datetime.date) -> Tache:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import AlertPolicyForm
+from core.forms import AlertPolicyForm, ProjectTaskFilterForm
 from core.selectors import projects
 from core.selectors.access import (
     can_create_project,
@@ -28,6 +28,7 @@ from core.services.escalation import escalation_limit
 from core.views.http import current_user
 
 PROJECTS_PER_PAGE = 30
+TASKS_PER_PAGE = 50
 
 
 @login_required
@@ -48,11 +49,19 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     projet = projects.get_project_for(user=user, pk=pk, today=today)
     detail = projects.project_detail(projet=projet, today=today)
+    task_filters = ProjectTaskFilterForm(request.GET or None, detail=detail)
+    taches = projects.project_tasks(projet=projet, today=today, filters=task_filters.filters())
+    page = Paginator(taches, TASKS_PER_PAGE).get_page(request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
     can_edit = can_edit_task(user=user, projet=projet)
     member = any(adhesion.utilisateur_id == user.pk for adhesion in detail.adhesions)
     context = {
         "projet": projet,
         "detail": detail,
+        "task_filters": task_filters,
+        "page": page,
+        "query": query.urlencode(),
         "today": today,
         "can_edit": can_edit,
         "can_manage": can_manage_project(user=user, projet=projet),

@@ -13,6 +13,7 @@ from tests.factories import EtapeFactory, MembreProjetFactory, ProjetFactory, Ta
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
+DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -268,3 +269,64 @@ def test_pushing_a_due_date_back_asks_for_a_reason_bringing_it_forward_does_not(
 
     earlier = client.post(url, form_data(responsable=world.bob.pk, date_echeance="2026-12-01"))
     assert earlier.status_code == 302
+
+
+def task_names(response) -> list[str]:
+    return [tache.nom for tache in response.context["page"].object_list]
+
+
+def test_a_big_projects_tasks_come_by_page_of_50_in_phase_then_due_date_order(world):
+    etape = EtapeFactory(projet=world.projet, nom="Recette", ordre=1)
+    for i in range(55):
+        TacheFactory(
+            projet=world.projet,
+            etape=etape if i < 30 else None,
+            nom=f"Tâche {i:02d}",
+            date_echeance=TODAY + datetime.timedelta(days=i % 30),
+        )
+    url = reverse("core:project_detail", args=[world.projet.pk])
+    client = client_for(world.alice)
+
+    first = client.get(url)
+    second = client.get(url, {"page": 2})
+
+    assert len(task_names(first)) == 50 and len(task_names(second)) == 5
+    assert set(task_names(first)) | set(task_names(second)) == {f"Tâche {i:02d}" for i in range(55)}
+    assert task_names(first)[:30] == [f"Tâche {i:02d}" for i in range(30)]  # the phase first
+    assert "Page 1 sur 2" in first.content.decode()
+
+
+def test_the_project_page_filters_its_tasks_and_keeps_the_filters_across_pages(world):
+    etape = EtapeFactory(projet=world.projet, nom="Recette", ordre=1)
+    late = TacheFactory(
+        projet=world.projet, nom="En retard", responsable=world.bob, date_echeance=TODAY - DAY
+    )
+    TacheFactory(projet=world.projet, nom="Sans responsable", etape=etape, date_echeance=TODAY)
+    TacheFactory(projet=world.projet, nom="Finie", statut=Tache.Statut.TERMINEE)
+    TacheFactory(
+        projet=world.projet,
+        nom="Finie en retard",
+        responsable=world.bob,
+        statut=Tache.Statut.TERMINEE,
+        date_echeance=TODAY - DAY,
+    )
+    url = reverse("core:project_detail", args=[world.projet.pk])
+    client = client_for(world.alice)
+
+    def shown(**query) -> set[str]:
+        return set(task_names(client.get(url, query)))
+
+    assert shown(statut="ouvertes") == {"En retard", "Sans responsable"}
+    assert shown(statut="TERMINEE") == {"Finie", "Finie en retard"}
+    assert shown(responsable=world.bob.pk) == {"En retard", "Finie en retard"}
+    assert shown(responsable="aucun", statut="ouvertes") == {"Sans responsable"}
+    assert shown(etape=etape.pk) == {"Sans responsable"}
+    assert shown(etape="aucun", retard="on") == {late.nom}
+    # A stale link (a phase since deleted) shows every task, with the error said.
+    stale = client.get(url, {"etape": 999999})
+    assert len(task_names(stale)) == 4 and "errorlist" in stale.content.decode()
+    assert "Aucune tâche ne correspond" in client.get(url, {"statut": "EN_PAUSE"}).content.decode()
+    for i in range(60):
+        TacheFactory(projet=world.projet, nom=f"Ouverte {i:02d}", date_echeance=TODAY)
+    page = client.get(url, {"statut": "ouvertes"}).content.decode()
+    assert "?statut=ouvertes&amp;page=2" in page
