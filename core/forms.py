@@ -29,7 +29,7 @@ from core.models.fields import ladder_days
 from core.models.projects import REPEAT_CHOICES
 from core.selectors.access import active_membership
 from core.selectors.notifications import ALL, UNREAD
-from core.selectors.portfolio import PortfolioFilters
+from core.selectors.portfolio import DEFAULT_SORT, PortfolioFilters
 from core.selectors.projects import NONE, OPEN_TASKS, ProjectDetail, TaskFilters, find_colleague
 from core.services.absences import check_absence_dates
 from core.services.alert_policy import PROJECT_POLICY_FIELDS
@@ -347,25 +347,35 @@ class ProjectTaskFilterForm(forms.Form):
 
 
 class PortfolioFilterForm(forms.Form):
-    """The portfolio's filters, from the query string: a lead and a project status."""
+    """The portfolio's filters and order, from the query string: a lead (typed: an
+    organisation has thousands), a project status, an order."""
 
-    chef = forms.ModelChoiceField(
+    chef = forms.CharField(
         label=gettext_lazy("Project lead"),
-        queryset=User.objects.none(),
         required=False,
-        empty_label=gettext_lazy("All leads"),
+        max_length=254,
+        help_text=gettext_lazy("Their username or their email address."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     statut = forms.ChoiceField(
         label=gettext_lazy("Status"),
         choices=[("", gettext_lazy("All statuses")), *Projet.Statut.choices],
         required=False,
     )
+    tri = forms.ChoiceField(
+        label=gettext_lazy("Sort by"),
+        choices=[
+            ("retard", gettext_lazy("the most late first")),
+            ("glissements", gettext_lazy("the most slipped due dates first")),
+            ("chef", gettext_lazy("project lead")),
+            ("nom", gettext_lazy("name")),
+        ],
+        required=False,
+    )
 
-    def __init__(self, *args: Any, leads: QuerySet[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        chef = self.fields["chef"]
-        assert isinstance(chef, forms.ModelChoiceField)
-        chef.queryset = leads
+    def clean_chef(self) -> User | None:
+        login = self.cleaned_data["chef"].strip()
+        return find_colleague(login=login, active_only=False) if login else None
 
     def filters(self) -> PortfolioFilters:
         """Valid filters, or none: a bad link shows the whole portfolio, with the error."""
@@ -373,7 +383,9 @@ class PortfolioFilterForm(forms.Form):
             return PortfolioFilters()
         chef = self.cleaned_data["chef"]
         return PortfolioFilters(
-            lead_id=chef.pk if chef else None, statut=self.cleaned_data["statut"]
+            lead_id=chef.pk if chef else None,
+            statut=self.cleaned_data["statut"],
+            sort=self.cleaned_data["tri"] or DEFAULT_SORT,
         )
 
 

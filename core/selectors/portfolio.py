@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from core.models import HistoriqueTache, Projet, Tache, User
+from core.models import HistoriqueTache, Projet, Tache
 
 TREND_WEEKS = 8
 CSV_CHUNK = 500
@@ -44,10 +44,22 @@ Champ = HistoriqueTache.Champ
 Statut = Tache.Statut
 
 
+# The portfolio's orders: the most late first (the default), the most slipped
+# first, by lead, by name; each ends on the name and id, so pages never overlap.
+SORTS = {
+    "retard": ("-late_count", "nom", "pk"),
+    "glissements": ("-slip_total", "-late_count", "nom", "pk"),
+    "chef": ("chef_de_projet__last_name", "chef_de_projet__first_name", "nom", "pk"),
+    "nom": ("nom", "pk"),
+}
+DEFAULT_SORT = "retard"
+
+
 @dataclass(frozen=True)
 class PortfolioFilters:
     lead_id: int | None = None
     statut: str = ""
+    sort: str = DEFAULT_SORT
 
 
 @dataclass(frozen=True)
@@ -178,10 +190,10 @@ def filtered_projects(*, filters: PortfolioFilters) -> QuerySet[Projet]:
 
 
 def portfolio_projects(*, today: datetime.date, filters: PortfolioFilters) -> QuerySet[Projet]:
-    """Projects with their counts (open, late, due today), the most late first;
-    slips and trends come from ``portfolio_rows``."""
+    """Projects with their counts (open, late, due today), in the filters' order
+    (the most late first by default); slips and trends come from ``portfolio_rows``."""
     open_tasks = Tache.open_filter("taches__")
-    return (
+    projets = (
         filtered_projects(filters=filters)
         .select_related("chef_de_projet")
         .annotate(
@@ -189,8 +201,20 @@ def portfolio_projects(*, today: datetime.date, filters: PortfolioFilters) -> Qu
             late_count=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
             due_today_count=Count("taches", filter=open_tasks & Q(taches__date_echeance=today)),
         )
-        .order_by("-late_count", "nom", "pk")
     )
+    if filters.sort == "glissements":
+        projets = projets.annotate(slip_total=Coalesce(_project_slips(), 0))
+    return projets.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+def _project_slips() -> Subquery:
+    """How many times the due dates of a project's tasks were pushed back (the
+    order "most slipped first", which needs it for every project)."""
+    slips = HistoriqueTache.objects.filter(
+        HistoriqueTache.SLIP, tache__projet=OuterRef("pk")
+    ).order_by()
+    count = slips.values("tache__projet").annotate(n=Count("id")).values("n")
+    return Subquery(count[:1], output_field=IntegerField())
 
 
 def portfolio_rows(projets: list[Projet], *, today: datetime.date) -> list[PortfolioRow]:
@@ -234,13 +258,4 @@ def portfolio_totals(*, today: datetime.date, filters: PortfolioFilters) -> Port
         late_count=figures["late_count"],
         due_today_count=figures["due_today_count"],
         trend=[figures[f"late_{n}"] for n in range(TREND_WEEKS)],
-    )
-
-
-def leads() -> QuerySet[User]:
-    """Everyone who leads a project: the choices of the lead filter."""
-    return (
-        User.objects.filter(projets_diriges__isnull=False)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
     )

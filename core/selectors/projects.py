@@ -169,8 +169,9 @@ def urgent_tasks_of_led_projects(
     )
 
 
-def find_colleague(*, login: str) -> User:
-    """The active account whose username or email is ``login`` (either case).
+def find_colleague(*, login: str, active_only: bool = True) -> User:
+    """The active account (any, with ``active_only=False``: a filter of the projects a
+    departed lead led) whose username or email is ``login`` (either case).
 
     Typed, never picked from a list of every account of the organisation. An
     email shared by several accounts asks for the username.
@@ -194,7 +195,7 @@ def find_colleague(*, login: str) -> User:
             code="ambiguous_email",
         )
     user = found[0]
-    if not user.is_active:
+    if active_only and not user.is_active:
         raise ValidationError(
             _("The account of %(name)s is deactivated."),
             code="inactive_user",

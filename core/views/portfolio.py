@@ -23,7 +23,7 @@ PROJECTS_PER_PAGE = 50
 
 
 def _filter_form(request: HttpRequest) -> PortfolioFilterForm:
-    return PortfolioFilterForm(request.GET or None, leads=portfolio.leads())
+    return PortfolioFilterForm(request.GET or None)
 
 
 @permission_required("core.view_portfolio")

@@ -129,8 +129,8 @@ def test_filters_by_lead_and_status(world, admin, dora):
     def names(**params) -> set[str]:
         return {row.projet.nom for row in client.get(URL, params).context["rows"]}
 
-    assert names(chef=dora.pk) == {"Projet de Dora", "Suspendu"}
-    assert names(chef=dora.pk, statut="SUSPENDU") == {"Suspendu"}
+    assert names(chef="dora") == {"Projet de Dora", "Suspendu"}
+    assert names(chef="DORA", statut="SUSPENDU") == {"Suspendu"}
     assert names(statut="EN_COURS") == {"Projet de Dora", "Refonte du portail"}
     assert len(names(chef="999999")) == 3  # a bad filter shows everything, with its error
 
@@ -139,7 +139,7 @@ def test_csv_export_follows_the_filters(world, admin, dora):
     ProjetFactory(nom="=Formule", chef_de_projet=dora)
     TacheFactory(projet=world.projet, date_echeance=TODAY - DAY)
 
-    response = client_for(admin).get(CSV_URL, {"chef": world.alice.pk})
+    response = client_for(admin).get(CSV_URL, {"chef": "alice"})
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "portefeuille-2026-11-25.csv" in response["Content-Disposition"]
@@ -184,9 +184,9 @@ def queries(client, url: str) -> int:
 def test_portfolio_runs_a_fixed_number_of_queries(world, admin):
     client = client_for(admin)
     add_projects(3, lead=world.alice)
-    small = queries(client, URL), queries(client, f"{URL}?chef={world.alice.pk}")
+    small = queries(client, URL), queries(client, f"{URL}?chef=alice")
     add_projects(30, lead=UserFactory())
-    large = queries(client, URL), queries(client, f"{URL}?chef={world.alice.pk}")
+    large = queries(client, URL), queries(client, f"{URL}?chef=alice")
 
     assert large == small
     # Session, user, the user's permissions (own, groups'), badge; leads (filter),
@@ -233,3 +233,30 @@ def test_csv_export_neutralises_formulas_behind_blanks_and_line_breaks(world, ad
     assert set(by_name) >= {"'" + nom for nom in tricky}
     for i, nom in enumerate(tricky):
         assert by_name["'" + nom][1:3] == [f"' +code{i}", f"'@SUM(A1) Chef {i}"]
+
+
+def test_the_portfolio_sorts_by_lateness_slips_lead_and_name_and_keeps_the_filters(
+    world, admin, dora
+):
+    zoe = UserFactory(username="zoe", first_name="Zoé", last_name="Abadie")
+    slipped = ProjetFactory(nom="Aaa glissé", chef_de_projet=dora)
+    tache = TacheFactory(projet=slipped, date_echeance=TODAY + 5 * DAY)
+    for days in (6, 7):  # pushed back twice, never late
+        tache.date_echeance = TODAY + days * DAY
+        task_updates.save_task(tache=tache, author=dora, today=TODAY, reason="Décalage")
+    ProjetFactory(nom="Zzz de Zoé", chef_de_projet=zoe)
+    TacheFactory(projet=world.projet, date_echeance=TODAY - DAY)  # alice's: late
+    client = client_for(admin)
+
+    def order(**params) -> list[str]:
+        return [row.projet.nom for row in client.get(URL, params).context["rows"]]
+
+    assert order()[0] == "Refonte du portail"  # the most late first
+    assert order(tri="glissements")[0] == "Aaa glissé"
+    assert order(tri="chef") == ["Zzz de Zoé", "Aaa glissé", "Refonte du portail"]  # Abadie
+    assert order(tri="nom") == ["Aaa glissé", "Refonte du portail", "Zzz de Zoé"]
+    assert order(tri="nom", chef="zoe") == ["Zzz de Zoé"]
+    page = client.get(URL, {"tri": "nom", "chef": "dora"}).content.decode()
+    assert 'value="dora"' in page and 'value="nom" selected' in page
+    assert "tri=nom" in page  # the CSV link keeps the order and the filters
+    assert "Aucun compte" in client.get(URL, {"chef": "inconnu"}).content.decode()
