@@ -9,8 +9,9 @@ process of its own (``bench/scale_steps.py``) whose peak RSS is reported: the
 hand-written single-scan INSERT ... SELECT beside the engine (first run, rerun),
 the alert emails, the daily summary for 1,000 and 5,000 leads, the outbox sender
 against the naive loop on the same emails (SMTP: aiosmtpd's Sink in a process of its
-own on 127.0.0.1), and the notification centre of a user with as many notifications
-as there are tasks.
+own on 127.0.0.1), the notification centre of a user with as many notifications as
+there are tasks, and the pages: the portfolio and its CSV, a 10,000-task project, a
+lead's dashboard.
 """
 
 from __future__ import annotations
@@ -112,7 +113,22 @@ def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -
         bench_sender(table, args, smtp_env)
     if "centre" in args.parts:
         bench_centre(table, tasks)
+    if "pages" in args.parts:
+        bench_pages(table)
     return table
+
+
+def bench_pages(table: Table) -> None:
+    """Last: it adds a 10,000-task project to the world."""
+    pages = run_step("pages")
+    for key, label, what in (
+        ("portfolio", "portfolio page (first screen)", f"{pages['projects']:,} projects"),
+        ("portfolio_csv", "portfolio CSV export", "every project"),
+        ("project", "a project page", "10,000 tasks, first page"),
+        ("dashboard", "its lead's dashboard", ""),
+    ):
+        size = f"{pages[f'{key}_bytes'] / 1024:.0f} KB"
+        table.rows.append((label, f"{what}, {size}".lstrip(", "), pages[key], pages["rss_mb"]))
 
 
 def bench_summary(table: Table) -> None:
@@ -153,7 +169,9 @@ def main() -> None:
     parser.add_argument("--tasks", default="10000,100000,1000000")
     parser.add_argument("--emails", type=int, default=10_000, help="emails sent per size")
     parser.add_argument(
-        "--parts", default="summary,sender,centre", help="optional parts to run (comma list)"
+        "--parts",
+        default="summary,sender,centre,pages",
+        help="optional parts to run (comma list)",
     )
     parser.add_argument("--soft-limit", type=int, default=300, help="the daily check's (s)")
     args = parser.parse_args()

@@ -219,6 +219,13 @@ def notifications(options: dict[str, Any]) -> dict[str, Any]:
     return measure_centre(options)
 
 
+@step
+def pages(options: dict[str, Any]) -> dict[str, Any]:
+    from scale_pages import measure_pages
+
+    return measure_pages(options)
+
+
 def run_child(name: str, options: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir:
         env = {"CELERY_BROKER_URL": "memory://localhost/", "ALLOWED_HOSTS": "testserver"}
