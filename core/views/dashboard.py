@@ -32,7 +32,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # Mine up to this week, then (template) my projects' most urgent, then mine.
         "group_parts": [
             [
-                {"key": key, "label": GROUP_LABELS[key], "taches": my_tasks.groups[key]}
+                {
+                    "key": key,
+                    "label": GROUP_LABELS[key],
+                    "taches": my_tasks.groups[key],
+                    "count": my_tasks.sizes[key],
+                    "more": my_tasks.more(key),
+                }
                 for key in part
             ]
             for part in (tasks.GROUP_ORDER[:3], tasks.GROUP_ORDER[3:])

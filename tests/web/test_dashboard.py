@@ -160,3 +160,43 @@ def test_the_lead_sees_slipped_due_dates_on_the_dashboard(world):
 
     urgent = content.split('id="urgent-taches"')[1]
     assert "repoussée 1 fois" in urgent
+
+
+def test_a_busy_owner_sees_each_groups_20_most_urgent_and_how_many_in_all(world):
+    """An owner with hundreds of tasks: the counts are the true ones, each group
+    shows its 20 most urgent, and the page costs the same queries at 10x the tasks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n: int) -> None:
+        for i in range(n):
+            TacheFactory(
+                projet=world.projet,
+                nom=f"Retard {Tache.objects.count():04d}",
+                responsable=world.bob,
+                date_echeance=TODAY - (1 + i % 40) * DAY,
+            )
+
+    add(25)
+    TacheFactory(
+        projet=world.projet, nom="Demain", responsable=world.bob, date_echeance=TODAY + DAY
+    )
+    client = client_for(world.bob)
+    url = reverse("core:dashboard")
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url)
+
+    late = groups_of(response)["late"]
+    assert len(late) == 20
+    most_late = Tache.objects.filter(nom__startswith="Retard").order_by("date_echeance", "pk")
+    assert set(late) == {t.nom for t in most_late[:20]}
+    assert groups_of(response)["this_week"] == ["Demain"]
+    page = response.content.decode()
+    assert "En retard&nbsp;: <strong>25</strong>" in page
+    assert "Et 5 autres, moins urgentes" in page
+    add(250)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert len(groups_of(response)["late"]) == 20
+    assert "Et 255 autres, moins urgentes" in response.content.decode()
+    assert len(large) == len(small)
