@@ -27,11 +27,11 @@ def _median(client: Any, url: str) -> tuple[float, int]:
 
 
 def _big_project() -> int:
-    """Project p1 with at least BIG_PROJECT_TASKS tasks (added once per world)."""
+    """The first project, with at least BIG_PROJECT_TASKS tasks (added once per world)."""
     from scale_steps import TODAY
     from scale_world import execute, scalar
 
-    projet = int(str(scalar("SELECT id FROM core_projet WHERE code = 'p1'")))
+    projet = int(str(scalar("SELECT min(id) FROM core_projet")))
     have = int(str(scalar("SELECT count(*) FROM core_tache WHERE projet_id = %s", [projet])))
     if have < BIG_PROJECT_TASKS:
         execute(
