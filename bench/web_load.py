@@ -5,8 +5,9 @@
 PostgreSQL only (a database whose name contains "bench": it is emptied, then
 filled with the demo data of `manage.py seed_demo` plus 10,000 notifications for
 one project lead). Then, for each server in turn: 20 signed-in clients (each its
-own session and connection) ask for the dashboard, the notification centre and
-one of the lead's projects, in turn, without pause, for 30 s (after a 5 s warm-up).
+own session and connection) ask for the dashboard, the notification centre, one of
+the lead's projects and the portfolio (she has the DSI's permission), in turn, without
+pause, for 30 s (after a 5 s warm-up).
 Prints requests/s, p50/p95/p99 latency and errors (any answer but 200).
 
 The load comes from wrk (Debian's `wrk`, installed here if missing): an event
@@ -110,6 +111,7 @@ def create_database(url: str) -> None:
 def populate(*, clients: int) -> tuple[list[str], list[str]]:
     """Demo data, 10,000 notifications for the lead; her pages and sessions."""
     from django.conf import settings
+    from django.contrib.auth.models import Permission
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
@@ -121,6 +123,10 @@ def populate(*, clients: int) -> tuple[list[str], list[str]]:
     os.environ.setdefault("DEMO_PASSWORD", "Bench-Mot-de-passe-2026")
     call_command("seed_demo", verbosity=0)
     lead = User.objects.get(username=LEAD)
+    # She also reads the portfolio (the DSI's permission): its page is one of the four.
+    lead.user_permissions.add(
+        Permission.objects.get(content_type__app_label="core", codename="view_portfolio")
+    )
     add_notifications(lead)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -138,7 +144,7 @@ def populate(*, clients: int) -> tuple[list[str], list[str]]:
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies['sessionid'].value}")
     tasks = projet.taches.count()  # type: ignore[attr-defined]
     print(f"Demo data + {NOTIFICATIONS:,} notifications for {LEAD}; project of {tasks} tasks")
-    return ["/", "/notifications/", f"/projets/{projet.pk}/"], cookies
+    return ["/", "/notifications/", f"/projets/{projet.pk}/", "/portefeuille/"], cookies
 
 
 def add_notifications(lead) -> None:
@@ -301,7 +307,7 @@ def interpreter() -> str:
 
 
 def print_table(results: list[Result], args: argparse.Namespace, *, load_before: float) -> None:
-    print(f"\n{args.clients} clients, {args.duration} s per server, 3 pages in turn\n")
+    print(f"\n{args.clients} clients, {args.duration} s per server, 4 pages in turn\n")
     print(f"load average before the run: {load_before:.2f} (other processes, 2 cores)")
     print(f"servers run by {interpreter()}")
     header = f"{'server':<36} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
