@@ -110,3 +110,11 @@ def test_the_documentation_page_lists_every_operation_of_the_document(world):
     from django.test import Client
 
     assert Client().get("/api/v1/docs/").status_code == 302  # to the sign-in page
+
+
+def test_the_preferences_page_shows_its_token_section_once_under_a_plain_title(world):
+    page = client_for(world.bob).get("/preferences/").content.decode()
+
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and "Jetons" not in title
+    assert page.count('id="api-tokens"') == 1
