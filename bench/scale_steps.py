@@ -126,11 +126,10 @@ def emails(options: dict[str, Any]) -> dict[str, Any]:
         "SELECT coalesce(max(length(body_text) + length(body_html)), 0) "
         "FROM core_outboundemail WHERE kind = 'ALERTS'"
     )
-    unmarked = scale_world.scalar(
-        "SELECT count(*) FROM core_notificationtache "
-        "WHERE date_alerte = %s AND outbound_email_id IS NULL",
-        [TODAY],
-    )
+    from core.models import NotificationTache
+    from core.services.alert_emails import unemailed_alerts
+
+    unmarked = NotificationTache.objects.filter(unemailed_alerts(TODAY)).count()
     assert unmarked == 0, f"{unmarked} alerts of the day left out of the emails"
     return {"seconds": seconds, "emails": queued, "largest": largest}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -42,6 +42,7 @@ from core.models import (
 from core.selectors.history import history_preview
 from core.selectors.projects import can_read_project
 from core.services import projects, task_updates
+from core.services.alert_emails import covering_email
 
 admin.site.site_header = _("SI-Gouvernance administration")
 admin.site.site_title = _("SI-Gouvernance administration")
@@ -283,9 +284,14 @@ class NotificationTacheAdmin(admin.ModelAdmin):
         """The task, the phase or the project the notification is about."""
         return str(obj.tache or obj.etape or obj.projet or "")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationTache]:
+        # An event names its email; an alert is in the range of one (alert_emails).
+        covered = Exists(covering_email())
+        return super().get_queryset(request).annotate(is_emailed=covered)
+
     @admin.display(description=_("emailed"), boolean=True)
     def emailed(self, obj: NotificationTache) -> bool:
-        return obj.outbound_email_id is not None
+        return obj.outbound_email_id is not None or bool(getattr(obj, "is_emailed", False))
 
 
 @admin.register(JobRun)

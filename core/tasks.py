@@ -58,15 +58,21 @@ def check_task_deadlines(
     """Service: core.services.daily_check.run_deadline_check (alerts, then emails)."""
     trigger = arguments.trigger(trigger)
     day = arguments.run_day(today, job=registry.CHECK_TASK_DEADLINES, sent=sent(trigger))
-    return run_job(
-        registry.CHECK_TASK_DEADLINES,
-        # Today's alerts are emailed; a past day's (a message sent before midnight,
-        # run after it) are history.
-        lambda: run_deadline_check(today=day, send_emails=day == timezone.localdate()),
-        trigger=trigger,
-        business_date=day,
-        task_id=self.request.id or "",
-    ).as_dict()
+    with soft_limit_as_flag() as soft_limit_reached:
+        return run_job(
+            registry.CHECK_TASK_DEADLINES,
+            # Today's alerts are emailed; a past day's (a message sent before
+            # midnight, run after it) are history. The soft time limit stops the
+            # emails between two chunks: the catch-up queues the rest.
+            lambda: run_deadline_check(
+                today=day,
+                send_emails=day == timezone.localdate(),
+                should_stop=soft_limit_reached.is_set,
+            ),
+            trigger=trigger,
+            business_date=day,
+            task_id=self.request.id or "",
+        ).as_dict()
 
 
 @shared_task(name=registry.CLEANUP_OLD_NOTIFICATIONS.task, **PERIODIC_JOB)

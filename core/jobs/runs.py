@@ -96,9 +96,19 @@ def run_job(
         if claimed:
             release_day(job, day, task_id=holder)
         raise
-    if job.daily and (claimed or day == today):
+    if not _complete(result):
+        # Stopped before the end (its soft time limit): the day stays to do, for
+        # a retry or the catch-up to finish it.
+        logger.warning("%s for %s stopped before the end: the catch-up finishes it.", job.key, day)
+        if claimed:
+            release_day(job, day, task_id=holder)
+    elif job.daily and (claimed or day == today):
         mark_done(job, day)
     return JobOutcome(job, trigger, result)
+
+
+def _complete(result: Reportable | dict[str, Any]) -> bool:
+    return bool(_counts(result).get("complete", True))
 
 
 def _record_skip(job: PeriodicJob, *, trigger: str, day: datetime.date, task_id: str) -> None:

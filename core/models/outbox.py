@@ -61,6 +61,12 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # An alert email covers its recipient's alerts of ``alert_day`` with an id in
+    # (alerts_after, alerts_through] (core.services.alert_emails): the alerts
+    # themselves are never rewritten to say they were emailed.
+    alert_day = models.DateField(_("alerts of"), null=True, blank=True)
+    alerts_after = models.BigIntegerField(_("alerts after id"), null=True, blank=True)
+    alerts_through = models.BigIntegerField(_("alerts through id"), null=True, blank=True)
     # When the sender last took it: health reads how recent attempts fared.
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -74,6 +80,22 @@ class OutboundEmail(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind__in=sorted(SECRET_KINDS)) | Q(body_text="", body_html=""),
                 name="outbox_secret_email_has_no_body",
+            ),
+            # A range of alerts, or none.
+            models.CheckConstraint(
+                condition=Q(
+                    alert_day__isnull=True, alerts_after__isnull=True, alerts_through__isnull=True
+                )
+                | Q(alert_day__isnull=False, alerts_after__lt=models.F("alerts_through")),
+                name="outbox_alert_range",
+            ),
+            # Never two emails from the same point of a recipient's day: concurrent
+            # runs cannot both email the same alerts. Also serves the watermark
+            # (the recipient's last emailed alert of the day).
+            models.UniqueConstraint(
+                fields=["recipient", "alert_day", "alerts_after"],
+                condition=Q(alert_day__isnull=False),
+                name="outbox_alert_range_once",
             ),
         ]
         indexes = [

@@ -14,7 +14,18 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Case, DateField, Expression, F, IntegerField, Q, Value, When
+from django.db.models import (
+    Case,
+    DateField,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from core.models import Tache
@@ -43,14 +54,15 @@ def urgency_keys(
     *,
     today: datetime.date | Expression,
     due: str = "date_echeance",
-    priority: str = "priorite",
+    priority: str | Expression = "priorite",
     tie: Expression | F | None = None,
 ) -> list[Expression | F]:
     """The ordering keys, most urgent first: ``order_by(*urgency_keys(today=...))``.
 
     ``today`` is a date or an expression (an alert's own day); ``due`` and
     ``priority`` name the fields of the due date and the priority (through a
-    relation: ``"tache__priorite"``); ``tie`` is the last key (the id).
+    relation: ``"tache__priorite"``), or ``priority`` is the rank itself (an
+    expression: ``task_priority_rank()``); ``tie`` is the last key (the id).
     """
     late = Q(**{f"{due}__lt": today})
     urgency_class = Case(
@@ -62,13 +74,22 @@ def urgency_keys(
     )
     far = Value(FAR, output_field=DateField())
     lateness = Case(When(late, then=F(due)), default=far, output_field=DateField())
-    keys = [urgency_class, lateness, priority_rank(priority), Coalesce(F(due), far)]
+    rank = priority_rank(priority) if isinstance(priority, str) else priority
+    keys = [urgency_class, lateness, rank, Coalesce(F(due), far)]
     return [*keys, F("id") if tie is None else tie]
 
 
-def alert_urgency_keys() -> list[Expression | F]:
+def alert_urgency_keys(*, priority: str | Expression = "tache__priorite") -> list[Expression | F]:
     """The keys for notifications: an alert against the day it was raised for
     (an event, which has none, against the due date itself: "due today"); the
     newest first among equals (the id, negated to keep every key ascending)."""
     day = Coalesce(F("date_alerte"), F("date_echeance"))
-    return urgency_keys(today=day, priority="tache__priorite", tie=Value(0) - F("id"))
+    return urgency_keys(today=day, priority=priority, tie=Value(0) - F("id"))
+
+
+def task_priority_rank() -> Coalesce:
+    """A notification's task's priority rank, looked up per notification by its
+    primary key: for ordering a few thousand alerts among a million tasks, where
+    a join would scan the whole task table. No task (a phase's alert): last."""
+    rank = Tache.objects.filter(pk=OuterRef("tache_id")).order_by().values(r=priority_rank())
+    return Coalesce(Subquery(rank[:1]), Value(len(_PRIORITY_ORDER)))

@@ -2,54 +2,62 @@
 
 Called by ``core.services.daily_check`` once the alerts are committed. The work
 goes by chunks of recipients, one transaction each, so memory and transaction
-length do not grow with the number of alerts:
+length do not grow with the number of alerts. Per chunk:
 
-1. the next ``chunk_size`` users (by id) with un-emailed alerts of ``today``;
-2. one outbox row per user who may be emailed, inserted empty;
-3. one UPDATE gives each of their un-emailed alerts its email (the claim: rows
-   locked in id order on PostgreSQL, so a concurrent run waits, then finds them
-   taken; SQLite serialises write transactions);
-4. one read of what each email lists: its ``ALERTS_LISTED`` most urgent alerts and
-   its total, computed by the database; the rest are one click away in the
-   notification centre;
-5. the rows are rendered and updated; an email that got no alert (a concurrent
-   run took them) is deleted.
+1. the next ``chunk_size`` users (by id) with alerts of ``today`` that no email
+   covers yet: an email covers its recipient's alerts of the day with an id in
+   ``(alerts_after, alerts_through]`` (``OutboundEmail``), so "not yet emailed" is
+   "above the recipient's last email of the day" (the watermark);
+2. one read of what each email lists: its ``ALERTS_LISTED`` most urgent alerts
+   above the watermark, their total and the highest id, computed by the database;
+   the rest are one click away in the notification centre;
+3. one insert of the rendered emails, each with its range.
 
-An email therefore says exactly what was marked as emailed by it, and the number
-of queries depends on the number of chunks, not of alerts or users in a chunk.
+The alerts themselves are never rewritten: at a million tasks, marking each alert
+with its email cost as much as creating the alerts. Each chunk holds a lock that
+the alerts' inserts share (``core.services.alert_lock``): a concurrent run waits
+for the chunk, then finds the new watermark; an alert still being inserted when
+the chunk starts is committed before it reads, so no id below a watermark can
+appear later. The unique range start (``outbox_alert_range_once``) makes "never
+twice" a database rule besides. The number of queries depends on the number of
+chunks, not of alerts or users in a chunk.
 
-Events (``core.services.task_events``: what others changed on one's tasks) go
-the same way, by ``queue_event_emails``, every few minutes: one email per user
-per run listing their un-emailed events, never one per change.
+Events (``core.services.task_events``: what others changed on one's tasks) are
+made at any time by the pages: they are claimed row by row (``outbound_email``),
+by ``queue_event_emails``, every few minutes: one email per user per run listing
+their un-emailed events, never one per change.
 
 Only alerts of ``today`` are emailed: an older alert is no longer news (the
 next day brings its own, more accurate alert for a task still late or due).
-Alerts of users who opted out or have no address are left untouched, not
-marked: no email was written, and the admin's outbox must not pretend one was.
-If such a user opts in later the same day, the next run emails them.
+Alerts of users who opted out or have no address are left out of any email: no
+email was written, and the admin's outbox must not pretend one was. If such a
+user opts in later the same day, the next run emails them.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
-from collections import defaultdict
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk_copy import insert_rows
 from core.models import NotificationTache, OutboundEmail, User
 from core.models.notifications import EVENT_TYPES, urgency_of
 from core.paths import path_to
-from core.selectors.urgency import alert_urgency_keys
+from core.selectors.urgency import alert_urgency_keys, task_priority_rank
 from core.services import outbox
+from core.services.alert_lock import lock_for_alert_emails
 from core.services.email_rendering import (
     RenderedEmail,
     absolute_url,
@@ -71,24 +79,131 @@ EVENT_EMAIL_MAX_AGE = datetime.timedelta(hours=24)
 USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "email_alerts")
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class _Batch:
-    """What one kind of notification email takes, lists and renders."""
+    """What one kind of notification email renders."""
 
     kind: str  # OutboundEmail.Kind
     template: str  # core/templates/emails/<template>{_subject.txt,.txt,.html}
-    pending: Q  # the notifications still to email
-    order: Callable[[], list[Any]]  # how an email lists them
     today: datetime.date
 
 
-def queue_alert_emails(*, today: datetime.date | None = None, chunk_size: int = CHUNK_SIZE) -> int:
-    """Queue one outbox email per user with un-emailed alerts of ``today``."""
+# --- The day's alerts ------------------------------------------------------------
+
+
+def queue_alert_emails(
+    *,
+    today: datetime.date | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    should_stop: Callable[[], bool] = _never,
+) -> int:
+    """Queue one outbox email per user with alerts of ``today`` no email covers
+    yet. ``should_stop`` is asked before each chunk (the soft time limit): what is
+    left is queued by the next run, none twice."""
     today = today or timezone.localdate()
-    pending = Q(date_alerte=today, outbound_email__isnull=True)
-    return _queue(
-        _Batch(OutboundEmail.Kind.ALERTS, "alerts", pending, alert_urgency_keys, today), chunk_size
+    batch = _Batch(OutboundEmail.Kind.ALERTS, "alerts", today)
+    queued, after, more = 0, 0, True
+    while more and not should_stop():
+        with transaction.atomic():
+            lock_for_alert_emails()
+            users = _alert_recipients(today, after=after, limit=chunk_size)
+            if users:
+                after = users[-1].id
+                queued += _queue_alerts_chunk([u for u in users if _can_email(u)], batch)
+        more = len(users) == chunk_size
+    if queued:
+        # One dispatch for the whole run, not one sender task per user.
+        outbox.dispatch_sender(expected=queued)
+    return queued
+
+
+def emailed_through(today: datetime.date, user: Any = None) -> Coalesce:
+    """The recipient's watermark: the highest alert id of ``today`` their emails
+    cover (0 for none). ``user``: the user's id, or an ``OuterRef`` to it."""
+    last = (
+        OutboundEmail.objects.filter(recipient=user, alert_day=today)
+        .order_by("-alerts_through")
+        .values("alerts_through")[:1]
     )
+    return Coalesce(Subquery(last), 0)
+
+
+def covering_email() -> QuerySet[OutboundEmail]:
+    """The alert email that covers the outer notification (an ``OuterRef``
+    sub-query: ``Exists(covering_email())``, or its id)."""
+    return OutboundEmail.objects.filter(
+        recipient=OuterRef("destinataire_id"),
+        alert_day=OuterRef("date_alerte"),
+        alerts_after__lt=OuterRef("id"),
+        alerts_through__gte=OuterRef("id"),
+    )
+
+
+def unemailed_alerts(today: datetime.date) -> Q:
+    """The alerts of ``today`` no email covers (the last filter takes the alerts
+    marked one by one before the emails had ranges)."""
+    return Q(
+        date_alerte=today,
+        id__gt=emailed_through(today, OuterRef("destinataire_id")),
+        outbound_email__isnull=True,
+    )
+
+
+def _alert_recipients(today: datetime.date, *, after: int, limit: int) -> list[User]:
+    """The next users by id with alerts of ``today`` above their watermark: a probe
+    of the day's unique key (day, recipient) per user, never a scan of the day."""
+    owed = NotificationTache.objects.filter(
+        date_alerte=today,
+        destinataire_id=OuterRef("pk"),
+        id__gt=OuterRef("watermark"),
+        outbound_email__isnull=True,
+    )
+    users = (
+        User.objects.filter(id__gt=after)
+        .annotate(watermark=emailed_through(today, OuterRef("pk")))
+        .filter(Exists(owed))
+        .only(*USER_FIELDS)
+        .order_by("id")
+    )
+    return list(users[:limit])
+
+
+def _queue_alerts_chunk(users: list[Any], batch: _Batch) -> int:
+    if not users:
+        return 0
+    fresh = [user.id for user in users if not user.watermark]
+    pending = functools.reduce(
+        operator.or_,
+        [Q(destinataire_id=user.id, id__gt=user.watermark) for user in users if user.watermark],
+        Q(destinataire_id__in=fresh),
+    )
+    listed = _listed(
+        Q(pending, date_alerte=batch.today, outbound_email__isnull=True),
+        per="destinataire_id",
+        order=alert_urgency_keys(priority=task_priority_rank()),
+    )
+    rows = []
+    for user in users:
+        if (alerts := listed.get(user.id)) is None:
+            continue
+        row = outbox.new_row(
+            _render(user, alerts.rows, alerts.total, batch=batch), recipient=user, kind=batch.kind
+        )
+        row.alert_day, row.alerts_after, row.alerts_through = (
+            batch.today,
+            user.watermark,
+            alerts.through,
+        )
+        rows.append(row)
+    insert_rows(rows)  # by COPY: the bodies are most of the bytes
+    return len(rows)
+
+
+# --- Events ------------------------------------------------------------------------
 
 
 def queue_event_emails(
@@ -106,44 +221,67 @@ def queue_event_emails(
         type_notification__in=sorted(EVENT_TYPES),
         date_creation__gte=now - EVENT_EMAIL_MAX_AGE,
     )
-    batch = _Batch(
-        OutboundEmail.Kind.EVENTS, "events", pending, _oldest_first, timezone.localdate(now)
-    )
-    return {"queued": _queue(batch, chunk_size)}
+    batch = _Batch(OutboundEmail.Kind.EVENTS, "events", timezone.localdate(now))
+    queued, after, more = 0, 0, True
+    while more:
+        with transaction.atomic():
+            users = _event_recipients(pending, after=after, limit=chunk_size)
+            if users:
+                after = users[-1].id
+                queued += _queue_events_chunk([u for u in users if _can_email(u)], pending, batch)
+            more = len(users) == chunk_size
+    if queued:
+        outbox.dispatch_sender(expected=queued)
+    return {"queued": queued}
 
 
 def _oldest_first() -> list[Any]:
     return [F("date_creation").asc(), F("id").asc()]
 
 
-def _queue(batch: _Batch, chunk_size: int) -> int:
-    queued, after, more = 0, 0, True
-    while more:
-        with transaction.atomic():
-            users = _next_recipients(batch, after=after, limit=chunk_size)
-            if users:
-                after = users[-1].id
-                queued += _queue_chunk([user for user in users if _can_email(user)], batch)
-            more = len(users) == chunk_size
-    if queued:
-        # One dispatch for the whole run, not one sender task per user.
-        outbox.dispatch_sender(expected=queued)
-    return queued
-
-
-def _next_recipients(batch: _Batch, *, after: int, limit: int) -> list[User]:
-    """The next users by id with notifications to email: for the alerts, a walk
-    along the unique key, which starts with the day and the recipient (never
-    along a user's whole history, whatever the planner's statistics); for the
-    events, along the partial index of un-emailed events."""
+def _event_recipients(pending: Q, *, after: int, limit: int) -> list[User]:
+    """The next users by id with events to email, along the partial index of
+    un-emailed events."""
     recipients = (
-        NotificationTache.objects.filter(batch.pending, destinataire_id__gt=after)
+        NotificationTache.objects.filter(pending, destinataire_id__gt=after)
         .order_by("destinataire_id")
         .values("destinataire_id")
         .distinct()[:limit]
     )
     users = User.objects.filter(id__in=recipients).only(*USER_FIELDS)
     return list(users.order_by("id"))
+
+
+def _queue_events_chunk(users: list[User], pending: Q, batch: _Batch) -> int:
+    """Empty rows first, then each event claimed by its user's row (locked in id
+    order), then listed from what each row claimed and rendered."""
+    if not users:
+        return 0
+    rows = OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            kind=batch.kind,
+            recipient=user,
+            to_address=user.email,
+            subject="",
+            headers=standard_headers(),  # what render_email gives every email
+        )
+        for user in users
+    )
+    _claim(email_of={row.recipient_id: row.id for row in rows}, pending=pending)
+    listed = _listed(
+        Q(outbound_email_id__in=[row.id for row in rows]),
+        per="outbound_email_id",
+        order=_oldest_first(),
+    )
+    filled = [
+        (row.id, _render(row.recipient, events.rows, events.total, batch=batch))
+        for row in rows
+        if (events := listed.get(row.id)) is not None and row.recipient is not None
+    ]
+    _fill(filled)
+    if len(filled) < len(rows):  # a concurrent run emailed these users' events first
+        OutboundEmail.objects.filter(id__in=[r.id for r in rows if r.id not in listed]).delete()
+    return len(filled)
 
 
 def _can_email(user: User) -> bool:
@@ -159,32 +297,6 @@ def _can_email(user: User) -> bool:
     return False
 
 
-def _queue_chunk(users: list[User], batch: _Batch) -> int:
-    if not users:
-        return 0
-    rows = OutboundEmail.objects.bulk_create(
-        OutboundEmail(
-            kind=batch.kind,
-            recipient=user,
-            to_address=user.email,
-            subject="",
-            headers=standard_headers(),  # what render_email gives every email
-        )
-        for user in users
-    )
-    _claim_alerts(email_of={row.recipient_id: row.id for row in rows}, pending=batch.pending)
-    listed, totals = _listed_alerts(email_ids=[row.id for row in rows], order=batch.order())
-    filled = [
-        (row.id, _render(row.recipient, listed[row.id], totals[row.id], batch=batch))
-        for row in rows
-        if totals.get(row.id) and row.recipient is not None
-    ]
-    _fill(filled)
-    if len(filled) < len(rows):  # a concurrent run emailed these users' alerts first
-        OutboundEmail.objects.filter(id__in=[r.id for r in rows if not totals.get(r.id)]).delete()
-    return len(filled)
-
-
 def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     """``(VALUES (...), ...) AS m``: columns ``m.column1``, ``m.column2``... on both
     PostgreSQL and SQLite."""
@@ -192,9 +304,9 @@ def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     return "(VALUES " + ", ".join([row] * len(rows)) + ") AS m", [v for r in rows for v in r]
 
 
-def _claim_alerts(*, email_of: dict[int | None, int], pending: Q) -> None:
-    """One UPDATE: each un-emailed alert of these users gets its user's email (a
-    join on the chunk's (user, email) pairs, not a sub-query per alert)."""
+def _claim(*, email_of: dict[int | None, int], pending: Q) -> None:
+    """One UPDATE: each un-emailed event of these users gets its user's email (a
+    join on the chunk's (user, email) pairs, not a sub-query per event)."""
     claimed = NotificationTache.objects.filter(pending, destinataire_id__in=list(email_of))
     if connection.vendor == "postgresql":
         # Locked in id order: two runs wait for each other instead of deadlocking.
@@ -211,40 +323,53 @@ def _claim_alerts(*, email_of: dict[int | None, int], pending: Q) -> None:
         )
 
 
-def _listed_alerts(
-    *, email_ids: list[int], order: list[Any]
-) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
-    """Per email, its most urgent alerts (at most ``ALERTS_LISTED``) and its total."""
-    per_email = [F("outbound_email_id")]
-    rows = (
-        NotificationTache.objects.filter(outbound_email_id__in=email_ids)
+# --- Listing and rendering ---------------------------------------------------------
+
+
+@dataclass
+class _Listed:
+    rows: list[dict[str, Any]]
+    total: int
+    through: int  # the highest id among all of them, listed or not
+
+
+def _listed(pending: Q, *, per: str, order: list[Any]) -> dict[int, _Listed]:
+    """Per value of ``per`` (a recipient, an email), the most urgent of its
+    ``pending`` notifications (at most ``ALERTS_LISTED``), their total and highest
+    id: ranked on narrow rows first, then the listed ones read whole by id."""
+    partition = [F(per)]
+    ranked = (
+        NotificationTache.objects.filter(pending)
         .annotate(
-            rank=Window(RowNumber(), partition_by=per_email, order_by=order),
-            total=Window(Count("id"), partition_by=per_email),
+            rank=Window(RowNumber(), partition_by=partition, order_by=order),
+            total=Window(Count("id"), partition_by=partition),
+            through=Window(Max("id"), partition_by=partition),
         )
         .filter(rank__lte=ALERTS_LISTED)
-        .order_by("outbound_email_id", "rank")
-        .values(
-            "outbound_email_id",
-            "total",
-            "type_notification",
-            "titre",
-            "message",
-            "tache_id",
-            "date_echeance",
-            "date_alerte",
-            task=F("tache__nom"),
-            # A phase's or a project's alert has no task: its project all the same.
-            project=Coalesce("tache__projet__nom", "etape__projet__nom", "projet__nom"),
-            project_id=Coalesce("tache__projet_id", "etape__projet_id", "projet_id"),
-        )
+        .order_by(per, "rank")
+        .values_list("id", per, "total", "through")
     )
-    listed: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    totals: dict[int, int] = {}
-    for row in rows:
-        listed[row["outbound_email_id"]].append(dict(row))
-        totals[row["outbound_email_id"]] = row["total"]
-    return listed, totals
+    listed: dict[int, _Listed] = {}
+    order_of: dict[int, tuple[int, int]] = {}
+    for position, (pk, key, total, through) in enumerate(ranked):
+        listed.setdefault(key, _Listed([], total, through))
+        order_of[pk] = (key, position)
+    rows = NotificationTache.objects.filter(id__in=list(order_of)).values(
+        "id",
+        "type_notification",
+        "titre",
+        "message",
+        "tache_id",
+        "date_echeance",
+        "date_alerte",
+        task=F("tache__nom"),
+        # A phase's or a project's alert has no task: its project all the same.
+        project=Coalesce("tache__projet__nom", "etape__projet__nom", "projet__nom"),
+        project_id=Coalesce("tache__projet_id", "etape__projet_id", "projet_id"),
+    )
+    for row in sorted(rows, key=lambda row: order_of[row["id"]][1]):
+        listed[order_of[row["id"]][0]].rows.append(dict(row))
+    return listed
 
 
 def _render(

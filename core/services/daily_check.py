@@ -5,25 +5,41 @@ side never loses or blocks a notification. That failure is not swallowed either:
 it fails the run (recorded, retried by the task's policy, non-zero exit for the
 command), and the rerun, which creates no alert twice, queues the emails that are
 still owed for the day.
+
+Told to stop (``should_stop``: the Celery task's soft time limit), the run queues
+no further chunk of emails and says it is not ``complete``: its day stays undone,
+and the catch-up's rerun queues the emails still owed, from where it stopped.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from core.services.absence_digest import queue_absence_digests
 from core.services.alert_emails import queue_alert_emails
 from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
 
 
+def _never() -> bool:
+    return False
+
+
 def run_deadline_check(
-    *, today: datetime.date | None = None, dry_run: bool = False, send_emails: bool = True
+    *,
+    today: datetime.date | None = None,
+    dry_run: bool = False,
+    send_emails: bool = True,
+    should_stop: Callable[[], bool] = _never,
 ) -> DeadlineRunResult:
     """Alerts of ``today``, then their emails, then the catch-up digests of the
     users back from an absence (``send_emails=False``: a backfill of a past day,
     whose alerts are history, not news)."""
     result = create_deadline_alerts(today=today, dry_run=dry_run)
     if send_emails and not dry_run:
-        result.emails_queued = queue_alert_emails(today=result.today)
+        result.emails_queued = queue_alert_emails(today=result.today, should_stop=should_stop)
+        if should_stop():
+            result.complete = False
+            return result
         result.emails_queued += queue_absence_digests(today=result.today)
     return result

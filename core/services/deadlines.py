@@ -38,6 +38,7 @@ from core.models import (
 )
 from core.models.fields import MAX_ADVANCE_DAYS
 from core.models.notifications import ALERT_TYPES
+from core.services.alert_lock import alert_writes
 from core.services.alert_rules import (
     POLICY_FIELDS,
     PROJECT,
@@ -84,6 +85,9 @@ class DeadlineRunResult:
     duration_s: float = 0.0
     emails_queued: int = 0
     working_day: bool = True  # False: a non-working day, when no alert is due
+    # False: told to stop (the soft time limit) before every email was queued; the
+    # day is left undone and the catch-up queues the rest (core.jobs.runs).
+    complete: bool = True
 
     @property
     def total_created(self) -> int:
@@ -105,6 +109,7 @@ class DeadlineRunResult:
             "skipped_count": self.skipped_count,
             "duration_s": round(self.duration_s, 3),
             "emails_queued": self.emails_queued,
+            "complete": self.complete,
         }
 
 
@@ -375,7 +380,7 @@ class _AlertSql:
         The counts are computed by the database: no row travels back."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         values: list[Any] = [False, now, self.today]
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), alert_writes(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 return self._insert_counting_in_sql(cursor, values)
             return self._insert_per_type(cursor, values)

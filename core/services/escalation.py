@@ -24,6 +24,7 @@ from django.utils.translation import ngettext, override
 
 from core.dates import long_date
 from core.models import NotificationDefaults, NotificationTache, Projet, Tache, User
+from core.services.alert_lock import alert_writes
 from core.services.alert_rules import PROJECT, TASK, joined, literals, piece_columns, pieces
 from core.working_days import WorkingCalendar, working_calendar
 
@@ -148,7 +149,7 @@ def _apply(rules: list[_Rule], *, today: datetime.date, group_id: int, dry_run: 
     )
     day = adapt(today)
     n = q(NotificationTache._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), alert_writes(), connection.cursor() as cursor:
         if dry_run:
             cursor.execute(
                 f"{cte} SELECT COUNT(*) FROM ({select}) a WHERE NOT EXISTS (SELECT 1 FROM {n} x "

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy, over
 from core.dates import long_date
 from core.models import Etape, NotificationDefaults, NotificationTache, Projet, Tache
 from core.services import alert_rules
+from core.services.alert_lock import alert_writes
 from core.working_days import WorkingCalendar, working_calendar
 
 Type = NotificationTache.Type
@@ -222,7 +223,7 @@ class _MilestoneSql:
             f"a.due FROM ({self._alerts()}) a WHERE true ON CONFLICT DO NOTHING"
         )
         params = [*self.cte_params, self.subject.alert_type, False, now, self.today]
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), alert_writes(), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
 

@@ -219,7 +219,7 @@ def test_summary_twice_at_once_then_concurrent_senders_one_email_per_lead(postgr
 def test_alert_emails_by_chunks_reach_everyone_exactly_once(smtp_server, world, settings):
     """Ten times more recipients than a chunk holds: one email each, every alert in one."""
     from core.models import NotificationTache
-    from core.services.alert_emails import ALERTS_LISTED, queue_alert_emails
+    from core.services.alert_emails import ALERTS_LISTED, queue_alert_emails, unemailed_alerts
     from core.services.deadlines import create_deadline_alerts
     from tests.factories import MembreProjetFactory
 
@@ -236,7 +236,7 @@ def test_alert_emails_by_chunks_reach_everyone_exactly_once(smtp_server, world, 
     received = sorted(r.rcpt_tos[0] for r in smtp_server.received)
     expected = sorted([f"owner{i}@dsi.example.org" for i in range(30)] + ["alice@dsi.example.org"])
     assert received == expected  # each exactly once
-    assert not NotificationTache.objects.filter(outbound_email__isnull=True).exists()
+    assert not NotificationTache.objects.filter(unemailed_alerts(TODAY)).exists()
     # alice leads all 30 tasks: the most urgent 20 named, the rest one link away.
     [alice] = smtp_server.handler.to("alice@dsi.example.org")
     assert "30" in alice.message["Subject"]

@@ -51,8 +51,9 @@ def test_query_count_does_not_grow_with_tasks(world: World) -> None:
     assert (small_total, small_inserts) == (large_total, large_inserts)
     assert large_inserts == 1  # every alert of the day in one INSERT ... SELECT
     # defaults, closure days, due dates, the insert, the skipped recipients, the
-    # phases' and the projects' end dates (none: no insert of theirs)
-    assert large_total == 7
+    # phases' and the projects' end dates (none: no insert of theirs); on PostgreSQL
+    # the insert takes the lock the alert emails wait on (core.services.alert_lock)
+    assert large_total == 7 + (connection.vendor == "postgresql")
 
 
 def test_counts_per_type_come_from_the_database_and_a_rerun_adds_nothing(world: World) -> None:
