@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _django import setup_django  # noqa: E402
+from _django import setup_django
 
 REPEAT = 5
 BIG_PROJECT_TASKS = 10_000
@@ -80,7 +80,6 @@ def main() -> None:
         setup_django(Path(workdir), SITE_URL="https://gouvernance.example.org")
         from django.db import connection
         from django.utils import timezone
-
         from scale_world import build
 
         if connection.vendor != "postgresql":

@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import secrets
 from dataclasses import dataclass
+
 from django.db.models import Q
 
 from core.models.hashed_secrets import HashedSecret
