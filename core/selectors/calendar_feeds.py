@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import QuerySet
 
 from core.models import Etape, FluxCalendrier, Projet, Tache, User
 from core.selectors.projects import visible_projects
@@ -46,20 +46,32 @@ def window(*, today: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 
 def feed_items(*, user: User, today: datetime.date) -> FeedItems:
-    """Two queries: the tasks, then the phases."""
+    """Three queries: the tasks they own, the tasks of the projects they lead,
+    the phases. Two queries rather than one with an OR: each reads its own index
+    (``tache_responsable_statut_idx``, ``tache_projet_statut_idx`` from the led
+    projects), where the OR had the database scan every task of the window."""
     first, last = window(today=today)
-    taches = (
-        Tache.objects.alerting()
-        .filter(Q(responsable=user) | Q(projet__chef_de_projet=user))
-        .filter(projet__in=visible_projects(user=user, today=today))
-        .filter(date_echeance__range=(first, last))
-        .select_related("projet", "responsable")
-        .order_by("date_echeance", "pk")[:MAX_TASKS]
-    )
+    open_dated = Tache.objects.alerting().filter(date_echeance__range=(first, last))
+    owned = open_dated.filter(responsable=user, projet__in=visible_projects(user=user, today=today))
+    led = open_dated.filter(projet__chef_de_projet=user)
+    taches = {tache.pk: tache for tache in [*_earliest(owned), *_earliest(led)]}
     etapes = (
         Etape.objects.filter(projet__chef_de_projet=user, projet__statut__in=Projet.ACTIVE_STATUTS)
         .filter(date_fin_prevue__range=(first, last))
         .select_related("projet")
         .order_by("date_fin_prevue", "pk")[:MAX_PHASES]
     )
-    return FeedItems(taches=list(taches), etapes=list(etapes))
+    return FeedItems(
+        taches=sorted(taches.values(), key=_due_order)[:MAX_TASKS], etapes=list(etapes)
+    )
+
+
+def _earliest(taches: QuerySet[Tache]) -> list[Tache]:
+    return list(
+        taches.select_related("projet", "responsable").order_by("date_echeance", "pk")[:MAX_TASKS]
+    )
+
+
+def _due_order(tache: Tache) -> tuple[datetime.date, int]:
+    assert tache.date_echeance is not None
+    return tache.date_echeance, tache.pk

@@ -34,8 +34,8 @@ HOUR = 3600
 
 @require_safe
 def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
-    """Four queries at most, however many tasks: the feed and its owner, the
-    last-used date (once a minute), the tasks, the phases."""
+    """Five queries at most, however many tasks: the feed and its owner, the
+    last-used date (once a minute), the tasks owned, the tasks led, the phases."""
     if retry_after := _over_rate(secret):
         refused = HttpResponse(status=429, headers={"Retry-After": str(retry_after)})
         return _logged(request, refused)

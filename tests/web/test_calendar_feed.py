@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from core.access_log import redact_url
 from core.models import FluxCalendrier, MembreProjet, Projet, Tache
+from core.selectors import calendar_feeds as calendar_selectors
 from core.services import calendar_feeds
 from core.views import calendar_feed as feed_view
 from tests.conftest import TODAY, World
@@ -101,6 +102,21 @@ def test_a_lead_reads_their_projects_tasks_and_phase_ends(world: World):
     assert phase["DTSTART"].dt == day(20) and phase["URL"] == f"{SITE}/projets/{world.projet.pk}/"
     assert f"tache-{cancelled.pk}@{host}" not in found
     assert f"tache-{elsewhere.pk}@{host}" not in found
+
+
+def test_a_task_both_owned_and_led_comes_once_and_the_feed_stops_at_its_cap(
+    world: World, monkeypatch
+):
+    monkeypatch.setattr(calendar_selectors, "MAX_TASKS", 3)
+    own = TacheFactory(projet=world.projet, responsable=world.alice, date_echeance=day(1))
+    for n in range(2, 6):
+        TacheFactory(projet=world.projet, responsable=world.bob, date_echeance=day(n))
+
+    calendar = read_feed(feed_path(world.alice))
+
+    found = list(calendar.walk("VEVENT"))
+    assert [event["DTSTART"].dt for event in found] == [day(1), day(2), day(3)]
+    assert str(found[0]["UID"]).startswith(f"tache-{own.pk}@")
 
 
 def test_nobody_reads_the_tasks_of_a_project_they_left_or_never_joined(world: World):
@@ -203,8 +219,8 @@ def test_the_feed_takes_a_fixed_number_of_queries(world: World, n, django_assert
         EtapeFactory(projet=other, ordre=i + 1, date_fin_prevue=day(i))
     path = feed_path(world.alice)
 
-    # The feed and its owner, its last-used date, the tasks, the phases.
-    with django_assert_num_queries(4):
+    # The feed and its owner, its last-used date, the tasks owned, led, the phases.
+    with django_assert_num_queries(5):
         calendar = read_feed(path)
 
     assert len(events(calendar)) == 3 * n
