@@ -23,7 +23,8 @@ from core.selectors.projects import visible_projects
 
 DAYS_BEFORE = 90
 DAYS_AFTER = 365
-MAX_TASKS = 2000
+# About 500 kB of iCalendar and half a second to write: far more than a calendar shows.
+MAX_TASKS = 1000
 MAX_PHASES = 500
 
 
