@@ -5,7 +5,8 @@ One line per request on the ``web.access`` logger (``logs/access.log``): peer
 address, client address (``core.client_ip``), user, time, request line, status,
 size, referer, user agent, duration in milliseconds. Secrets never reach the
 file: ``token``/``key`` query parameters (``/health/?token=``) and the token of a
-password-reset link (``/reset/<uidb64>/<token>/``) are written as ``[redacted]``.
+password-reset link (``/reset/<uidb64>/<token>/``) and of a calendar feed
+(``/calendrier/<secret>.ics``) are written as ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ REDACTED = "[redacted]"
 _SECRET_PARAMETER = re.compile(r"(^|[&;])((?:token|key)=)[^&;#]*", re.IGNORECASE)
 # Django's password-reset link: /reset/<uidb64>/<token>/ (then /set-password/).
 _RESET_TOKEN = re.compile(r"(/reset/[^/?#]+/)(?!set-password/)[^/?#]+")
+# A calendar feed's address: /calendrier/<secret>.ics.
+_FEED_SECRET = re.compile(r"(/calendrier/)[^/?#]+")
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
@@ -59,7 +62,9 @@ def redact_query(query: str) -> str:
 def redact_url(url: str) -> str:
     """A path, request target or full URL (a referer) without its secrets."""
     path, question, query = url.partition("?")
-    return _RESET_TOKEN.sub(rf"\1{REDACTED}", path) + question + redact_query(query)
+    path = _RESET_TOKEN.sub(rf"\1{REDACTED}", path)
+    path = _FEED_SECRET.sub(rf"\1{REDACTED}", path)
+    return path + question + redact_query(query)
 
 
 def _line(environ: Environ, response: dict[str, str], seconds: float) -> str:

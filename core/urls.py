@@ -3,6 +3,7 @@ from django.urls import path
 from core.views import (
     absences,
     api_tokens,
+    calendar_feed,
     dashboard,
     favicon,
     health,
@@ -103,6 +104,17 @@ urlpatterns = [
         api_tokens.api_token_revoke,
         name="api_token_revoke",
     ),
+    path(
+        "preferences/calendrier/regenerer/",
+        calendar_feed.calendar_feed_regenerate,
+        name="calendar_feed_regenerate",
+    ),
+    path(
+        "preferences/calendrier/revoquer/",
+        calendar_feed.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    path("calendrier/<str:secret>.ics", calendar_feed.calendar_feed, name="calendar_feed"),
     path("absences/", absences.absence_list, name="absences"),
     path("absences/<int:pk>/supprimer/", absences.absence_delete, name="absence_delete"),
     path("health/", health.health, name="health"),

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models.hashed_secrets import HashedSecret
 
-class JetonApi(models.Model):
+
+class JetonApi(HashedSecret):
     """A user's personal token, stored hashed (SHA-256 of a 256-bit random secret:
     the secret is shown once, at creation, and never kept). ``prefixe`` (the
     secret's first characters) lets its owner tell their tokens apart."""
@@ -19,10 +21,7 @@ class JetonApi(models.Model):
         verbose_name=_("user"),
     )
     nom = models.CharField(_("name"), max_length=100)
-    prefixe = models.CharField(_("prefix"), max_length=12)
-    empreinte = models.CharField(_("hash"), max_length=64, unique=True)
     date_creation = models.DateTimeField(_("created"), auto_now_add=True)
-    derniere_utilisation = models.DateTimeField(_("last used"), null=True, blank=True)
     date_revocation = models.DateTimeField(_("revoked on"), null=True, blank=True)
 
     class Meta:

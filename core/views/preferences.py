@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from core.forms import ApiTokenForm
 from core.models import NotificationDefaults, NotificationTache, User
 from core.selectors.api_tokens import tokens_of
+from core.selectors.calendar_feeds import feed_of
 from core.selectors.projects import leads_a_project
 from core.services.api_tokens import NewToken
 from core.services.preferences import save_email_preferences
@@ -131,14 +132,18 @@ def render_preferences(
     form: EmailPreferencesForm | None = None,
     token_form: ApiTokenForm | None = None,
     new_token: NewToken | None = None,
+    new_feed_url: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The page; ``new_token``'s secret is in this answer only (core.views.api_tokens)."""
+    """The page; ``new_token``'s secret is in this answer only (core.views.api_tokens),
+    and so is ``new_feed_url`` (core.views.calendar_feed)."""
     context = {
         "form": form or EmailPreferencesForm.for_user(user),
         "has_email": bool(user.email),
         "tokens": tokens_of(user=user),
         "token_form": token_form or ApiTokenForm(prefix="jeton"),
         "new_token": new_token,
+        "calendar_feed": feed_of(user=user),
+        "new_feed_url": new_feed_url,
     }
     return render(request, "core/preferences.html", context, status=status)

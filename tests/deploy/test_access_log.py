@@ -1,7 +1,8 @@
 """The access log (logs/access.log) of both servers, through their real formatting:
 gunicorn's logger class and format from si_gouvernance/gunicorn.conf.py, waitress'
-wrapper from core/access_log.py. No secret in it (health token, reset-link token);
-the client's address is the proxy's header only from a trusted proxy."""
+wrapper from core/access_log.py. No secret in it (health token, reset-link token,
+calendar feed address); the client's address is the proxy's header only from a
+trusted proxy."""
 
 from __future__ import annotations
 
@@ -117,6 +118,14 @@ def test_a_reset_link_in_the_request_line_is_redacted(log_line, behind_proxy):
 
     assert "c4x-0123456789abcdef" not in line
     assert '"GET /comptes/reset/Mg/[redacted]/ HTTP/1.1" 200 42' in line
+
+
+def test_a_calendar_feed_address_is_redacted(log_line, behind_proxy):
+    feed = "/calendrier/Zm9vYmFyLXNlY3JldC1jYWxlbmRhcg.ics"
+    line = log_line(environ(PATH_INFO=feed, QUERY_STRING="", RAW_URI=feed, HTTP_REFERER="-"))
+
+    assert "Zm9vYmFyLXNlY3JldC1jYWxlbmRhcg" not in line
+    assert '"GET /calendrier/[redacted] HTTP/1.1" 200 42' in line
 
 
 def test_the_client_address_is_the_header_from_a_trusted_proxy_only(log_line, behind_proxy):

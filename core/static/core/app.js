@@ -17,3 +17,24 @@
     if (next) next.focus();
   });
 })();
+
+/* A "copy" button (data-copy-from: the id of the field to copy), hidden until the
+   browser can copy; without it the field stays, to select and copy by hand. Its
+   data-copied text is said in the live region "<button id>-status". */
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) return;
+  document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+    const field = document.getElementById(button.dataset.copyFrom);
+    if (!field) return;
+    const status = document.getElementById(button.id + "-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        if (status) status.textContent = button.dataset.copied || "";
+      }, function () {
+        field.select();
+      });
+    });
+  });
+})();
