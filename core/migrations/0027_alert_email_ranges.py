@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0021_notification_passation'),
+        ('core', '0022_calendar_feed'),
     ]
 
     operations = [
