@@ -1,0 +1,139 @@
+"""Every list page is bounded: a page of rows (or the latest few, with how many
+more), in the same number of queries at two sizes 10x apart.
+
+Each list is grown from a small to a ten-times larger size; the counts of
+queries must be equal, and what a user sees (the next rows on page 2, the
+search kept across pages) is checked at the larger size.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import Projet, Tache, User
+from tests.conftest import TODAY
+from tests.factories import PORTFOLIO, MembreProjetFactory, UserFactory, grant
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+DAY = datetime.timedelta(days=1)
+PROJECTS = reverse("core:project_list")
+
+
+def queries(client, url: str, data: dict | None = None) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, data or {})
+    assert response.status_code == 200, response.status_code
+    return len(captured), response
+
+
+def add_projects(n: int, *, lead: User, member: User | None = None, tasks: int = 3) -> None:
+    """``n`` more projects led by ``lead`` (``member`` one of each), named so that
+    the list's order is their number's, with a late, an open and a done task."""
+    start = Projet.objects.count()
+    projets = Projet.objects.bulk_create(
+        Projet(nom=f"Projet {i:05d}", code=f"p{i:05d}", chef_de_projet=lead)
+        for i in range(start, start + n)
+    )
+    statuts = [Tache.Statut.A_FAIRE, Tache.Statut.EN_COURS, Tache.Statut.TERMINEE]
+    Tache.objects.bulk_create(
+        Tache(
+            projet=projet,
+            nom=f"Tâche {k}",
+            statut=statuts[k % 3],
+            date_echeance=TODAY + (k - 1) * DAY,
+        )
+        for projet in projets
+        for k in range(tasks)
+    )
+    if member is not None:
+        for projet in projets:
+            MembreProjetFactory(projet=projet, utilisateur=member)
+
+
+def names(response) -> list[str]:
+    return [projet.nom for projet in response.context["page"]]
+
+
+# --- The project list -------------------------------------------------------------
+
+
+def test_the_dsi_project_list_costs_the_same_at_60_and_600_projects(world):
+    dsi = grant(UserFactory(username="dsi"), *PORTFOLIO)
+    client = client_for(dsi)
+    add_projects(59, lead=world.charlie)
+    small = [queries(client, PROJECTS, data)[0] for data in ({}, {"page": 2}, {"q": "p0"})]
+    add_projects(540, lead=world.charlie)
+    large = [queries(client, PROJECTS, data)[0] for data in ({}, {"page": 2}, {"q": "p0"})]
+
+    assert large == small
+    _count, response = queries(client, PROJECTS)
+    assert len(response.context["page"].object_list) == 50
+    assert response.context["page"].paginator.count == 600
+
+
+def test_a_members_project_list_costs_the_same_at_6_and_60_projects(world):
+    add_projects(5, lead=world.charlie, member=world.bob)
+    small, _response = queries(client_for(world.bob), PROJECTS)
+    add_projects(54, lead=world.charlie, member=world.bob)
+    large, response = queries(client_for(world.bob), PROJECTS)
+
+    assert large == small
+    assert response.context["page"].paginator.count == 60
+
+
+def test_the_project_list_pages_by_50_sorted_by_name_with_its_figures(world):
+    dsi = grant(UserFactory(username="dsi"), *PORTFOLIO)
+    add_projects(120, lead=world.charlie)
+    client = client_for(dsi)
+
+    first = client.get(PROJECTS)
+    second = client.get(PROJECTS, {"page": 2})
+    every = sorted(Projet.objects.values_list("nom", flat=True))
+    assert names(first) == every[:50]
+    assert names(second) == every[50:100]
+    assert "Page 2 sur 3" in second.content.decode()
+    assert "121 projets" in first.content.decode()
+    # Each row's own figures: one late (due yesterday), two open, one done this week.
+    row = next(p for p in second.context["page"] if p.code.startswith("p"))
+    assert (row.open_count, row.late_count) == (2, 1)
+    assert row.chef_de_projet == world.charlie
+
+
+def test_the_search_finds_by_name_or_code_and_is_kept_across_pages(world):
+    dsi = grant(UserFactory(username="dsi"), *PORTFOLIO)
+    add_projects(130, lead=world.charlie)
+    client = client_for(dsi)
+
+    by_code = client.get(PROJECTS, {"q": "P001"})  # codes p00100 to p00130, any case
+    assert names(by_code) == [f"Projet {i:05d}" for i in range(100, 131)]
+    by_name = client.get(PROJECTS, {"q": "portail"})
+    assert names(by_name) == ["Refonte du portail"]
+
+    searched = client.get(PROJECTS, {"q": "Projet 000"})  # 99 projects: two pages
+    html = searched.content.decode()
+    assert 'href="?q=Projet+000&amp;page=2"' in html
+    second = client.get(PROJECTS, {"q": "Projet 000", "page": 2})
+    assert names(second) == [f"Projet {i:05d}" for i in range(51, 100)]
+    assert 'value="Projet 000"' in second.content.decode()
+
+    nothing = client.get(PROJECTS, {"q": "introuvable"}).content.decode()
+    assert "Aucun projet ne correspond à cette recherche." in nothing
+
+
+def test_a_member_searches_only_their_own_projects(world):
+    add_projects(3, lead=world.charlie)  # not bob's
+    add_projects(2, lead=world.charlie, member=world.bob)
+    response = client_for(world.bob).get(PROJECTS, {"q": "Projet"})
+    assert names(response) == ["Projet 00004", "Projet 00005"]
+    assert names(client_for(world.bob).get(PROJECTS)) == [
+        "Projet 00004",
+        "Projet 00005",
+        "Refonte du portail",
+    ]
