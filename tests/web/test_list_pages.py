@@ -15,10 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.models import Projet, Tache, User
+from core.jobs.registry import JOBS
+from core.models import Heartbeat, JobRun, OutboundEmail, Projet, Tache, User
+from core.selectors.health import RECENT_RUNS
+from si_gouvernance.celery import app as celery_app
 from tests.conftest import TODAY
-from tests.factories import PORTFOLIO, MembreProjetFactory, UserFactory, grant
-from tests.web.conftest import client_for
+from tests.factories import PORTFOLIO, SUPERVISION, MembreProjetFactory, UserFactory, grant
+from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -137,3 +140,75 @@ def test_a_member_searches_only_their_own_projects(world):
         "Projet 00005",
         "Refonte du portail",
     ]
+
+
+# --- Supervision ------------------------------------------------------------------
+
+SUPERVISION_URL = reverse("core:supervision")
+RECORDED = [job.key for job in JOBS if job.recorded]
+
+
+@pytest.fixture
+def supervisor(world):
+    """An operator with the supervision's permissions; no broker listens on port 1."""
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    yield client_for(grant(UserFactory(username="operator"), *SUPERVISION))
+    celery_app.conf.broker_url = saved
+
+
+def add_history(n: int) -> None:
+    """``n`` more days of runs of every recorded job, ``n`` sent emails (kept until
+    the cleanup), and ``n`` workers and beats gone silent long ago."""
+    start = JobRun.objects.count()
+    JobRun.objects.bulk_create(
+        JobRun(
+            job=job,
+            business_date=TODAY - (start + i) * DAY,
+            status=JobRun.Status.SUCCESS,
+            started_at=NOW - (start + i) * DAY,
+            finished_at=NOW - (start + i) * DAY,
+            counts={"total_created": start + i},
+        )
+        for i in range(n)
+        for job in RECORDED
+    )
+    long_ago = NOW - 30 * DAY
+    OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            to_address=f"sent{start + i}@dsi.example.org",
+            subject="Envoyé",
+            status=OutboundEmail.Status.SENT,
+            last_attempt_at=long_ago,
+        )
+        for i in range(n)
+    )
+    Heartbeat.objects.bulk_create(
+        Heartbeat(
+            kind=kind, hostname=f"host{start + i}", pid=i, started_at=long_ago, last_seen=long_ago
+        )
+        for i in range(n)
+        for kind in (Heartbeat.Kind.WORKER, Heartbeat.Kind.BEAT)
+    )
+
+
+def test_the_supervision_page_costs_the_same_with_20_or_200_days_of_history(supervisor):
+    OutboundEmail.objects.create(to_address="a@dsi.example.org", subject="En attente")
+    OutboundEmail.objects.create(
+        to_address="b@dsi.example.org", subject="Échoué", status=OutboundEmail.Status.FAILED
+    )
+    add_history(20)
+    small, _response = queries(supervisor, SUPERVISION_URL)
+    add_history(180)
+    large, response = queries(supervisor, SUPERVISION_URL)
+
+    assert large == small
+    panels = {panel.status.key: panel for panel in response.context["jobs"]}
+    for job in RECORDED:  # the latest RECENT_RUNS runs, newest first
+        started = [row.run.started_at for row in panels[job].rows]
+        assert started == [NOW - i * DAY for i in range(RECENT_RUNS)]
+    outbox = response.context["outbox"]
+    assert (outbox.pending, outbox.failed) == (1, 1)
+    html = response.content.decode()
+    assert html.count("<tr>") == len(RECORDED) * (RECENT_RUNS + 1)  # rows and heads
+    assert "host" not in html  # the silent beats are not listed as ticking
