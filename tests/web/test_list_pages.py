@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.jobs.registry import JOBS
-from core.models import Heartbeat, JobRun, OutboundEmail, Projet, Tache, User
+from core.models import Absence, Heartbeat, JobRun, OutboundEmail, Projet, Tache, User
 from core.selectors.health import RECENT_RUNS
 from si_gouvernance.celery import app as celery_app
 from tests.conftest import TODAY
@@ -212,3 +212,38 @@ def test_the_supervision_page_costs_the_same_with_20_or_200_days_of_history(supe
     html = response.content.decode()
     assert html.count("<tr>") == len(RECORDED) * (RECENT_RUNS + 1)  # rows and heads
     assert "host" not in html  # the silent beats are not listed as ticking
+
+
+# --- Absences ---------------------------------------------------------------------
+
+ABSENCES = reverse("core:absences")
+
+
+def add_absences(user: User, n: int) -> None:
+    """``n`` more week-long absences of ``user``, one a fortnight back in time."""
+    start = Absence.objects.filter(utilisateur=user).count()
+    Absence.objects.bulk_create(
+        Absence(utilisateur=user, debut=monday, fin=monday + 4 * DAY, motif=f"Congés {k}")
+        for k in range(start, start + n)
+        for monday in [TODAY - 14 * k * DAY]
+    )
+
+
+def test_the_absences_page_costs_the_same_at_6_and_60_absences_and_pages_them(world):
+    client = client_for(world.bob)
+    add_absences(world.charlie, 70)  # someone else's: never listed
+    add_absences(world.bob, 6)
+    small = [queries(client, ABSENCES, data)[0] for data in ({}, {"page": 2})]
+    add_absences(world.bob, 54)
+    large = [queries(client, ABSENCES, data)[0] for data in ({}, {"page": 2})]
+
+    assert large == small
+    first = client.get(ABSENCES)
+    motifs = [absence.motif for absence in first.context["page"]]
+    assert motifs == [f"Congés {k}" for k in range(50)]  # the latest first
+    assert 'href="?page=2"' in first.content.decode()
+    second = client.get(ABSENCES, {"page": 2})
+    assert [absence.motif for absence in second.context["page"]] == [
+        f"Congés {k}" for k in range(50, 60)
+    ]
+    assert "Page 2 sur 2" in second.content.decode()
