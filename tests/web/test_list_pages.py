@@ -16,7 +16,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.jobs.registry import JOBS
-from core.models import Absence, Heartbeat, JobRun, OutboundEmail, Projet, Tache, User
+from core.models import (
+    Absence,
+    Heartbeat,
+    HistoriqueProjet,
+    JobRun,
+    OutboundEmail,
+    Projet,
+    Tache,
+    User,
+)
 from core.selectors.health import RECENT_RUNS
 from si_gouvernance.celery import app as celery_app
 from tests.conftest import TODAY
@@ -247,3 +256,43 @@ def test_the_absences_page_costs_the_same_at_6_and_60_absences_and_pages_them(wo
         f"Congés {k}" for k in range(50, 60)
     ]
     assert "Page 2 sur 2" in second.content.decode()
+
+
+# --- A project's history ------------------------------------------------------------
+
+
+def add_project_history(world, n: int) -> None:
+    """``n`` more hand-overs of the project, a minute apart back in time, each
+    naming two leads by id (the page puts their names in words)."""
+    start = HistoriqueProjet.objects.filter(projet=world.projet).count()
+    leads = UserFactory.create_batch(2)
+    HistoriqueProjet.objects.bulk_create(
+        HistoriqueProjet(
+            projet=world.projet,
+            auteur=world.alice,
+            action=HistoriqueProjet.Action.PASSATION,
+            champ="chef_de_projet",
+            ancienne_valeur=str(leads[k % 2].pk),
+            nouvelle_valeur=str(world.alice.pk),
+            motif=f"Passation {k}",
+            date=NOW - k * datetime.timedelta(minutes=1),
+        )
+        for k in range(start, start + n)
+    )
+
+
+def test_a_project_history_costs_the_same_at_60_and_600_entries_and_pages_them(world):
+    url = reverse("core:project_history", args=[world.projet.pk])
+    client = client_for(world.bob)  # a member reads it
+    add_project_history(world, 60)
+    small = [queries(client, url, data)[0] for data in ({}, {"page": 2})]
+    add_project_history(world, 540)
+    large = [queries(client, url, data)[0] for data in ({}, {"page": 2})]
+
+    assert large == small
+    second = client.get(url, {"page": 2})
+    lines = second.context["lines"]
+    assert [line.entry.motif for line in lines] == [f"Passation {k}" for k in range(50, 100)]
+    assert lines[0].new == "Alice Martin"
+    html = second.content.decode()
+    assert "Page 2 sur 12" in html and 'href="?page=3"' in html
