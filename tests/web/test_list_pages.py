@@ -296,3 +296,31 @@ def test_a_project_history_costs_the_same_at_60_and_600_entries_and_pages_them(w
     assert lines[0].new == "Alice Martin"
     html = second.content.decode()
     assert "Page 2 sur 12" in html and 'href="?page=3"' in html
+
+
+# --- Project admin: a leaving member's open tasks -----------------------------------
+
+
+def test_removing_a_member_lists_20_of_their_open_tasks_at_25_or_250_with_a_link(world):
+    url = reverse("core:member_remove", args=[world.projet.pk, world.bob.pk])
+    client = client_for(world.alice)
+
+    def give_bob(n: int) -> None:
+        Tache.objects.bulk_create(
+            Tache(projet=world.projet, nom=f"Tâche {k}", responsable=world.bob) for k in range(n)
+        )
+
+    give_bob(25)
+    small, _response = queries(client, url)
+    give_bob(225)
+    large, response = queries(client, url)
+
+    assert large == small
+    html = response.content.decode()
+    assert html.count("<li><a href=") == 20
+    link = response.context["open_filter"], world.bob.pk
+    href = reverse("core:project_detail", args=[world.projet.pk])
+    assert f'href="{href}?statut={link[0]}&amp;responsable={link[1]}"' in html
+    assert "Voir les 250 tâches ouvertes sur la page du projet" in html
+    listed = client.get(href, {"statut": link[0], "responsable": link[1]})
+    assert listed.context["page"].paginator.count == 250
