@@ -3,10 +3,13 @@ in views.tasks)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import AlertPolicyForm, ProjectSearchForm, ProjectTaskFilterForm
+from core.models import Projet
 from core.selectors import projects
 from core.selectors.access import (
     can_create_project,
@@ -41,7 +45,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
     search_form = ProjectSearchForm(request.GET or None)
     rows = projects.project_rows(user=user, today=today, search=search_form.search())
     page = Paginator(rows, PROJECTS_PER_PAGE).get_page(request.GET.get("page", 1))
-    page.object_list = projects.page_with_health(page.object_list, today=today)
+    # The page's slice, still a query: its figures are read for its rows only.
+    page_rows = cast("QuerySet[Projet]", page.object_list)
+    page.object_list = projects.page_with_health(page_rows, today=today)
     context = {
         "page": page,
         "search_form": search_form,
