@@ -29,7 +29,7 @@ from core.models import (
 from core.selectors.health import RECENT_RUNS
 from si_gouvernance.celery import app as celery_app
 from tests.conftest import TODAY
-from tests.factories import PORTFOLIO, SUPERVISION, MembreProjetFactory, UserFactory, grant
+from tests.factories import PORTFOLIO, SUPERVISION, UserFactory, add_projects, grant
 from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -43,30 +43,6 @@ def queries(client, url: str, data: dict | None = None) -> tuple[int, object]:
         response = client.get(url, data or {})
     assert response.status_code == 200, response.status_code
     return len(captured), response
-
-
-def add_projects(n: int, *, lead: User, member: User | None = None, tasks: int = 3) -> None:
-    """``n`` more projects led by ``lead`` (``member`` one of each), named so that
-    the list's order is their number's, with a late, an open and a done task."""
-    start = Projet.objects.count()
-    projets = Projet.objects.bulk_create(
-        Projet(nom=f"Projet {i:05d}", code=f"p{i:05d}", chef_de_projet=lead)
-        for i in range(start, start + n)
-    )
-    statuts = [Tache.Statut.A_FAIRE, Tache.Statut.EN_COURS, Tache.Statut.TERMINEE]
-    Tache.objects.bulk_create(
-        Tache(
-            projet=projet,
-            nom=f"Tâche {k}",
-            statut=statuts[k % 3],
-            date_echeance=TODAY + (k - 1) * DAY,
-        )
-        for projet in projets
-        for k in range(tasks)
-    )
-    if member is not None:
-        for projet in projets:
-            MembreProjetFactory(projet=projet, utilisateur=member)
 
 
 def names(response) -> list[str]:
