@@ -346,6 +346,23 @@ class ProjectTaskFilterForm(forms.Form):
         )
 
 
+class ProjectSearchForm(forms.Form):
+    """The project list's search, from the query string: a part of a project's name
+    or code."""
+
+    q = TypedTextField(
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("A part of the project's name or code."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    def search(self) -> str:
+        """The text searched, or none: a bad link lists every project, with the error."""
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+
 class PortfolioFilterForm(forms.Form):
     """The portfolio's filters and order, from the query string: a lead (typed: an
     organisation has thousands), a project status, an order."""

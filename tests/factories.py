@@ -110,3 +110,27 @@ def add_comments(tache: Tache, n: int, *, auteur: User | None = None) -> None:
         )
         for i in range(n)
     )
+
+
+def add_projects(n: int, *, lead: User, member: User | None = None, tasks: int = 3) -> None:
+    """``n`` more projects led by ``lead`` (``member`` one of each), named so that
+    the list's order is their number's, with a late, an open and a done task."""
+    start, today = Projet.objects.count(), timezone.localdate()
+    projets = Projet.objects.bulk_create(
+        Projet(nom=f"Projet {i:05d}", code=f"p{i:05d}", chef_de_projet=lead)
+        for i in range(start, start + n)
+    )
+    statuts = [Tache.Statut.A_FAIRE, Tache.Statut.EN_COURS, Tache.Statut.TERMINEE]
+    Tache.objects.bulk_create(
+        Tache(
+            projet=projet,
+            nom=f"Tâche {k}",
+            statut=statuts[k % 3],
+            date_echeance=today + datetime.timedelta(days=k - 1),
+        )
+        for projet in projets
+        for k in range(tasks)
+    )
+    if member is not None:
+        for projet in projets:
+            MembreProjetFactory(projet=projet, utilisateur=member)

@@ -70,7 +70,19 @@ class ProjectViewSet(
     def get_queryset(self) -> QuerySet[Projet]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's generation
             return Projet.objects.none()
-        return projects.project_list(user=_user(self.request), today=timezone.localdate())
+        user, today = _user(self.request), timezone.localdate()
+        if self.action == "list":  # paged first, the figures read for the page only
+            return projects.project_rows(user=user, today=today)
+        return projects.project_list(user=user, today=today)
+
+    def paginate_queryset(self, queryset: QuerySet[Projet]) -> list[Projet] | None:
+        """The page's projects with their figures, counted for those projects only
+        (as the project list's page): never the whole portfolio's tasks."""
+        page = super().paginate_queryset(queryset)
+        if page is None:
+            return None
+        on_page = Projet.objects.filter(pk__in=[projet.pk for projet in page])
+        return projects.page_with_health(on_page, today=timezone.localdate())
 
     def get_object(self) -> Projet:
         self.check_id()

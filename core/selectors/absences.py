@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from core.models import Absence, User
 
-# The page lists the most recent ones; older absences stay in the admin.
-LISTED = 50
+# The absences page shows this many a page.
+ABSENCES_PER_PAGE = 50
 
 
-def absences_of(*, user: User) -> list[Absence]:
-    """``user``'s own absences, the latest first (at most ``LISTED``)."""
-    return list(Absence.objects.filter(utilisateur=user).order_by("-debut", "-id")[:LISTED])
+def absences_of(*, user: User) -> QuerySet[Absence]:
+    """``user``'s own absences, the latest first (lazy: page it)."""
+    return Absence.objects.filter(utilisateur=user).order_by("-debut", "-id")

@@ -19,15 +19,17 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import operator
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Window
-from django.db.models.functions import RowNumber
+from django.db.models import DateTimeField, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu import Connection
@@ -89,18 +91,29 @@ class JobStatus:
 
 
 def recent_runs(*, jobs: Iterable[str], per_job: int = RECENT_RUNS) -> dict[str, list[JobRun]]:
-    """The last ``per_job`` runs of each job, newest first, in one windowed query."""
-    names = list(jobs)
-    ranked = (
-        JobRun.objects.filter(job__in=names)
-        .annotate(rank=Window(RowNumber(), partition_by="job", order_by="-started_at"))
-        .filter(rank__lte=per_job)
-        .order_by("job", "-started_at")
-    )
+    """The last ``per_job`` runs of each job, newest first, in one query that reads
+    those runs only, however long the history: per job, a range from its
+    ``per_job``-th newest start on the index jobrun_job_started_idx."""
+    names = list(dict.fromkeys(jobs))
     runs: dict[str, list[JobRun]] = {job: [] for job in names}
-    for run in ranked:
-        runs[run.job].append(run)
+    if not names:
+        return runs
+    latest = reduce(operator.or_, (_latest_of(job, per_job) for job in names))
+    for run in JobRun.objects.filter(latest).order_by("job", "-started_at", "-pk"):
+        if len(runs[run.job]) < per_job:  # runs started at the same instant as the last
+            runs[run.job].append(run)
     return runs
+
+
+def _latest_of(job: str, count: int) -> Q:
+    """``job``'s runs started at or after its ``count``-th newest start (all of
+    them when it has fewer)."""
+    nth = JobRun.objects.filter(job=job).order_by("-started_at").values("started_at")
+    since = Subquery(nth[count - 1 : count], output_field=DateTimeField())
+    return Q(job=job, started_at__gte=Coalesce(since, Value(_BEFORE_ANY_RUN)))
+
+
+_BEFORE_ANY_RUN = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
 def job_statuses(*, jobs: Iterable[PeriodicJob], plans: Mapping[str, Plan]) -> list[JobStatus]:

@@ -73,6 +73,23 @@ def project_list(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     return with_health(projets, today=today).order_by("nom")
 
 
+def project_rows(*, user: User, today: datetime.date, search: str = "") -> QuerySet[Projet]:
+    """The projects ``user`` may read whose name or code holds ``search``, by name:
+    the project list's rows, to page before their figures are read
+    (``page_with_health``)."""
+    projets = readable_projects(user=user, today=today)
+    if search:
+        projets = projets.filter(Q(nom__icontains=search) | Q(code__icontains=search))
+    return projets.order_by("nom", "pk")
+
+
+def page_with_health(page_rows: QuerySet[Projet], *, today: datetime.date) -> list[Projet]:
+    """A page of ``project_rows`` (a slice) with its leads and figures, in one query
+    that counts the tasks of the page's projects only, never the whole portfolio's."""
+    projets = Projet.objects.filter(pk__in=page_rows.values("pk")).select_related("chef_de_projet")
+    return list(with_health(projets, today=today).order_by("nom", "pk"))
+
+
 def led_projects(*, user: User, today: datetime.date) -> QuerySet[Projet]:
     """The active projects a chef de projet leads, with health figures."""
     projets = Projet.objects.active().filter(chef_de_projet=user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import AbsenceForm
-from core.selectors.absences import absences_of
+from core.selectors.absences import ABSENCES_PER_PAGE, absences_of
 from core.services import absences
 from core.views.http import current_user
 
@@ -32,7 +33,8 @@ def absence_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your absence is recorded."))
             return redirect("core:absences")
         status = 400
-    context = {"form": form, "absences": absences_of(user=user), "today": timezone.localdate()}
+    page = Paginator(absences_of(user=user), ABSENCES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "today": timezone.localdate()}
     return render(request, "core/absences.html", context, status=status)
 
 

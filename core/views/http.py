@@ -32,6 +32,14 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return target if allowed else default
 
 
+def filters_query(request: HttpRequest) -> str:
+    """The list's query string without its page number: the page links keep the
+    filters and the search (``partials/pagination.html``)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 

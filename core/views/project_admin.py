@@ -273,5 +273,6 @@ def member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
         "projet": projet,
         "adhesion": adhesion,
         "open_tasks": projects.open_tasks_of_member(projet=projet, user_id=user_id),
+        "open_filter": projects.OPEN_TASKS,
     }
     return render(request, "core/member_remove.html", context)

@@ -3,17 +3,21 @@ in views.tasks)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import AlertPolicyForm, ProjectTaskFilterForm
+from core.forms import AlertPolicyForm, ProjectSearchForm, ProjectTaskFilterForm
+from core.models import Projet
 from core.selectors import projects
 from core.selectors.access import (
     can_create_project,
@@ -25,20 +29,32 @@ from core.selectors.access import (
 from core.services.alert_policy import PROJECT_POLICY_FIELDS, save_alert_policy
 from core.services.deadlines import project_policy
 from core.services.escalation import escalation_limit
-from core.views.http import current_user
+from core.views.http import current_user, filters_query
 
-PROJECTS_PER_PAGE = 30
+PROJECTS_PER_PAGE = 50
 TASKS_PER_PAGE = 50
 
 
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
+    """The projects one may read (every one for the DSI), by name, PROJECTS_PER_PAGE
+    a page, searched by name or code."""
     user = current_user(request)
     today = timezone.localdate()
-    paginator = Paginator(projects.project_list(user=user, today=today), PROJECTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page", 1))
-    context = {"page": page, "today": today, "can_create": can_create_project(user)}
+    search_form = ProjectSearchForm(request.GET or None)
+    rows = projects.project_rows(user=user, today=today, search=search_form.search())
+    page = Paginator(rows, PROJECTS_PER_PAGE).get_page(request.GET.get("page", 1))
+    # The page's slice, still a query: its figures are read for its rows only.
+    page_rows = cast("QuerySet[Projet]", page.object_list)
+    page.object_list = projects.page_with_health(page_rows, today=today)
+    context = {
+        "page": page,
+        "search_form": search_form,
+        "query": filters_query(request),
+        "today": today,
+        "can_create": can_create_project(user),
+    }
     return render(request, "core/project_list.html", context)
 
 
@@ -52,8 +68,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task_filters = ProjectTaskFilterForm(request.GET or None, detail=detail)
     taches = projects.project_tasks(projet=projet, today=today, filters=task_filters.filters())
     page = Paginator(taches, TASKS_PER_PAGE).get_page(request.GET.get("page", 1))
-    query = request.GET.copy()
-    query.pop("page", None)
     can_edit = can_edit_task(user=user, projet=projet)
     member = any(adhesion.utilisateur_id == user.pk for adhesion in detail.adhesions)
     context = {
@@ -61,7 +75,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "detail": detail,
         "task_filters": task_filters,
         "page": page,
-        "query": query.urlencode(),
+        "query": filters_query(request),
         "today": today,
         "can_edit": can_edit,
         "can_manage": can_manage_project(user=user, projet=projet),

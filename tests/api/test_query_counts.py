@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.models import Etape, NotificationDefaults
+from core.models import Etape, NotificationDefaults, Projet
 from tests.api.conftest import DAY, bearer
 from tests.conftest import TODAY
 from tests.factories import (
@@ -16,6 +16,7 @@ from tests.factories import (
     NotificationFactory,
     ProjetFactory,
     TacheFactory,
+    add_projects,
 )
 
 # Token and user, permissions (two, for the DSI's read-everything check), count, page.
@@ -70,3 +71,24 @@ def test_lists_run_a_fixed_number_of_queries(api):
     large = measure(api)
     assert large == small
     assert max(large.values()) <= MAX_QUERIES, large
+
+
+@pytest.mark.django_db
+def test_the_dsi_lists_60_or_600_projects_in_the_same_queries_with_each_pages_figures(api):
+    """The figures are counted for the page's projects only, not the portfolio's."""
+    client = bearer(api.tokens["dora"])
+    client.get("/api/v1/projects/")  # the token's last use, written once a minute
+    add_projects(55, lead=api.alice)
+    with CaptureQueriesContext(connection) as small:
+        client.get("/api/v1/projects/", {"page": 2})
+    add_projects(540, lead=api.alice)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get("/api/v1/projects/", {"page": 2})
+
+    assert len(large) == len(small) <= MAX_QUERIES
+    body = response.json()
+    assert body["count"] == Projet.objects.count()
+    names = [row["nom"] for row in body["results"]]
+    assert names == sorted(Projet.objects.values_list("nom", flat=True))[50:100]
+    row = next(row for row in body["results"] if row["code"].startswith("p"))
+    assert (row["taches_ouvertes"], row["taches_en_retard"]) == (2, 1)
