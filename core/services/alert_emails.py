@@ -98,13 +98,15 @@ class _Batch:
 def queue_alert_emails(
     *,
     today: datetime.date | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     should_stop: Callable[[], bool] = _never,
 ) -> int:
     """Queue one outbox email per user with alerts of ``today`` no email covers
-    yet. ``should_stop`` is asked before each chunk (the soft time limit): what is
-    left is queued by the next run, none twice."""
+    yet, ``chunk_size`` (``CHUNK_SIZE``) users per transaction. ``should_stop`` is
+    asked before each chunk (the soft time limit): what is left is queued by the
+    next run, none twice."""
     today = today or timezone.localdate()
+    chunk_size = chunk_size or CHUNK_SIZE
     batch = _Batch(OutboundEmail.Kind.ALERTS, "alerts", today)
     queued, after, more = 0, 0, True
     while more and not should_stop():
