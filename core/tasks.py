@@ -23,6 +23,7 @@ from core.models import JobRun, User
 from core.services.alert_emails import queue_event_emails
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.daily_check import run_deadline_check
+from core.services.daily_check import send_alert_digests as digests_service
 from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
 from core.services.password_reset import request_password_reset_by_email
@@ -157,6 +158,15 @@ def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
             lambda: send_pending(should_stop=soft_limit_reached.is_set),
             trigger=arguments.trigger(trigger),
         ).as_dict()
+
+
+@shared_task(name=registry.SEND_ALERT_DIGESTS.task, **EMAIL_TASK)
+def send_alert_digests(trigger: str = MANUAL) -> dict[str, Any]:
+    """Service: core.services.daily_check.send_alert_digests (the alert emails and
+    summaries of those who chose this hour; what was sent is never sent again)."""
+    return run_job(
+        registry.SEND_ALERT_DIGESTS, digests_service, trigger=arguments.trigger(trigger)
+    ).as_dict()
 
 
 @shared_task(name=registry.SEND_EVENT_EMAILS.task, **EMAIL_TASK)

@@ -145,6 +145,19 @@ SEND_EVENT_EMAILS = PeriodicJob(
     recorded=False,
 )
 
+# Every hour: the alert emails and the daily summary of the users who chose to
+# receive them as a digest at that hour (core.selectors.delivery).
+SEND_ALERT_DIGESTS = PeriodicJob(
+    key="send_alert_digests",
+    beat_name="send-alert-digests",
+    task="core.tasks.send_alert_digests",
+    schedule=crontab(minute=0),
+    label=_("Alert emails at the hour chosen"),
+    figures={"alert_emails": _("alert emails queued"), "summaries": _("summaries queued")},
+    expires_s=3000,
+    recorded=False,
+)
+
 JOBS: tuple[PeriodicJob, ...] = (
     CHECK_TASK_DEADLINES,
     CLEANUP_OLD_NOTIFICATIONS,
@@ -152,6 +165,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     CATCH_UP_MISSED_JOBS,
     SEND_PENDING_EMAILS,
     SEND_EVENT_EMAILS,
+    SEND_ALERT_DIGESTS,
 )
 
 

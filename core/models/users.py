@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from core.models.fields import NameField
 from core.models.preferences import NotificationDefaults
 
+# The hours a digest may be chosen at: after the morning check (08:00 by default).
+DIGEST_HOURS = range(9, 21)
+
 
 class AccountSource(models.TextChoices):
     """Where an account's identity and password live."""
@@ -37,6 +40,20 @@ class User(AbstractUser):
         null=True,
         blank=True,
         help_text=_("Empty: the default chosen by the administrators."),
+    )
+    # When the alert emails and the daily summary come: empty, right after the
+    # morning check; else once, as a digest, at this hour (Europe/Paris).
+    email_hour = models.PositiveSmallIntegerField(
+        _("alert emails at"),
+        null=True,
+        blank=True,
+        choices=[(hour, f"{hour:02d}:00") for hour in DIGEST_HOURS],
+        help_text=_("Empty: right after the morning check."),
+    )
+    email_working_days_only = models.BooleanField(
+        _("alert emails on working days only"),
+        default=False,
+        help_text=_("None on Saturdays, Sundays and the organisation's non-working days."),
     )
     # The event notifications (NotificationTache.EVENT_TYPES) the user switched
     # off: none is created for them, so none is emailed either.

@@ -55,6 +55,7 @@ from core.bulk_copy import insert_rows
 from core.models import NotificationTache, OutboundEmail, User
 from core.models.notifications import EVENT_TYPES, urgency_of
 from core.paths import path_to
+from core.selectors.delivery import due_now
 from core.selectors.urgency import alert_urgency_keys, task_priority_rank
 from core.services import outbox
 from core.services.alert_lock import lock_for_alert_emails
@@ -100,19 +101,23 @@ def queue_alert_emails(
     today: datetime.date | None = None,
     chunk_size: int | None = None,
     should_stop: Callable[[], bool] = _never,
+    now: datetime.datetime | None = None,
+    digests_only: bool = False,
 ) -> int:
     """Queue one outbox email per user with alerts of ``today`` no email covers
-    yet, ``chunk_size`` (``CHUNK_SIZE``) users per transaction. ``should_stop`` is
-    asked before each chunk (the soft time limit): what is left is queued by the
-    next run, none twice."""
+    yet and whose time has come at ``now`` (``core.selectors.delivery``; with
+    ``digests_only``, only those who chose an hour), ``chunk_size``
+    (``CHUNK_SIZE``) users per transaction. ``should_stop`` is asked before each
+    chunk (the soft time limit): what is left is queued by the next run, none twice."""
     today = today or timezone.localdate()
     chunk_size = chunk_size or CHUNK_SIZE
+    due = due_now(today=today, now=now, digests_only=digests_only)
     batch = _Batch(OutboundEmail.Kind.ALERTS, "alerts", today)
     queued, after, more = 0, 0, True
     while more and not should_stop():
         with transaction.atomic():
             lock_for_alert_emails()
-            users = _alert_recipients(today, after=after, limit=chunk_size)
+            users = _alert_recipients(today, due, after=after, limit=chunk_size)
             if users:
                 after = users[-1].id
                 queued += _queue_alerts_chunk([u for u in users if _can_email(u)], batch)
@@ -155,7 +160,7 @@ def unemailed_alerts(today: datetime.date) -> Q:
     )
 
 
-def _alert_recipients(today: datetime.date, *, after: int, limit: int) -> list[User]:
+def _alert_recipients(today: datetime.date, due: Q, *, after: int, limit: int) -> list[User]:
     """The next users by id with alerts of ``today`` above their watermark: a probe
     of the day's unique key (day, recipient) per user, never a scan of the day."""
     owed = NotificationTache.objects.filter(
@@ -165,7 +170,7 @@ def _alert_recipients(today: datetime.date, *, after: int, limit: int) -> list[U
         outbound_email__isnull=True,
     )
     users = (
-        User.objects.filter(id__gt=after)
+        User.objects.filter(due, id__gt=after)
         .annotate(watermark=emailed_through(today, OuterRef("pk")))
         .filter(Exists(owed))
         .only(*USER_FIELDS)

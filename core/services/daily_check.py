@@ -16,9 +16,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from django.utils import timezone
+
 from core.services.absence_digest import queue_absence_digests
 from core.services.alert_emails import queue_alert_emails
 from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
+from core.services.summary import send_daily_summary
 
 
 def _never() -> bool:
@@ -43,3 +46,14 @@ def run_deadline_check(
             return result
         result.emails_queued += queue_absence_digests(today=result.today)
     return result
+
+
+def send_alert_digests(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The hourly job: the alert emails and the daily summary of the users whose
+    chosen hour has come (core.selectors.delivery), once each."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return {
+        "alert_emails": queue_alert_emails(today=today, now=now, digests_only=True),
+        "summaries": send_daily_summary(today=today, now=now, digests_only=True).queued,
+    }

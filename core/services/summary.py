@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import NotificationDefaults, OutboundEmail, Projet, User
+from core.selectors.delivery import due_now
 from core.services import outbox
 from core.services.email_rendering import render_email, short_list
 from core.services.summary_content import (
@@ -76,19 +77,24 @@ def send_daily_summary(
     dry_run: bool = False,
     lead_ids: Iterable[int] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    now: datetime.datetime | None = None,
+    digests_only: bool = False,
 ) -> SummaryResult:
-    """Queue today's summary for every lead (or for ``lead_ids``, one chunk of a
-    run split across workers); return what was queued and who was skipped why.
-    Nothing on a non-working day: Monday's summary says what the weekend left."""
+    """Queue today's summary for every lead whose time has come at ``now``
+    (``core.selectors.delivery``; with ``digests_only``, only those who chose an
+    hour), or for ``lead_ids``, one chunk of a run split across workers; return
+    what was queued and who was skipped why. Nothing on a non-working day:
+    Monday's summary says what the weekend left."""
     started = time.monotonic()
     today = today or timezone.localdate()
     result = SummaryResult(today=today, dry_run=dry_run, working_day=is_working_day(today))
     if not result.working_day:
         return result
     only = None if lead_ids is None else list(lead_ids)
+    due = due_now(today=today, now=now, digests_only=digests_only, working_day=True)
     after, more = 0, True
     while more:
-        leads = _next_leads(after=after, limit=chunk_size, only=only)
+        leads = _next_leads(due, after=after, limit=chunk_size, only=only)
         if leads:
             after = leads[-1].id
             _summarise_chunk(leads, today=today, result=result)
@@ -101,7 +107,7 @@ def summary_key(lead_id: int, today: datetime.date) -> str:
     return f"summary:{lead_id}:{today.isoformat()}"
 
 
-def _next_leads(*, after: int, limit: int, only: list[int] | None) -> list[User]:
+def _next_leads(due: Q, *, after: int, limit: int, only: list[int] | None) -> list[User]:
     """The next active users by id who lead an active project, or who get the
     escalations (the group NotificationDefaults names)."""
     leading = Projet.objects.active().filter(chef_de_projet=OuterRef("pk"))
@@ -109,7 +115,7 @@ def _next_leads(*, after: int, limit: int, only: list[int] | None) -> list[User]
     if group_id := NotificationDefaults.current().escalade_groupe_id:
         members = User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id=group_id)
         recipients |= Q(Exists(members))
-    leads = User.objects.filter(recipients, is_active=True, id__gt=after)
+    leads = User.objects.filter(recipients, due, is_active=True, id__gt=after)
     if only is not None:
         leads = leads.filter(id__in=only)
     return list(leads.only(*LEAD_FIELDS).order_by("id")[:limit])

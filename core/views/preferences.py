@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from core.forms import ApiTokenForm
 from core.models import NotificationDefaults, NotificationTache, User
+from core.models.users import DIGEST_HOURS
 from core.selectors.api_tokens import tokens_of
 from core.selectors.calendar_feeds import feed_of
 from core.selectors.projects import leads_a_project
@@ -64,6 +65,31 @@ class EmailPreferencesForm(forms.Form):
         help_text=gettext_lazy("For project leads: the state of your projects every morning."),
         widget=forms.RadioSelect,
     )
+    email_hour = forms.TypedChoiceField(
+        label=gettext_lazy("Alert emails and daily summary come"),
+        help_text=gettext_lazy(
+            "Right after the morning check (at 8:00 unless the administrators changed it), "
+            "or once a day as a digest at the hour you choose."
+        ),
+        choices=[
+            ("", gettext_lazy("right after the morning check")),
+            *[
+                (hour, gettext_lazy("at %(hour)s") % {"hour": f"{hour:02d}:00"})
+                for hour in DIGEST_HOURS
+            ],
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    email_working_days_only = forms.BooleanField(
+        label=gettext_lazy("On working days only"),
+        help_text=gettext_lazy(
+            "No alert email nor summary on Saturdays, Sundays and the organisation's "
+            "non-working days (the alerts stay in your notifications)."
+        ),
+        required=False,
+    )
     events = forms.MultipleChoiceField(
         label=gettext_lazy("Tell me when someone else"),
         help_text=gettext_lazy(
@@ -77,6 +103,8 @@ class EmailPreferencesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("email_hour", "email_working_days_only"):  # named by their legend
+            self.fields[name].widget.attrs["aria-labelledby"] = f"id_{name}_legend"
         alerts = self.fields["email_alerts"]
         summary = self.fields["email_summary"]
         assert isinstance(alerts, forms.ChoiceField) and isinstance(summary, forms.ChoiceField)
@@ -89,6 +117,8 @@ class EmailPreferencesForm(forms.Form):
         initial = {
             "email_alerts": _to_choice(user.email_alerts),
             "email_summary": _to_choice(user.email_summary),
+            "email_hour": user.email_hour,
+            "email_working_days_only": user.email_working_days_only,
             "events": [kind for kind, _label in EVENT_CHOICES if user.wants_event(kind)],
         }
         form = cls(data, initial=initial)
@@ -109,6 +139,8 @@ class EmailPreferencesForm(forms.Form):
             "muted_events": [
                 kind for kind, _label in EVENT_CHOICES if kind not in self.cleaned_data["events"]
             ],
+            "email_hour": self.cleaned_data["email_hour"],
+            "email_working_days_only": self.cleaned_data["email_working_days_only"],
         }
 
 
