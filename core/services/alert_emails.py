@@ -4,13 +4,14 @@ Called by ``core.services.daily_check`` once the alerts are committed. The work
 goes by chunks of recipients, one transaction each, so memory and transaction
 length do not grow with the number of alerts. Per chunk:
 
-1. the next ``chunk_size`` users (by id) with alerts of ``today`` that no email
-   covers yet: an email covers its recipient's alerts of the day with an id in
+1. the next ``chunk_size`` users (by id) whose time has come, each with their
+   watermark: an email covers its recipient's alerts of the day with an id in
    ``(alerts_after, alerts_through]`` (``OutboundEmail``), so "not yet emailed" is
-   "above the recipient's last email of the day" (the watermark);
-2. one read of what each email lists: its ``ALERTS_LISTED`` most urgent alerts
-   above the watermark, their total and the highest id, computed by the database;
-   the rest are one click away in the notification centre;
+   "above the recipient's last email of the day";
+2. one read of what each email lists: the ``ALERTS_LISTED`` most urgent alerts of
+   each of them above their watermark, their total and the highest id, computed by
+   the database (users with none get no email); the rest are one click away in
+   the notification centre;
 3. one insert of the rendered emails, each with its range.
 
 The alerts themselves are never rewritten: at a million tasks, marking each alert
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
@@ -61,7 +62,6 @@ from core.services import outbox
 from core.services.alert_lock import lock_for_alert_emails
 from core.services.email_rendering import (
     RenderedEmail,
-    absolute_url,
     render_email,
     short_list,
     standard_headers,
@@ -120,7 +120,7 @@ def queue_alert_emails(
             users = _alert_recipients(today, due, after=after, limit=chunk_size)
             if users:
                 after = users[-1].id
-                queued += _queue_alerts_chunk([u for u in users if _can_email(u)], batch)
+                queued += _queue_alerts_chunk(users, batch)
         more = len(users) == chunk_size
     if queued:
         # One dispatch for the whole run, not one sender task per user.
@@ -161,18 +161,13 @@ def unemailed_alerts(today: datetime.date) -> Q:
 
 
 def _alert_recipients(today: datetime.date, due: Q, *, after: int, limit: int) -> list[User]:
-    """The next users by id with alerts of ``today`` above their watermark: a probe
-    of the day's unique key (day, recipient) per user, never a scan of the day."""
-    owed = NotificationTache.objects.filter(
-        date_alerte=today,
-        destinataire_id=OuterRef("pk"),
-        id__gt=OuterRef("watermark"),
-        outbound_email__isnull=True,
-    )
+    """The next users by id whose time has come, with their watermark (a probe of
+    the outbox's range index per user). Whether they have alerts above it is the
+    listing's business: a filter on it here was planned as a scan of the whole
+    day's alerts per chunk, the statistics of a table just filled being old."""
     users = (
         User.objects.filter(due, id__gt=after)
         .annotate(watermark=emailed_through(today, OuterRef("pk")))
-        .filter(Exists(owed))
         .only(*USER_FIELDS)
         .order_by("id")
     )
@@ -193,13 +188,12 @@ def _queue_alerts_chunk(users: list[Any], batch: _Batch) -> int:
         per="destinataire_id",
         order=alert_urgency_keys(priority=task_priority_rank()),
     )
-    rows = []
+    rows, site = [], site_url()
     for user in users:
-        if (alerts := listed.get(user.id)) is None:
+        if (alerts := listed.get(user.id)) is None or not _can_email(user):
             continue
-        row = outbox.new_row(
-            _render(user, alerts.rows, alerts.total, batch=batch), recipient=user, kind=batch.kind
-        )
+        email = _render(user, alerts.rows, alerts.total, batch=batch, site=site)
+        row = outbox.new_row(email, recipient=user, kind=batch.kind)
         row.alert_day, row.alerts_after, row.alerts_through = (
             batch.today,
             user.watermark,
@@ -280,8 +274,9 @@ def _queue_events_chunk(users: list[User], pending: Q, batch: _Batch) -> int:
         per="outbound_email_id",
         order=_oldest_first(),
     )
+    site = site_url()
     filled = [
-        (row.id, _render(row.recipient, events.rows, events.total, batch=batch))
+        (row.id, _render(row.recipient, events.rows, events.total, batch=batch, site=site))
         for row in rows
         if (events := listed.get(row.id)) is not None and row.recipient is not None
     ]
@@ -380,9 +375,9 @@ def _listed(pending: Q, *, per: str, order: list[Any]) -> dict[int, _Listed]:
 
 
 def _render(
-    user: User, alerts: list[dict[str, Any]], total: int, *, batch: _Batch
+    user: User, alerts: list[dict[str, Any]], total: int, *, batch: _Batch, site: str
 ) -> RenderedEmail:
-    site = site_url()  # read once per email, not once per link
+    """``site``: the site's address, read once per chunk, not once per link."""
 
     def link(url_name: str, pk: int) -> str:
         return f"{site}{path_to(url_name, pk)}"
@@ -422,10 +417,10 @@ def _render(
         "alerts": lines,
         "count": total,
         "more": total - len(lines),
-        "notifications_url": absolute_url(reverse("core:notification_list")) + "?statut=unread",
+        "notifications_url": f"{site}{reverse('core:notification_list')}?statut=unread",
         "project_names": short_list(line["projet"] for line in lines),
     }
-    return render_email(batch.template, context)
+    return render_email(batch.template, context, site=site)
 
 
 def _fill(emails: list[tuple[int, RenderedEmail]]) -> None:

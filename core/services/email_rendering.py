@@ -47,10 +47,13 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
+def render_email(name: str, context: dict[str, Any], *, site: str | None = None) -> RenderedEmail:
     """Render the ``name`` triplet, in French (the DSI's one language, as the
-    pages), with the standard headers."""
-    full_context = {**context, **_common_context()}
+    pages), with the standard headers; ``site``: the site's address, when the
+    caller read it once for many emails."""
+    site = site or site_url()
+    preferences = f"{site}{reverse('core:preferences')}"
+    full_context = {**context, "site_url": site, "preferences_url": preferences}
     with override(settings.LANGUAGE_CODE):
         subject = render_subject(name, full_context)
         body_text = render_to_string(f"emails/{name}.txt", full_context)
@@ -59,7 +62,7 @@ def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
         subject=subject,
         body_text=_tidy_text(body_text),
         body_html=body_html.strip(),
-        headers=standard_headers(),
+        headers={**automated_headers(), "List-Unsubscribe": f"<{preferences}>"},
     )
 
 
@@ -70,7 +73,8 @@ def render_subject(name: str, context: dict[str, Any]) -> str:
 
 
 def standard_headers() -> dict[str, str]:
-    """Headers of every automated email (RFC 3834 and RFC 2369)."""
+    """Headers of every automated email (RFC 3834 and RFC 2369): what
+    ``render_email`` gives each."""
     return {**automated_headers(), "List-Unsubscribe": f"<{preferences_url()}>"}
 
 
@@ -189,10 +193,6 @@ def short_list(names: Iterable[str], *, limit: int = 3) -> str:
     the rest of the message)."""
     distinct = list(dict.fromkeys(names))
     return ", ".join(distinct[:limit]) + ("…" if len(distinct) > limit else "")
-
-
-def _common_context() -> dict[str, Any]:
-    return {"site_url": site_url(), "preferences_url": preferences_url()}
 
 
 def _tidy_text(text: str) -> str:

@@ -71,10 +71,11 @@ def test_stopped_by_its_soft_limit_the_morning_run_leaves_its_day_to_the_catch_u
 
     assert report["complete"] is False
     assert report["total_created"] == 12  # every alert: the soft limit came after
-    assert report["emails_queued"] == 2  # one chunk of two recipients, then it stopped
-    assert OutboundEmail.objects.filter(kind="ALERTS").count() == 2
-    # alice's six (she leads) and owner0's are emailed; the other owners' wait
-    assert NotificationTache.objects.filter(unemailed_alerts(TODAY)).count() == 5
+    # One chunk of two users (alice, who leads all six tasks, and bob, who has
+    # none of them), then it stopped: the six owners' alerts wait.
+    assert report["emails_queued"] == 1
+    assert OutboundEmail.objects.filter(kind="ALERTS").count() == 1
+    assert NotificationTache.objects.filter(unemailed_alerts(TODAY)).count() == 6
     day = JobDay.objects.get(job=CHECK.key, business_date=TODAY)
     assert day.done_at is None and day.lease_until is None  # free for the catch-up
     [run] = JobRun.objects.filter(job=CHECK.key)
@@ -95,7 +96,7 @@ def test_the_catch_up_finishes_the_emails_the_same_morning_never_twice(
 
     [caught_up] = JobRun.objects.filter(job=CHECK.key, trigger=JobRun.Trigger.CATCH_UP)
     assert caught_up.counts["total_created"] == 0  # the alerts were there
-    assert caught_up.counts["emails_queued"] == 5  # the other five recipients
+    assert caught_up.counts["emails_queued"] == 6  # the six owners
     assert caught_up.counts["complete"] is True
     assert sorted(emails_per_alert()) == [1] * 12  # each alert in one email exactly
     assert JobDay.objects.get(job=CHECK.key, business_date=TODAY).done_at is not None
