@@ -6,6 +6,7 @@ from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
+from core.models.portfolio_figures import ChiffresProjet, TendanceProjet
 from core.models.preferences import NotificationDefaults
 from core.models.project_history import HistoriqueProjet
 from core.models.projects import Etape, MembreProjet, Projet, Tache
@@ -15,6 +16,7 @@ __all__ = [
     "Absence",
     "AccountSource",
     "BeatEntryDefault",
+    "ChiffresProjet",
     "Etape",
     "Heartbeat",
     "HistoriqueProjet",
@@ -29,5 +31,6 @@ __all__ = [
     "OutboundEmail",
     "Projet",
     "Tache",
+    "TendanceProjet",
     "User",
 ]
