@@ -24,9 +24,8 @@ from core.models import NotificationTache, Projet, Tache, User
 from core.selectors import portfolio, projects
 from core.selectors.access import can_edit_task, can_manage_project, can_update_progress
 from core.selectors.notifications import ALL, MAX_ID, UNREAD, notifications_for
-from core.services import portfolio_figures
+from core.services import portfolio_figures, task_updates
 from core.services import projects as project_service
-from core.services import task_updates
 from core.services.notifications import mark_all_read, mark_read
 from core.tasks import mark_notifications_read
 from core.views.notifications import MARKED_IN_REQUEST

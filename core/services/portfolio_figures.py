@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -56,7 +57,9 @@ def refresh_all(*, today: datetime.date | None = None) -> int:
     return _refresh(None, today=today or timezone.localdate(), dated=True)
 
 
-def refresh_projects(projet_ids: Iterable[int | None], *, today: datetime.date | None = None) -> int:
+def refresh_projects(
+    projet_ids: Iterable[int | None], *, today: datetime.date | None = None
+) -> int:
     """The figures of the projects a write touched, in the write's transaction.
     Their ``computed_on`` stays as it was: a row of yesterday still calls for the
     day's refresh before a read, which writes the trend's new point first."""
@@ -111,7 +114,7 @@ def _table(model: type[Projet] | type[ChiffresProjet]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _where_ids(ids: list[int] | None, column: str) -> tuple[str, list[object]]:
+def _where_ids(ids: list[int] | None, column: str) -> tuple[str, list[Any]]:
     """``column IN (ids)``, or always true; a WHERE clause either way (SQLite reads
     ``INSERT ... SELECT ... FROM t ON CONFLICT`` as a join without one)."""
     if ids is None:
@@ -119,12 +122,13 @@ def _where_ids(ids: list[int] | None, column: str) -> tuple[str, list[object]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _lock_sql(ids: list[int] | None) -> tuple[str, list[object]]:
+def _lock_sql(ids: list[int] | None) -> tuple[str, list[Any]]:
     """Create the missing rows and lock them all, in the order of the ids."""
     where, params = _where_ids(ids, "p.id")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
-        f"INSERT INTO {_table(ChiffresProjet)} (projet_id, {', '.join(COLUMNS)}, updated_at) "
+        # Names from the models and placeholders only: no value is spliced in.
+        f"INSERT INTO {_table(ChiffresProjet)} (projet_id, {', '.join(COLUMNS)}, updated_at) "  # noqa: S608
         f"SELECT p.id, 0, 0, 0, 0, %s FROM {_table(Projet)} p WHERE {where} ORDER BY p.id "
         "ON CONFLICT (projet_id) DO UPDATE SET updated_at = excluded.updated_at"
     )
@@ -133,7 +137,7 @@ def _lock_sql(ids: list[int] | None) -> tuple[str, list[object]]:
 
 def _figures_sql(
     ids: list[int] | None, *, today: datetime.date, dated: bool
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """One INSERT ... SELECT ... ON CONFLICT DO UPDATE: the counts of the open
     tasks and of the slipped due dates per project, with the ORM's own definitions
     of "open" and "slipped" (``Tache.open_filter``, ``HistoriqueTache.SLIP``)."""
@@ -143,7 +147,7 @@ def _figures_sql(
     kept = (*COLUMNS, "computed_on", "updated_at") if dated else (*COLUMNS, "updated_at")
     updates = ", ".join(f"{c} = excluded.{c}" for c in kept)
     sql = (
-        f"INSERT INTO {_table(ChiffresProjet)} "
+        f"INSERT INTO {_table(ChiffresProjet)} "  # noqa: S608  (names and placeholders)
         f"(projet_id, {', '.join(COLUMNS)}, computed_on, updated_at) "
         "SELECT p.id, COALESCE(o.n_open, 0), COALESCE(o.n_late, 0), COALESCE(o.n_today, 0), "
         "COALESCE(s.n_slips, 0), %s, %s "
@@ -157,7 +161,7 @@ def _figures_sql(
     return sql, [day, now, *open_params, *slips_params, *params]
 
 
-def _open_counts(ids: list[int] | None, *, today: datetime.date) -> QuerySet[Tache]:
+def _open_counts(ids: list[int] | None, *, today: datetime.date) -> QuerySet[Any, Any]:
     tasks = Tache.objects.filter(Tache.open_filter())
     if ids is not None:
         tasks = tasks.filter(projet_id__in=ids)
@@ -172,17 +176,13 @@ def _open_counts(ids: list[int] | None, *, today: datetime.date) -> QuerySet[Tac
     )
 
 
-def _slip_counts(ids: list[int] | None) -> QuerySet[HistoriqueTache]:
+def _slip_counts(ids: list[int] | None) -> QuerySet[Any, Any]:
     slips = HistoriqueTache.objects.filter(HistoriqueTache.SLIP)
     if ids is not None:
         slips = slips.filter(tache__projet_id__in=ids)
-    return (
-        slips.order_by()
-        .values(projet_id=F("tache__projet_id"))
-        .annotate(n_slips=Count("id"))
-    )
+    return slips.order_by().values(projet_id=F("tache__projet_id")).annotate(n_slips=Count("id"))
 
 
-def _sql(queryset: QuerySet[Tache] | QuerySet[HistoriqueTache]) -> tuple[str, list[object]]:
+def _sql(queryset: QuerySet[Any, Any]) -> tuple[str, list[Any]]:
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     return sql, list(params)
