@@ -82,7 +82,8 @@ def write_trend(*, today: datetime.date | None = None) -> int:
     """The late counts of the trend's past days not written yet, each day in one
     aggregate over the tasks' history; returns how many days were written."""
     days = portfolio.trend_days(today=today or timezone.localdate())[:-1]
-    written = set(TendanceProjet.objects.filter(jour__in=days).values_list("jour", flat=True))
+    stored = TendanceProjet.objects.filter(jour__in=days).order_by().values_list("jour", flat=True)
+    written = set(stored.distinct())
     missing = [day for day in days if day not in written]
     for day in missing:
         points = [
