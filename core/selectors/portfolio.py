@@ -42,7 +42,6 @@ from core.models import ChiffresProjet, HistoriqueTache, Projet, Tache, Tendance
 
 TREND_WEEKS = 8
 CSV_CHUNK = 500
-OPEN = Tache.open_filter()
 OPEN_STATUTS = list(Tache.OPEN_STATUTS)
 ONE_DAY = datetime.timedelta(days=1)
 Champ = HistoriqueTache.Champ
@@ -58,6 +57,8 @@ SORTS = {
     "nom": ("nom", "pk"),
 }
 DEFAULT_SORT = "retard"
+# The stored counts of a project (ChiffresProjet), as PortfolioRow names them.
+FIGURES = ("open_count", "late_count", "due_today_count", "slip_count")
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,3 @@ def portfolio_totals(*, today: datetime.date, filters: PortfolioFilters) -> Port
     return PortfolioTotals(
         trend=[past.get(day, 0) for day in days] + [figures["late_count"]], **figures
     )
-
-
-FIGURES = ("open_count", "late_count", "due_today_count", "slip_count")

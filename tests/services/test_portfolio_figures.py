@@ -204,3 +204,58 @@ def test_the_daily_check_refreshes_the_figures_after_the_alerts(world, lead):
 
     assert ChiffresProjet.objects.get(projet=world.projet).computed_on == TODAY
     assert stored(world.projet) == (1, 0, 1, 0)
+
+
+@pytest.mark.parametrize("projects", [5, 50])
+def test_the_first_screen_takes_ten_queries_at_5_or_50_projects(
+    world, lead, projects, django_assert_num_queries
+):
+    from tests.web.test_portfolio import add_projects
+
+    add_projects(projects, lead=lead)
+    portfolio_figures.morning_refresh(today=TODAY)
+    client = client_for(grant(UserFactory(username="dsi"), *PORTFOLIO))
+    client.get(reverse("core:portfolio"))  # the session's first read
+
+    # Session, user, permissions (own, groups'), badge; figures of today?, count,
+    # the page with its figures and trend points, totals, the totals' trend.
+    with django_assert_num_queries(10):
+        page = client.get(reverse("core:portfolio"), {"tri": "glissements"})
+
+    assert len(page.context["rows"]) == min(projects + 1, 50)
+    totals = page.context["totals"]
+    # Each added project: a late task (slipped once), one due today, one open.
+    assert (totals.open_count, totals.late_count, totals.slip_count) == (
+        3 * projects,
+        projects,
+        projects,
+    )
+
+
+def test_the_summary_row_is_the_whole_filtered_portfolio_beyond_the_page(world, lead):
+    from tests.web.test_portfolio import add_projects
+
+    zoe = UserFactory(username="zoe")
+    add_projects(55, lead=lead)  # two pages of alice's projects (with the world's)
+    add_projects(3, lead=zoe)
+    suspended = ProjetFactory(chef_de_projet=zoe, statut=Projet.Statut.SUSPENDU)
+    TacheFactory(projet=suspended, date_echeance=TODAY - DAY)
+    client = client_for(grant(UserFactory(username="dsi"), *PORTFOLIO))
+
+    def totals(**params) -> tuple[int, int, int, int, int]:
+        page = client.get(reverse("core:portfolio"), params).context
+        t = page["totals"]
+        return (
+            page["page"].paginator.count,
+            t.open_count,
+            t.late_count,
+            t.due_today_count,
+            t.slip_count,
+        )
+
+    assert totals() == (60, 175, 59, 58, 58)
+    assert totals(chef="alice") == (56, 165, 55, 55, 55)
+    assert totals(chef="zoe") == (4, 10, 4, 3, 3)
+    assert totals(chef="zoe", statut=Projet.Statut.SUSPENDU) == (1, 1, 1, 0, 0)
+    rows = client.get(reverse("core:portfolio"), {"chef": "zoe"}).context["rows"]
+    assert [row.late_count for row in rows] == [1, 1, 1, 1]
