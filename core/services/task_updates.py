@@ -2,10 +2,11 @@
 
 Every write locks the task row, compares with what is stored, saves, keeps the
 completion date in step with the status and writes one history row per changed
-field (status, due date, owner, progress), and the event notifications the change
-calls for (``core.services.task_events``), in one transaction: the history can
-never miss a change made through the application, nor record one that was
-rolled back.
+field (status, due date, owner, progress), the event notifications the change
+calls for (``core.services.task_events``) and, when the status, due date or
+project changed, the project's portfolio figures (``core.services.portfolio_figures``),
+in one transaction: the history can never miss a change made through the
+application, nor record one that was rolled back.
 An update that writes history is refused (``update_limits.TooManyUpdates``, nothing
 saved) once its author reached their limits.
 """
