@@ -121,6 +121,12 @@ def bench_size(tasks: int, args: argparse.Namespace, smtp_env: dict[str, str]) -
 def bench_pages(table: Table) -> None:
     """Last: it adds a 10,000-task project to the world."""
     pages = run_step("pages")
+    for key, label in (
+        ("figures_first", "portfolio figures, first morning"),
+        ("figures", "portfolio figures, a later morning"),
+    ):
+        what = "all projects, 7 trend days" if key == "figures_first" else "all projects, 1 day"
+        table.rows.append((label, what, pages[key], None))
     for key, label, what in (
         ("portfolio", "portfolio page (first screen)", f"{pages['projects']:,} projects"),
         ("portfolio_csv", "portfolio CSV export", "every project"),

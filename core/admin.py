@@ -251,6 +251,13 @@ class TacheAdmin(SiteLinkWhenReadable):
         else:
             task_updates.create_task(tache=obj, author=author, today=today)
 
+    def delete_model(self, request: HttpRequest, obj: Tache) -> None:
+        task_updates.delete_tasks(tache_ids=[obj.pk], today=timezone.localdate())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tache]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        task_updates.delete_tasks(tache_ids=ids, today=timezone.localdate())
+
 
 @admin.register(NotificationTache)
 class NotificationTacheAdmin(admin.ModelAdmin):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Permission
@@ -17,6 +18,7 @@ from core.models import (
     Tache,
     User,
 )
+from core.services import portfolio_figures
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -83,6 +85,14 @@ class TacheFactory(factory.django.DjangoModelFactory):
     nom = factory.Sequence(lambda n: f"Tâche {n}")
     statut = Tache.Statut.A_FAIRE
     date_echeance = factory.LazyFunction(timezone.localdate)
+
+    @classmethod
+    def _create(cls, model_class: type[Tache], *args: Any, **kwargs: Any) -> Tache:
+        """Saved as the application's writes save a task: its project's portfolio
+        figures counted again in the same transaction."""
+        tache: Tache = super()._create(model_class, *args, **kwargs)
+        portfolio_figures.refresh_projects([tache.projet_id])
+        return tache
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

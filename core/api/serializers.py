@@ -339,6 +339,7 @@ class PortfolioTotalsSerializer(serializers.Serializer):
     taches_ouvertes = serializers.IntegerField(source="open_count")
     taches_en_retard = serializers.IntegerField(source="late_count")
     echeance_aujourdhui = serializers.IntegerField(source="due_today_count")
+    echeances_repoussees = serializers.IntegerField(source="slip_count")
     tendance_retards = serializers.ListField(source="trend", child=serializers.IntegerField())
 
 

@@ -24,8 +24,8 @@ from core.models import NotificationTache, Projet, Tache, User
 from core.selectors import portfolio, projects
 from core.selectors.access import can_edit_task, can_manage_project, can_update_progress
 from core.selectors.notifications import ALL, MAX_ID, UNREAD, notifications_for
+from core.services import portfolio_figures, task_updates
 from core.services import projects as project_service
-from core.services import task_updates
 from core.services.notifications import mark_all_read, mark_read
 from core.tasks import mark_notifications_read
 from core.views.notifications import MARKED_IN_REQUEST
@@ -301,6 +301,7 @@ class PortfolioView(generics.ListAPIView):
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        portfolio_figures.ensure_fresh(today=timezone.localdate())
         page = self.paginate_queryset(self.get_queryset()) or []
         rows = portfolio.portfolio_rows(list(page), today=timezone.localdate())
         return self.get_paginated_response(s.PortfolioRowSerializer(rows, many=True).data)
@@ -328,6 +329,7 @@ class PortfolioSummaryView(generics.GenericAPIView):
     pagination_class = None
 
     def get(self, request: Request) -> Response:
+        portfolio_figures.ensure_fresh(today=timezone.localdate())
         totals = portfolio.portfolio_totals(
             today=timezone.localdate(), filters=_portfolio_filters(request)
         )

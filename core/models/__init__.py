@@ -7,6 +7,7 @@ from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
 from core.models.notifications import NotificationTache
 from core.models.outbox import OutboundEmail
+from core.models.portfolio_figures import ChiffresProjet, TendanceProjet
 from core.models.preferences import NotificationDefaults
 from core.models.project_history import HistoriqueProjet
 from core.models.projects import Etape, MembreProjet, Projet, Tache
@@ -16,6 +17,7 @@ __all__ = [
     "Absence",
     "AccountSource",
     "BeatEntryDefault",
+    "ChiffresProjet",
     "Etape",
     "FluxCalendrier",
     "Heartbeat",
@@ -31,5 +33,6 @@ __all__ = [
     "OutboundEmail",
     "Projet",
     "Tache",
+    "TendanceProjet",
     "User",
 ]

@@ -1,12 +1,17 @@
 """The DSI's portfolio: every project with its health, slips and late-task trend.
 
-A fixed number of queries whatever the number of projects and tasks: a page of
-projects with their counts in one aggregate, the slipped due dates and weekly late
-counts of that page in one more, and the totals in a third.
+A page costs the same at 5,000 projects as at 50: it reads the stored figures
+(``ChiffresProjet``, one row per project, kept by ``core.services.portfolio_figures``)
+in the filters' order, the trend of its projects from the stored daily points
+(``TendanceProjet``) in one more query, and the totals of the whole filtered
+portfolio in two aggregates over the same tables. Callers refresh stale rows
+first (``portfolio_figures.ensure_fresh``): the morning run keeps them fresh.
 
 The trend is the number of tasks late at the end of each of the last weeks, as the
 tasks' history tells it: status and due date of the time (a task done then
-re-opened was not late while done; a slipped one was late by its old date).
+re-opened was not late while done; a slipped one was late by its old date). Its
+last point is today's late count; the past ones are written from the history
+(``late_on``) once each, when the trend first needs them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -33,11 +38,10 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from core.models import HistoriqueTache, Projet, Tache
+from core.models import ChiffresProjet, HistoriqueTache, Projet, Tache, TendanceProjet
 
 TREND_WEEKS = 8
 CSV_CHUNK = 500
-OPEN = Tache.open_filter()
 OPEN_STATUTS = list(Tache.OPEN_STATUTS)
 ONE_DAY = datetime.timedelta(days=1)
 Champ = HistoriqueTache.Champ
@@ -48,11 +52,13 @@ Statut = Tache.Statut
 # first, by lead, by name; each ends on the name and id, so pages never overlap.
 SORTS = {
     "retard": ("-late_count", "nom", "pk"),
-    "glissements": ("-slip_total", "-late_count", "nom", "pk"),
+    "glissements": ("-slip_count", "-late_count", "nom", "pk"),
     "chef": ("chef_de_projet__last_name", "chef_de_projet__first_name", "nom", "pk"),
     "nom": ("nom", "pk"),
 }
 DEFAULT_SORT = "retard"
+# The stored counts of a project (ChiffresProjet), as PortfolioRow names them.
+FIGURES = ("open_count", "late_count", "due_today_count", "slip_count")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class PortfolioTotals:
     late_count: int
     due_today_count: int
     trend: list[int]
+    slip_count: int = 0
 
 
 def trend_days(*, today: datetime.date) -> list[datetime.date]:
@@ -146,90 +153,87 @@ def late_on(day: datetime.date) -> Case:
     )
 
 
-def _weekly_late(*, today: datetime.date) -> dict[str, Coalesce]:
-    return {
+def history_late_counts(*, day: datetime.date) -> dict[int, int]:
+    """Each project's tasks late at the end of ``day``, from their history: one
+    aggregate over every task (the source of the stored trend points)."""
+    rows = (
+        Tache.objects.order_by()
+        .values("projet_id")
+        .annotate(late=Coalesce(Sum(late_on(day)), 0))
+        .values_list("projet_id", "late")
+    )
+    return dict(rows)
+
+
+def history_trends(projet_ids: list[int], *, today: datetime.date) -> dict[int, list[int]]:
+    """Late tasks per week of each project computed from the history alone, in one
+    aggregate (what the stored points hold; the tests compare the two)."""
+    weekly = {
         f"late_{n}": Coalesce(Sum(late_on(day)), 0) for n, day in enumerate(trend_days(today=today))
     }
-
-
-def _slips() -> Subquery:
-    """How many times a task's due date was pushed back."""
-    slips = HistoriqueTache.objects.filter(HistoriqueTache.SLIP, tache=OuterRef("pk")).order_by()
-    count = slips.values("tache").annotate(n=Count("id")).values("n")
-    return Subquery(count[:1], output_field=IntegerField())
-
-
-def history_figures(
-    projet_ids: list[int], *, today: datetime.date
-) -> dict[int, tuple[int, list[int]]]:
-    """Each project's slipped due dates and late tasks per week (oldest first), in
-    one aggregate over their tasks."""
-    weekly = _weekly_late(today=today)
     rows = (
         Tache.objects.filter(projet_id__in=projet_ids)
         .order_by()
         .values("projet_id")
-        .annotate(slips=Coalesce(Sum(_slips()), 0), **weekly)
-        .values_list("projet_id", "slips", *weekly)
+        .annotate(**weekly)
+        .values_list("projet_id", *weekly)
     )
-    return {projet_id: (slips, counts) for projet_id, slips, *counts in rows}
+    return {projet_id: counts for projet_id, *counts in rows}
 
 
-def trends(projet_ids: list[int], *, today: datetime.date) -> dict[int, list[int]]:
-    """Late tasks per week of each project."""
-    return {pk: weekly for pk, (_slips, weekly) in history_figures(projet_ids, today=today).items()}
+def stale_projects(*, today: datetime.date) -> QuerySet[Projet, int]:
+    """The ids of the projects whose figures are missing or not of ``today``."""
+    stale = Q(chiffres__isnull=True) | ~Q(chiffres__computed_on=today)
+    return Projet.objects.filter(stale).order_by("pk").values_list("pk", flat=True)
+
+
+def _filter(filters: PortfolioFilters, prefix: str = "") -> Q:
+    condition = Q()
+    if filters.lead_id is not None:
+        condition &= Q(**{f"{prefix}chef_de_projet_id": filters.lead_id})
+    if filters.statut:
+        condition &= Q(**{f"{prefix}statut": filters.statut})
+    return condition
 
 
 def filtered_projects(*, filters: PortfolioFilters) -> QuerySet[Projet]:
-    projets = Projet.objects.all()
-    if filters.lead_id is not None:
-        projets = projets.filter(chef_de_projet_id=filters.lead_id)
-    if filters.statut:
-        projets = projets.filter(statut=filters.statut)
-    return projets
+    return Projet.objects.filter(_filter(filters))
 
 
 def portfolio_projects(*, today: datetime.date, filters: PortfolioFilters) -> QuerySet[Projet]:
-    """Projects with their counts (open, late, due today), in the filters' order
-    (the most late first by default); slips and trends come from ``portfolio_rows``."""
-    open_tasks = Tache.open_filter("taches__")
+    """Projects with their stored counts (open, late, due today, slips) and the
+    stored points of their trend's past weeks, in the filters' order (the most late
+    first by default): one query for a page, whatever the size of the portfolio."""
+    past = {
+        f"late_{n}": Subquery(
+            TendanceProjet.objects.filter(projet=OuterRef("pk"), jour=day).values("late_count")[:1]
+        )
+        for n, day in enumerate(trend_days(today=today)[:-1])
+    }
     projets = (
         filtered_projects(filters=filters)
         .select_related("chef_de_projet")
-        .annotate(
-            open_count=Count("taches", filter=open_tasks),
-            late_count=Count("taches", filter=open_tasks & Q(taches__date_echeance__lt=today)),
-            due_today_count=Count("taches", filter=open_tasks & Q(taches__date_echeance=today)),
-        )
+        .annotate(**{name: F(f"chiffres__{name}") for name in FIGURES}, **past)
     )
-    if filters.sort == "glissements":
-        projets = projets.annotate(slip_total=Coalesce(_project_slips(), 0))
     return projets.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
 
 
-def _project_slips() -> Subquery:
-    """How many times the due dates of a project's tasks were pushed back (the
-    order "most slipped first", which needs it for every project)."""
-    slips = HistoriqueTache.objects.filter(
-        HistoriqueTache.SLIP, tache__projet=OuterRef("pk")
-    ).order_by()
-    count = slips.values("tache__projet").annotate(n=Count("id")).values("n")
-    return Subquery(count[:1], output_field=IntegerField())
+def _figure(projet: Projet, name: str) -> int:
+    return getattr(projet, name, None) or 0
 
 
 def portfolio_rows(projets: list[Projet], *, today: datetime.date) -> list[PortfolioRow]:
-    """Rows for annotated ``projets``, with their slipped due dates and their
-    trends: one query."""
-    figures = history_figures([projet.pk for projet in projets], today=today)
-    nothing = (0, [0] * TREND_WEEKS)
+    """Rows for ``projets`` as ``portfolio_projects`` annotates them (no query):
+    the trend's last point is today's late count."""
+    weeks = range(TREND_WEEKS - 1)
     return [
         PortfolioRow(
             projet=projet,
-            open_count=projet.open_count,  # type: ignore[attr-defined]
-            late_count=projet.late_count,  # type: ignore[attr-defined]
-            due_today_count=projet.due_today_count,  # type: ignore[attr-defined]
-            slip_count=figures.get(projet.pk, nothing)[0],
-            trend=figures.get(projet.pk, nothing)[1],
+            open_count=_figure(projet, "open_count"),
+            late_count=_figure(projet, "late_count"),
+            due_today_count=_figure(projet, "due_today_count"),
+            slip_count=_figure(projet, "slip_count"),
+            trend=[_figure(projet, f"late_{n}") for n in weeks] + [_figure(projet, "late_count")],
         )
         for projet in projets
     ]
@@ -237,25 +241,27 @@ def portfolio_rows(projets: list[Projet], *, today: datetime.date) -> list[Portf
 
 def all_rows(*, today: datetime.date, filters: PortfolioFilters) -> Iterator[PortfolioRow]:
     """Every row, a chunk at a time (the CSV export): memory stays flat, and the
-    counts are one aggregate read as it streams (not one per chunk, which grew
-    with the square of the number of projects), the history one query per chunk."""
+    stored figures and trend points are one query read as it streams."""
     projets = portfolio_projects(today=today, filters=filters).iterator(chunk_size=CSV_CHUNK)
     while chunk := list(itertools.islice(projets, CSV_CHUNK)):
         yield from portfolio_rows(chunk, today=today)
 
 
 def portfolio_totals(*, today: datetime.date, filters: PortfolioFilters) -> PortfolioTotals:
-    """The whole filtered portfolio's figures and trend, in one aggregate."""
-    projets = filtered_projects(filters=filters)
-    figures = Tache.objects.filter(projet__in=projets).aggregate(
-        open_count=Count("id", filter=OPEN),
-        late_count=Count("id", filter=OPEN & Q(date_echeance__lt=today)),
-        due_today_count=Count("id", filter=OPEN & Q(date_echeance=today)),
-        **_weekly_late(today=today),
+    """The whole filtered portfolio's figures in one aggregate over the stored
+    figures, and its trend in one over the stored points."""
+    figures = ChiffresProjet.objects.filter(_filter(filters, "projet__")).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in FIGURES}
     )
+    days = trend_days(today=today)[:-1]
+    points = (
+        TendanceProjet.objects.filter(_filter(filters, "projet__"), jour__in=days)
+        .order_by()
+        .values("jour")
+        .annotate(late=Sum("late_count"))
+        .values_list("jour", "late")
+    )
+    past = dict(points)
     return PortfolioTotals(
-        open_count=figures["open_count"],
-        late_count=figures["late_count"],
-        due_today_count=figures["due_today_count"],
-        trend=[figures[f"late_{n}"] for n in range(TREND_WEEKS)],
+        trend=[past.get(day, 0) for day in days] + [figures["late_count"]], **figures
     )

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import formats
 
 from core.models import Etape, HistoriqueProjet, HistoriqueTache, MembreProjet, Projet, Tache
+from core.services import portfolio_figures
 from core.services.projects import PHASE_FIELDS
 from core.services.task_updates import SNOOZE_FIELDS, Tracked
 
@@ -92,7 +93,7 @@ class Writes:
     changed_members: list[MembreProjet] = field(default_factory=list)
     project_history: list[HistoriqueProjet] = field(default_factory=list)
 
-    def save(self) -> None:
+    def save(self, *, today: datetime.date) -> None:
         Projet.objects.bulk_create(self.new_projects)
         Projet.objects.bulk_update(self.changed_projects, PROJECT_FIELDS)
         Etape.objects.bulk_create(self.new_phases)
@@ -105,6 +106,8 @@ class Writes:
         MembreProjet.objects.bulk_create(self.new_members)
         MembreProjet.objects.bulk_update(self.changed_members, ["date_debut", "date_fin"])
         HistoriqueProjet.objects.bulk_create(self.project_history)
+        touched = [tache.projet_id for tache in (*self.new_tasks, *self.changed_tasks)]
+        portfolio_figures.refresh_projects(touched, today=today)
 
 
 def iso(value: datetime.date | None) -> str:

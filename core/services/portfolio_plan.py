@@ -89,7 +89,7 @@ class Plan:
         changes += self._tasks(rows, writes)
         changes += self._members(rows, writes)
         if self.write and not self.errors:
-            writes.save()
+            writes.save(today=self.today)
         return changes
 
     def _history(self, projet: Projet, action: str, **values: Any) -> HistoriqueProjet:

@@ -2,10 +2,11 @@
 
 Every write locks the task row, compares with what is stored, saves, keeps the
 completion date in step with the status and writes one history row per changed
-field (status, due date, owner, progress), and the event notifications the change
-calls for (``core.services.task_events``), in one transaction: the history can
-never miss a change made through the application, nor record one that was
-rolled back.
+field (status, due date, owner, progress), the event notifications the change
+calls for (``core.services.task_events``) and, when the status, due date or
+project changed, the project's portfolio figures (``core.services.portfolio_figures``),
+in one transaction: the history can never miss a change made through the
+application, nor record one that was rolled back.
 An update that writes history is refused (``update_limits.TooManyUpdates``, nothing
 saved) once its author reached their limits.
 """
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import HistoriqueTache, NotificationTache, Tache, User
-from core.services import task_events, update_limits
+from core.services import portfolio_figures, task_events, update_limits
 
 Champ = HistoriqueTache.Champ
 Statut = Tache.Statut
@@ -60,6 +61,7 @@ def create_task(*, tache: Tache, author: User, today: datetime.date) -> Tache:
         tache.save()
         creation_row(tache, author=author).save()
         task_events.record_events(task_events.Change(tache=tache, author=author, created=True))
+        portfolio_figures.refresh_projects([tache.projet_id], today=today)
     return tache
 
 
@@ -97,6 +99,8 @@ def save_task(
         rows = tracked_changes(tache, before=before, author=author, reason=reason)
         rows = _write(rows, author=author, tache_id=tache.pk, rate_limited=rate_limited)
         task_events.record_events(before.change(tache, author=author, reason=reason))
+        if _counted_change(rows) or tache.projet_id != stored.projet_id:
+            portfolio_figures.refresh_projects([stored.projet_id, tache.projet_id], today=today)
         return rows
 
 
@@ -131,9 +135,21 @@ def update_progress(
             ]
         rows = _write(rows, author=author, tache_id=tache.pk)
         task_events.record_events(before.change(tache, author=author, reason=comment))
+        if _counted_change(rows):
+            portfolio_figures.refresh_projects([tache.projet_id], today=today)
         if statut == Statut.TERMINEE:
             _alerts_handled(tache, user=author)
     return rows
+
+
+def delete_tasks(*, tache_ids: list[int], today: datetime.date) -> int:
+    """Delete tasks (the admin's), their projects' figures counted again."""
+    with transaction.atomic():
+        taches = Tache.objects.filter(pk__in=tache_ids)
+        projet_ids = list(taches.values_list("projet_id", flat=True).distinct())
+        deleted, _per_model = taches.delete()
+        portfolio_figures.refresh_projects(projet_ids, today=today)
+    return deleted
 
 
 def mark_done(*, tache_id: int, author: User, today: datetime.date) -> bool:
@@ -268,6 +284,11 @@ def _write(
     if rows and rate_limited:
         update_limits.require_allowance(author=author, tache_id=tache_id, now=rows[0].date)
     return HistoriqueTache.objects.bulk_create(rows)
+
+
+def _counted_change(rows: list[HistoriqueTache]) -> bool:
+    """Whether a change moves the portfolio's figures (a status or a due date)."""
+    return any(row.champ in (Champ.STATUT, Champ.ECHEANCE) for row in rows)
 
 
 def _alerts_handled(tache: Tache, *, user: User) -> None:

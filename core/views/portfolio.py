@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from core.csv_cells import safe_row
 from core.forms import PortfolioFilterForm
 from core.selectors import portfolio
+from core.services import portfolio_figures
 from core.views.http import permission_required
 
 PROJECTS_PER_PAGE = 50
@@ -30,6 +31,7 @@ def _filter_form(request: HttpRequest) -> PortfolioFilterForm:
 @require_GET
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    portfolio_figures.ensure_fresh(today=today)
     form = _filter_form(request)
     filters = form.filters()
     projets = portfolio.portfolio_projects(today=today, filters=filters)
@@ -62,6 +64,7 @@ class _Echo:
 def portfolio_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered portfolio as CSV for a spreadsheet (semicolons, UTF-8 with BOM)."""
     today = timezone.localdate()
+    portfolio_figures.ensure_fresh(today=today)
     filters = _filter_form(request).filters()
     response = StreamingHttpResponse(
         _csv_lines(today=today, filters=filters), content_type="text/csv; charset=utf-8"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.models import Etape, NotificationDefaults, Projet
+from core.services import portfolio_figures
 from tests.api.conftest import DAY, bearer
 from tests.conftest import TODAY
 from tests.factories import (
@@ -52,6 +54,7 @@ def grow(api, n: int) -> None:
 
 def measure(api) -> dict[str, int]:
     NotificationDefaults.current()
+    portfolio_figures.morning_refresh(today=timezone.localdate())  # the morning run's
     counts = {}
     for who, url in URLS:
         client = bearer(api.tokens[who])

@@ -19,9 +19,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.models import Projet, Tache, User
+from core.models import Projet, Tache, TendanceProjet, User
 from core.selectors import portfolio
-from core.services import task_updates
+from core.services import portfolio_figures, task_updates
 from tests.conftest import TODAY
 from tests.factories import PORTFOLIO, ProjetFactory, TacheFactory, UserFactory, grant
 from tests.web.conftest import client_for
@@ -125,16 +125,50 @@ def history(db) -> Iterator[History]:
         yield History(lead=lead, p1=p1, p2=p2)
 
 
+def stored_trends(*, today: datetime.date = TODAY) -> dict[str, list[int]]:
+    everything = portfolio.PortfolioFilters()
+    projets = list(portfolio.portfolio_projects(today=today, filters=everything))
+    return {row.projet.code: row.trend for row in portfolio.portfolio_rows(projets, today=today)}
+
+
 def test_the_trend_follows_the_history_week_by_week(history):
     assert portfolio.trend_days(today=TODAY) == WEEK_ENDS
 
-    trends = portfolio.trends([history.p1.pk, history.p2.pk], today=TODAY)
+    trends = portfolio.history_trends([history.p1.pk, history.p2.pk], today=TODAY)
+    run = portfolio_figures.morning_refresh(today=TODAY)
     totals = portfolio.portfolio_totals(today=TODAY, filters=portfolio.PortfolioFilters())
 
     assert trends == {history.p1.pk: history.p1_trend, history.p2.pk: history.p2_trend}
+    # The first morning run writes the seven past weeks from the history: the
+    # stored trend is the history's, on the page's rows and in the totals.
+    assert run.trend_days == 7
+    assert stored_trends() == {"p1": history.p1_trend, "p2": history.p2_trend}
     assert totals.trend == history.total_trend
     # This week's measure is today's late count.
     assert totals.trend[-1] == totals.late_count == 5
+
+
+def test_a_morning_a_week_later_adds_one_day_and_forgets_the_oldest(history):
+    """The points are daily (the trend ends today, the same weekday before): the
+    first week's mornings write seven days each, then each morning the one a week
+    back, written once and never changed."""
+    portfolio_figures.morning_refresh(today=TODAY)
+    week_later = TODAY + datetime.timedelta(weeks=1)
+    with time_machine.travel(at(12, 2, 6), tick=False):
+        c = Tache.objects.get(nom="C")
+        Writer(history.lead).status(at(12, 2, 6), c, S.TERMINEE)
+        run = portfolio_figures.morning_refresh(today=week_later)
+        expected = portfolio.history_trends([history.p1.pk, history.p2.pk], today=week_later)
+
+        assert run.trend_days == 1  # 25 November; the other six were written a week ago
+        assert stored_trends(today=week_later) == {
+            "p1": expected[history.p1.pk],
+            "p2": expected[history.p2.pk],
+        }
+        assert stored_trends(today=week_later)["p1"][-2:] == [3, 2]  # C done this morning
+        assert portfolio_figures.morning_refresh(today=week_later).trend_days == 0  # rerun
+    days = set(TendanceProjet.objects.values_list("jour", flat=True))
+    assert min(days) == WEEK_ENDS[1]  # 7 October forgotten
 
 
 def test_the_page_and_the_csv_show_the_same_trend(history):
@@ -156,7 +190,9 @@ def test_the_page_and_the_csv_show_the_same_trend(history):
     assert by_code == {"p1": history.p1_trend, "p2": history.p2_trend}
 
 
-def test_the_trend_takes_one_query_whatever_the_tasks_and_their_history(history):
+def test_the_trend_takes_a_fixed_number_of_queries_whatever_the_tasks_and_their_history(
+    history,
+):
     def count(fn) -> tuple[int, int]:
         """Queries in all (on PostgreSQL, a transaction turns the JIT off), and
         those reading the tasks."""
@@ -167,23 +203,31 @@ def test_the_trend_takes_one_query_whatever_the_tasks_and_their_history(history)
 
     projets = [history.p1.pk, history.p2.pk]
     everything = portfolio.PortfolioFilters()
-    before = (
-        count(lambda: portfolio.trends(projets, today=TODAY)),
-        count(lambda: portfolio.portfolio_totals(today=TODAY, filters=everything)),
-    )
+
+    def measure() -> tuple[tuple[int, int], ...]:
+        return (
+            count(lambda: portfolio.history_trends(projets, today=TODAY)),
+            count(lambda: stored_trends()),
+            count(lambda: portfolio.portfolio_totals(today=TODAY, filters=everything)),
+        )
+
+    portfolio_figures.morning_refresh(today=TODAY)
+    before = measure()
     w = Writer(history.lead)
     for n in range(20):
         tache = w.create(at(10, 1), history.p1, f"X{n}", datetime.date(2026, 10, 3))
         w.status(at(10, 20), tache, S.TERMINEE)
         w.status(at(11, 2), tache, S.EN_COURS)
-    after = (
-        count(lambda: portfolio.trends(projets, today=TODAY)),
-        count(lambda: portfolio.portfolio_totals(today=TODAY, filters=everything)),
-    )
+    # Written in the past for the test: the points of those days are written again.
+    TendanceProjet.objects.all().delete()
+    portfolio_figures.morning_refresh(today=TODAY)
+    after = measure()
 
     assert after == before
-    assert [reads for _total, reads in after] == [1, 1]
+    # The history once; the stored figures never read the tasks.
+    assert after == ((1, 1), (1, 0), (2, 0))
     # Late at the end of 7 and 14 October, done on the 20th, open again since 2 November.
-    trend = portfolio.trends(projets, today=TODAY)[history.p1.pk]
     added = [20, 20, 0, 0, 20, 20, 20, 20]
-    assert trend == [a + b for a, b in zip(history.p1_trend, added, strict=True)]
+    expected = [a + b for a, b in zip(history.p1_trend, added, strict=True)]
+    assert portfolio.history_trends(projets, today=TODAY)[history.p1.pk] == expected
+    assert stored_trends()["p1"] == expected

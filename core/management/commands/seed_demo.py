@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.management.commands._demo_history import demo_history
 from core.models import Etape, MembreProjet, Projet, Tache, User
+from core.services import portfolio_figures
 
 DOMAIN = "dsi.example.fr"
 LEADS = [
@@ -200,6 +201,9 @@ def seed(*, rng: random.Random, today: datetime.date, tasks: int, password: str)
     etapes = _etapes(projets, today=today)
     taches = _taches(projets, etapes=etapes, members=members, rng=rng, today=today, total=tasks)
     demo_history(taches, rng=rng, today=today)
+    # Written in bulk with a history back in time: the portfolio's figures and
+    # trend points as the morning run leaves them.
+    portfolio_figures.morning_refresh(today=today)
     return {
         "users": 1 + len(leads) + len(members),
         "projets": len(projets),
