@@ -1,6 +1,7 @@
 from core.models.absences import Absence
 from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
+from core.models.exports import ExportPortefeuille
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -16,6 +17,7 @@ __all__ = [
     "AccountSource",
     "BeatEntryDefault",
     "Etape",
+    "ExportPortefeuille",
     "Heartbeat",
     "HistoriqueProjet",
     "HistoriqueTache",
