@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from core.models import ExportPortefeuille, NotificationTache
 from core.selectors import portfolio
-from core.services import cleanup
+from core.services import cleanup, portfolio_export
 from core.services.alert_emails import queue_alert_emails, queue_event_emails
 from tests.conftest import TODAY
 from tests.factories import PORTFOLIO, ProjetFactory, TacheFactory, UserFactory, grant
@@ -97,6 +97,19 @@ def test_the_xlsx_keeps_formula_looking_text_as_text(world, admin):
         assert cells[nom].data_type == "s"  # text as it was typed, no apostrophe shown
         assert cells[nom].quotePrefix  # and still text once edited in the spreadsheet
     assert not cells["Refonte du portail"].quotePrefix
+
+
+def test_a_date_column_is_a_date_cell_shown_the_french_way(world, admin, monkeypatch):
+    """No column holds a date today; one that does (a project's end, say) needs no
+    more than its value in ``cells``."""
+    real = portfolio_export.cells
+    monkeypatch.setattr(portfolio_export, "cells", lambda row: [*real(row), TODAY])
+
+    book = load_workbook(io.BytesIO(body(client_for(admin).get(XLSX_URL))))
+
+    cell = list(book["Portefeuille"].iter_rows(min_row=2))[0][-1]
+    assert cell.is_date and cell.value.date() == TODAY
+    assert cell.number_format == "DD/MM/YYYY"
 
 
 def test_xlsx_export_reads_the_history_once_per_chunk(world, admin, monkeypatch):
