@@ -107,7 +107,7 @@ def test_a_date_column_is_a_date_cell_shown_the_french_way(world, admin, monkeyp
 
     book = load_workbook(io.BytesIO(body(client_for(admin).get(XLSX_URL))))
 
-    cell = list(book["Portefeuille"].iter_rows(min_row=2))[0][-1]
+    cell = next(book["Portefeuille"].iter_rows(min_row=2))[-1]
     assert cell.is_date and cell.value.date() == TODAY
     assert cell.number_format == "DD/MM/YYYY"
 
