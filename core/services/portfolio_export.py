@@ -139,7 +139,8 @@ def _xlsx_cell(sheet: Any, value: object, *, font: Font | None = None) -> Any:
     spreadsheet could run once edited (``could_run``) is marked "quote prefix",
     which Excel and LibreOffice keep as text without showing an apostrophe."""
     if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl writes a date as a date; its type stubs only say datetime.
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         cell.number_format = DATE_FORMAT
         return cell
     if not isinstance(value, str):
