@@ -277,3 +277,17 @@ def test_my_exports_is_paged(world, admin):
     first = client.get(LIST_URL).content.decode()
     assert first.count('data-status="FAILED"') == 20 and "Page 1 sur 2" in first
     assert client.get(LIST_URL, {"page": 2}).content.decode().count('data-status="FAILED"') == 5
+
+
+def test_the_admin_lists_an_export_notification_without_loading_its_file(
+    world, admin, small_limit, django_capture_on_commit_callbacks
+):
+    add_projects(2, lead=world.alice)
+    start(client_for(admin), django_capture_on_commit_callbacks, format="csv")
+    export = ExportPortefeuille.objects.get()
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    page = client_for(superuser).get(reverse("admin:core_notificationtache_changelist"))
+
+    assert page.status_code == 200
+    assert f"export du portefeuille n° {export.pk}" in page.content.decode()
