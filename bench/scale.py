@@ -130,6 +130,7 @@ def bench_pages(table: Table) -> None:
     for key, label, what in (
         ("portfolio", "portfolio page (first screen)", f"{pages['projects']:,} projects"),
         ("portfolio_csv", "portfolio CSV export", "every project"),
+        ("portfolio_xlsx", "portfolio XLSX export", "every project"),
         ("project", "a project page", "10,000 tasks, first page"),
         ("dashboard", "its lead's dashboard", ""),
     ):

@@ -288,7 +288,10 @@ class NotificationTacheAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("about"))
     def subject(self, obj: NotificationTache) -> str:
-        """The task, the phase or the project the notification is about."""
+        """The task, the phase, the project or the export the notification is about
+        (an export by its number: its row holds the file)."""
+        if obj.export_id is not None:
+            return f"{_('portfolio export')} n° {obj.export_id}"
         return str(obj.tache or obj.etape or obj.projet or "")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationTache]:

@@ -27,6 +27,8 @@ from core.services.daily_check import send_alert_digests as digests_service
 from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
 from core.services.password_reset import request_password_reset_by_email
+from core.services.portfolio_export_jobs import MAX_ATTEMPTS as EXPORT_MAX_ATTEMPTS
+from core.services.portfolio_export_jobs import generate_export
 from core.services.summary import send_daily_summary as summary_service
 
 MANUAL = JobRun.Trigger.MANUAL.value
@@ -178,3 +180,25 @@ def send_event_emails(trigger: str = MANUAL) -> dict[str, Any]:
         queue_event_emails,
         trigger=arguments.trigger(trigger),
     ).as_dict()
+
+
+# --- Portfolio exports -----------------------------------------------------------------
+# A database error is retried (the service raises it while attempts remain, and the
+# retry claims the export again); anything else is the service's: the export FAILED,
+# its owner told. A worker killed mid-export: the message comes back (acks late,
+# reject on worker lost) and counts as the next attempt. Time limits: the global
+# CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT (5,000 projects take seconds).
+EXPORT_TASK: dict[str, Any] = {
+    "autoretry_for": (DatabaseError, InterfaceError),
+    "max_retries": EXPORT_MAX_ATTEMPTS - 1,
+    "retry_backoff": 30,
+    "retry_backoff_max": settings.JOB_RETRY_DELAY_S,
+    "retry_jitter": True,
+}
+
+
+@shared_task(name="core.tasks.generate_portfolio_export", **EXPORT_TASK)
+def generate_portfolio_export(export_id: int) -> dict[str, Any]:
+    """Service: core.services.portfolio_export_jobs.generate_export (write, store,
+    notify the owner)."""
+    return generate_export(export_id=export_id)

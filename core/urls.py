@@ -9,6 +9,7 @@ from core.views import (
     health,
     notifications,
     portfolio,
+    portfolio_exports,
     portfolio_import,
     preferences,
     project_admin,
@@ -86,6 +87,18 @@ urlpatterns = [
     path("taches/<int:pk>/reprendre-alertes/", tasks.task_unsnooze, name="task_unsnooze"),
     path("portefeuille/", portfolio.portfolio_page, name="portfolio"),
     path("portefeuille/export.csv", portfolio.portfolio_csv, name="portfolio_csv"),
+    path("portefeuille/export.xlsx", portfolio.portfolio_xlsx, name="portfolio_xlsx"),
+    path("portefeuille/exports/", portfolio_exports.export_list, name="portfolio_exports"),
+    path(
+        "portefeuille/exports/preparer/",
+        portfolio_exports.export_start,
+        name="portfolio_export_start",
+    ),
+    path(
+        "portefeuille/exports/<int:pk>/telecharger/",
+        portfolio_exports.export_download,
+        name="portfolio_export_download",
+    ),
     path("portefeuille/import/", portfolio_import.portfolio_import, name="portfolio_import"),
     path(
         "portefeuille/import/confirmer/",

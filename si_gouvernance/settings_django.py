@@ -435,6 +435,16 @@ DEADLINE_LATE_REPEAT_DAYS = env_int("DEADLINE_LATE_REPEAT_DAYS", 1, minimum=1, m
 SUMMARY_LOOKAHEAD_DAYS = env_int("SUMMARY_LOOKAHEAD_DAYS", 7, minimum=1, maximum=365)
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 30, minimum=1, maximum=36500)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500)
+# --- Portfolio exports (core.services.portfolio_export_jobs) -----------------------
+# Up to this many projects (matching the filters) an export is written in the
+# request; above it, by a worker, offered in "My exports" and notified when ready.
+PORTFOLIO_EXPORT_INLINE_MAX_PROJECTS = env_int(
+    "PORTFOLIO_EXPORT_INLINE_MAX_PROJECTS", 2000, minimum=0, maximum=10_000_000
+)
+# A prepared export can be downloaded this many days; the weekly cleanup deletes it after.
+PORTFOLIO_EXPORT_RETENTION_DAYS = env_int(
+    "PORTFOLIO_EXPORT_RETENTION_DAYS", 7, minimum=1, maximum=366
+)
 # The health check fails when the daily check has not succeeded for this long.
 HEALTH_MAX_AGE_HOURS = env_int("HEALTH_MAX_AGE_HOURS", 26, minimum=1, maximum=24 * 366)
 

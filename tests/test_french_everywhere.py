@@ -19,7 +19,9 @@ from django.test import Client
 
 from core.jobs import registry
 from core.models import User
+from core.selectors.portfolio import PortfolioFilters
 from core.services.deadlines import create_deadline_alerts
+from core.services.portfolio_export_jobs import generate_export, request_export
 from tests.conftest import TODAY, World
 from tests.factories import PORTFOLIO, SUPERVISION, NotificationFactory, TacheFactory, grant
 
@@ -144,6 +146,8 @@ def busy(world: World, settings) -> dict:
     NotificationFactory(destinataire=world.bob, tache=late, lue=True)
     admin = User.objects.create_user("admin", "admin@dsi.example.org", "x", is_staff=True)
     grant(admin, *PORTFOLIO, *SUPERVISION, "core.add_projet")  # add_projet: the import page
+    export = request_export(owner=admin, fmt="xlsx", filters=PortfolioFilters())
+    generate_export(export_id=export.pk)  # "My exports" lists it, the centre tells it
     return {"projet": world.projet, "late": late}
 
 

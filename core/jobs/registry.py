@@ -100,6 +100,7 @@ CLEANUP_OLD_NOTIFICATIONS = PeriodicJob(
         "days": _("retention (days)"),
         "deleted_emails": _("sent emails deleted"),
         "email_days": _("email retention (days)"),
+        "deleted_exports": _("expired exports deleted"),
     },
 )
 # Every ten minutes: a daily job missed at its time (beat or broker down, message

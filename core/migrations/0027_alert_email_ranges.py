@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0024_portfolio_figures'),
+        ('core', '0025_portfolio_exports'),
     ]
 
     operations = [

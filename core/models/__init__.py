@@ -2,6 +2,7 @@ from core.models.absences import Absence
 from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
 from core.models.calendar_feeds import FluxCalendrier
+from core.models.exports import ExportPortefeuille
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -19,6 +20,7 @@ __all__ = [
     "BeatEntryDefault",
     "ChiffresProjet",
     "Etape",
+    "ExportPortefeuille",
     "FluxCalendrier",
     "Heartbeat",
     "HistoriqueProjet",

@@ -9,6 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models.projects import Projet, Tache
 
+SUBJECTS = ("tache", "etape", "projet", "export")
+
+
+def _only(subject: str) -> dict[str, bool]:
+    """The lookups of a notification about ``subject`` and nothing else."""
+    return {f"{field}__isnull": field != subject for field in SUBJECTS}
+
 
 class NotificationTache(models.Model):
     """An in-app notification about a task, for one recipient."""
@@ -32,6 +39,11 @@ class NotificationTache(models.Model):
         # notification centre only: not one of the task events the events email
         # and the preferences are about.
         PASSATION = "PASSATION", _("Project handed over to you")
+        # A portfolio export prepared in the background (core.services.
+        # portfolio_export_jobs): in the notification centre only, never emailed
+        # (no date_alerte, not an event type).
+        EXPORT_PRET = "EXPORT_PRET", _("Export ready")
+        EXPORT_ECHOUE = "EXPORT_ECHOUE", _("Export failed")
 
     # Every index slows the deadline engine's bulk insert, so none is redundant:
     # destinataire is served by notif_destinataire_idx (cascades included), and
@@ -69,6 +81,15 @@ class NotificationTache(models.Model):
         db_index=False,  # a partial index: the task alerts do not pay for it
         related_name="notifications",
         verbose_name=_("project"),
+    )
+    export = models.ForeignKey(
+        "core.ExportPortefeuille",
+        on_delete=models.CASCADE,  # an expired export takes its notifications along
+        null=True,
+        blank=True,
+        db_index=False,  # a partial index: the task alerts do not pay for it
+        related_name="notifications",
+        verbose_name=_("export"),
     )
     # The absent owner this alert was meant for (core.models.Absence): the lead
     # gets it in their stead.
@@ -130,9 +151,10 @@ class NotificationTache(models.Model):
             ),
             # About exactly one thing.
             models.CheckConstraint(
-                condition=Q(tache__isnull=False, etape__isnull=True, projet__isnull=True)
-                | Q(tache__isnull=True, etape__isnull=False, projet__isnull=True)
-                | Q(tache__isnull=True, etape__isnull=True, projet__isnull=False),
+                condition=Q(**_only("tache"))
+                | Q(**_only("etape"))
+                | Q(**_only("projet"))
+                | Q(**_only("export")),
                 name="notification_un_sujet",
             ),
         ]
@@ -166,6 +188,9 @@ class NotificationTache(models.Model):
             ),
             models.Index(
                 fields=["projet"], condition=Q(projet__isnull=False), name="notif_projet_idx"
+            ),
+            models.Index(
+                fields=["export"], condition=Q(export__isnull=False), name="notif_export_idx"
             ),
             # Serves the SET NULL when old sent emails are deleted:
             # UPDATE ... WHERE outbound_email_id IN (...).

@@ -1,4 +1,4 @@
-"""Housekeeping, weekly: old read notifications and old sent emails."""
+"""Housekeeping, weekly: old read notifications, old sent emails, expired exports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import NotificationTache, OutboundEmail
+from core.services import portfolio_export_jobs
 
 DEFAULT_BATCH_SIZE = 5000
 # A century: beyond it the cutoff date would overflow.
@@ -41,7 +42,8 @@ def cleanup_old_notifications(
     now: datetime.datetime | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, int]:
-    """Delete read notifications created more than ``days`` ago, and old sent emails.
+    """Delete read notifications created more than ``days`` ago, old sent emails
+    and expired portfolio exports; fail the exports a dead worker left.
 
     Unread notifications are always kept, as are pending and failed emails.
     """
@@ -50,7 +52,13 @@ def cleanup_old_notifications(
     cutoff = now - datetime.timedelta(days=days)
     old_read = NotificationTache.objects.filter(lue=True, date_creation__lt=cutoff)
     deleted = delete_in_batches(old_read, batch_size=batch_size)
-    return {"deleted": deleted, "days": days, **cleanup_sent_emails(now=now)}
+    return {
+        "deleted": deleted,
+        "days": days,
+        **cleanup_sent_emails(now=now),
+        "stale_exports": portfolio_export_jobs.fail_stale_exports(now=now),
+        "deleted_exports": portfolio_export_jobs.delete_expired_exports(now=now),
+    }
 
 
 def cleanup_sent_emails(

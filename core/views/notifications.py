@@ -68,7 +68,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a notification: its task's page (a phase's or a project's alert: the
-    project's page), the notification now read.
+    project's page; an export's: "My exports"), the notification now read.
 
     A GET that writes, on purpose: it only changes the reader's own read state,
     as opening a message in a mail client does; the change is idempotent (the
@@ -79,13 +79,15 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     subject = (
         NotificationTache.objects.filter(pk=pk, destinataire=user)
-        .values_list("tache_id", Coalesce("etape__projet_id", "projet_id"))
+        .values_list("tache_id", Coalesce("etape__projet_id", "projet_id"), "export_id")
         .first()
     )
     if subject is None:
         raise Http404
     mark_read(user=user, notification_id=pk)
-    tache_id, projet_id = subject
+    tache_id, projet_id, export_id = subject
+    if export_id is not None:
+        return redirect(f"{reverse('core:portfolio_exports')}#export-{export_id}")
     if tache_id is None:
         return redirect("core:project_detail", projet_id)
     return redirect("core:task_detail", tache_id)

@@ -1,24 +1,27 @@
 """The DSI's portfolio (``core.view_portfolio``): every project's health, slips and
-trend; CSV export."""
+trend; its export (CSV, XLSX), written here up to a size (core.services.portfolio_export),
+prepared in the background above it (core.views.portfolio_exports)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
+import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from core.csv_cells import safe_row
 from core.forms import PortfolioFilterForm
+from core.models import ExportPortefeuille
 from core.selectors import portfolio
-from core.services import portfolio_figures
+from core.services import portfolio_export, portfolio_figures
 from core.views.http import permission_required
+
+Format = ExportPortefeuille.Format
 
 PROJECTS_PER_PAGE = 50
 
@@ -48,64 +51,45 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         # The rows open the application's pages; the admin only from its own link.
         "can_admin_projects": request.user.is_staff and request.user.has_perm("core.change_projet"),
+        # Above it, the export buttons ask for a background export (a POST).
+        "export_inline": page.paginator.count <= settings.PORTFOLIO_EXPORT_INLINE_MAX_PROJECTS,
     }
     return render(request, "core/portfolio.html", context)
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv rows."""
-
-    def write(self, value: str) -> str:
-        return value
+@permission_required("core.view_portfolio")
+@require_GET
+def portfolio_csv(request: HttpRequest) -> HttpResponseBase:
+    """The filtered portfolio as CSV for a spreadsheet (semicolons, UTF-8 with BOM)."""
+    return _export(request, Format.CSV)
 
 
 @permission_required("core.view_portfolio")
 @require_GET
-def portfolio_csv(request: HttpRequest) -> StreamingHttpResponse:
-    """The filtered portfolio as CSV for a spreadsheet (semicolons, UTF-8 with BOM)."""
+def portfolio_xlsx(request: HttpRequest) -> HttpResponseBase:
+    """The filtered portfolio as an Excel workbook (numbers as numbers)."""
+    return _export(request, Format.XLSX)
+
+
+def _export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """Written in the request up to PORTFOLIO_EXPORT_INLINE_MAX_PROJECTS projects;
+    above, a page (202) offers to prepare it in the background."""
     today = timezone.localdate()
-    portfolio_figures.ensure_fresh(today=today)
-    filters = _filter_form(request).filters()
-    response = StreamingHttpResponse(
-        _csv_lines(today=today, filters=filters), content_type="text/csv; charset=utf-8"
-    )
-    name = f"portefeuille-{today.isoformat()}.csv"
+    form = _filter_form(request)
+    filters = form.filters()
+    count = portfolio_export.project_count(filters=filters)
+    if count > settings.PORTFOLIO_EXPORT_INLINE_MAX_PROJECTS:
+        context = {"form": form, "format": fmt, "count": count, "query": request.GET.urlencode()}
+        return render(request, "core/portfolio_export_offer.html", context, status=202)
+    name = portfolio_export.filename(fmt=fmt, today=today)
+    content_type = portfolio_export.CONTENT_TYPES[Format(fmt)]
+    if fmt == Format.XLSX:
+        # On disk (openpyxl zips the sheet at the end); FileResponse closes it.
+        out = tempfile.TemporaryFile()  # noqa: SIM115
+        portfolio_export.write_xlsx(out, today=today, filters=filters)
+        out.seek(0)
+        return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
+    lines = portfolio_export.csv_lines(today=today, filters=filters)
+    response = StreamingHttpResponse(lines, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _csv_lines(*, today: Any, filters: portfolio.PortfolioFilters) -> Iterator[str]:
-    writer = csv.writer(_Echo(), delimiter=";")
-    weeks = [
-        _("Late on %(date)s") % {"date": formats.date_format(day, "SHORT_DATE_FORMAT")}
-        for day in portfolio.trend_days(today=today)
-    ]
-    header = [
-        _("Project"),
-        _("Code"),
-        _("Project lead"),
-        _("Status"),
-        _("Open tasks"),
-        _("Late tasks"),
-        _("Due today"),
-        _("Slipped due dates"),
-        *weeks,
-    ]
-    yield "\ufeff" + writer.writerow(safe_row(header))
-    for row in portfolio.all_rows(today=today, filters=filters):
-        yield writer.writerow(safe_row(_csv_cells(row)))
-
-
-def _csv_cells(row: portfolio.PortfolioRow) -> list[object]:
-    projet = row.projet
-    return [
-        projet.nom,
-        projet.code,
-        str(projet.chef_de_projet),
-        projet.get_statut_display(),
-        row.open_count,
-        row.late_count,
-        row.due_today_count,
-        row.slip_count,
-        *row.trend,
-    ]

@@ -118,6 +118,8 @@ def test_cleanup_deletes_old_read_notifications_only(world):
         "days": 30,
         "deleted_emails": 0,
         "email_days": 90,
+        "stale_exports": 0,
+        "deleted_exports": 0,
     }
 
 

@@ -125,6 +125,8 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
         "admin": [
             "/projets/nouveau/",
             "/portefeuille/",
+            "/portefeuille/exports/",
+            "/notifications/",  # an export's notification (test_french_everywhere's world)
             "/portefeuille/import/",
             "/supervision/",
             "/supervision/?job=check_task_deadlines&queued=not-started",  # a run pending
