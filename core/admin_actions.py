@@ -1,4 +1,5 @@
-"""Admin actions of the outbox (wired in core/admin.py's OutboundEmailAdmin)."""
+"""Admin actions of the outboxes (wired in core/admin.py's OutboundEmailAdmin and
+core/admin_channels.py's MessageCanalAdmin), and what both admins share."""
 
 from __future__ import annotations
 
@@ -33,3 +34,21 @@ def resend_emails(
             _("Emails already sent or being sent were left as they are."),
             messages.WARNING,
         )
+
+
+class OutboxAdmin(admin.ModelAdmin):
+    """Read-only: rows are written by the application and sent by the worker; the
+    only action is "resend" (the model's "change" permission)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")

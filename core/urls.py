@@ -3,6 +3,7 @@ from django.urls import path
 from core.views import (
     absences,
     api_tokens,
+    channels,
     dashboard,
     favicon,
     health,
@@ -103,6 +104,9 @@ urlpatterns = [
         api_tokens.api_token_revoke,
         name="api_token_revoke",
     ),
+    path("preferences/canaux/", channels.personal_channel_add, name="personal_channel_add"),
+    path("projets/<int:pk>/canaux/", channels.project_channels, name="project_channels"),
+    path("canaux/<int:pk>/supprimer/", channels.channel_delete, name="channel_delete"),
     path("absences/", absences.absence_list, name="absences"),
     path("absences/<int:pk>/supprimer/", absences.absence_delete, name="absence_delete"),
     path("health/", health.health, name="health"),

@@ -1,6 +1,7 @@
 from core.models.absences import Absence
 from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
+from core.models.channels import Canal, MessageCanal
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -15,6 +16,7 @@ __all__ = [
     "Absence",
     "AccountSource",
     "BeatEntryDefault",
+    "Canal",
     "Etape",
     "Heartbeat",
     "HistoriqueProjet",
@@ -24,6 +26,7 @@ __all__ = [
     "JobRun",
     "JourNonOuvre",
     "MembreProjet",
+    "MessageCanal",
     "NotificationDefaults",
     "NotificationTache",
     "OutboundEmail",

@@ -33,21 +33,19 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
-from django.db.models.expressions import Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import NotificationTache, OutboundEmail, User
 from core.models.notifications import EVENT_TYPES, urgency_of
 from core.paths import path_to
+from core.selectors.alert_lines import ranked_lines
 from core.selectors.urgency import alert_urgency_keys
 from core.services import outbox
 from core.services.email_rendering import (
@@ -215,36 +213,12 @@ def _listed_alerts(
     *, email_ids: list[int], order: list[Any]
 ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
     """Per email, its most urgent alerts (at most ``ALERTS_LISTED``) and its total."""
-    per_email = [F("outbound_email_id")]
-    rows = (
-        NotificationTache.objects.filter(outbound_email_id__in=email_ids)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=per_email, order_by=order),
-            total=Window(Count("id"), partition_by=per_email),
-        )
-        .filter(rank__lte=ALERTS_LISTED)
-        .order_by("outbound_email_id", "rank")
-        .values(
-            "outbound_email_id",
-            "total",
-            "type_notification",
-            "titre",
-            "message",
-            "tache_id",
-            "date_echeance",
-            "date_alerte",
-            task=F("tache__nom"),
-            # A phase's or a project's alert has no task: its project all the same.
-            project=Coalesce("tache__projet__nom", "etape__projet__nom", "projet__nom"),
-            project_id=Coalesce("tache__projet_id", "etape__projet_id", "projet_id"),
-        )
+    return ranked_lines(
+        NotificationTache.objects.filter(outbound_email_id__in=email_ids),
+        partition="outbound_email_id",
+        order=order,
+        limit=ALERTS_LISTED,
     )
-    listed: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    totals: dict[int, int] = {}
-    for row in rows:
-        listed[row["outbound_email_id"]].append(dict(row))
-        totals[row["outbound_email_id"]] = row["total"]
-    return listed, totals
 
 
 def _render(

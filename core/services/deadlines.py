@@ -83,6 +83,7 @@ class DeadlineRunResult:
     tasks_scanned: int = 0
     duration_s: float = 0.0
     emails_queued: int = 0
+    channel_messages_queued: int = 0
     working_day: bool = True  # False: a non-working day, when no alert is due
 
     @property
@@ -105,6 +106,7 @@ class DeadlineRunResult:
             "skipped_count": self.skipped_count,
             "duration_s": round(self.duration_s, 3),
             "emails_queued": self.emails_queued,
+            "channel_messages_queued": self.channel_messages_queued,
         }
 
 

@@ -1,0 +1,1 @@
+from tests.chat_server import chat_server  # noqa: F401
