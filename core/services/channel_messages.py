@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, F, Max, Min, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -237,6 +237,7 @@ def _events(canaux: list[Canal], now: datetime.datetime, *, personal: bool) -> i
         events_sent_up_to=Case(
             *(When(id=canal_id, then=Value(last)) for canal_id, last in newest.items()),
             default=F("events_sent_up_to"),
+            output_field=BigIntegerField(),
         )
     )
     messages = [
