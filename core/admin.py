@@ -344,12 +344,7 @@ class OutboundEmailAdmin(OutboxAdmin):
         "subject",
         "text_content",
         "html_content",
-        "attempts",
-        "last_error",
-        "created_at",
-        "next_attempt_at",
-        "sent_at",
-        "dedup_key",
+        *OutboxAdmin.ROW_FIELDS,
     )
     readonly_fields = fields
     actions = [resend_emails]

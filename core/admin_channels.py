@@ -8,15 +8,11 @@ outbox is read-only, with "resend" for the failed ones, as the emails' outbox.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from core.admin_actions import OutboxAdmin
+from core.admin_actions import OutboxAdmin, resend_messages
 from core.models import Canal, MessageCanal
-from core.services.channel_delivery import resend
 
 
 @admin.register(Canal)
@@ -32,29 +28,6 @@ class CanalAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description=_("Resend the selected messages"), permissions=["resend"])
-def resend_messages(
-    modeladmin: admin.ModelAdmin[MessageCanal],
-    request: HttpRequest,
-    queryset: QuerySet[MessageCanal],
-) -> None:
-    """Failed (or waiting) messages back in the queue with fresh attempts."""
-    selected = list(queryset.values_list("id", flat=True))
-    count = resend(ids=selected)
-    modeladmin.message_user(
-        request,
-        ngettext("%(count)d message queued again.", "%(count)d messages queued again.", count)
-        % {"count": count},
-        messages.SUCCESS,
-    )
-    if count < len(selected):
-        modeladmin.message_user(
-            request,
-            _("Messages already posted or being posted were left as they are."),
-            messages.WARNING,
-        )
-
-
 @admin.register(MessageCanal)
 class MessageCanalAdmin(OutboxAdmin):
     list_display = ("title", "canal", "kind", "status", "attempts", "created_at", "sent_at")
@@ -68,12 +41,7 @@ class MessageCanalAdmin(OutboxAdmin):
         "canal",
         "title",
         "body",
-        "attempts",
-        "last_error",
-        "created_at",
-        "next_attempt_at",
-        "sent_at",
-        "dedup_key",
+        *OutboxAdmin.ROW_FIELDS,
     )
     readonly_fields = fields
     actions = [resend_messages]

@@ -8,6 +8,8 @@ it once a day, recording it and catching it up is ``core.jobs``.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -146,12 +148,16 @@ def request_password_reset(email: str) -> int:
 def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
     """Service: core.services.outbox.send_pending (a few SMTP connections per batch).
     The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
+    return _run_sender(registry.SEND_PENDING_EMAILS, send_pending, trigger=trigger)
+
+
+def _run_sender(
+    job: registry.PeriodicJob, send: Callable[..., Any], *, trigger: str
+) -> dict[str, Any]:
+    """An outbox's sender, told by the soft time limit to stop taking work."""
     with soft_limit_as_flag() as soft_limit_reached:
-        return run_job(
-            registry.SEND_PENDING_EMAILS,
-            lambda: send_pending(should_stop=soft_limit_reached.is_set),
-            trigger=arguments.trigger(trigger),
-        ).as_dict()
+        stoppable = functools.partial(send, should_stop=soft_limit_reached.is_set)
+        return run_job(job, stoppable, trigger=arguments.trigger(trigger)).as_dict()
 
 
 @shared_task(name=registry.SEND_EVENT_EMAILS.task, **EMAIL_TASK)
@@ -174,9 +180,6 @@ def send_event_emails(trigger: str = MANUAL) -> dict[str, Any]:
 def send_pending_channel_messages(trigger: str = MANUAL) -> dict[str, Any]:
     """Service: core.services.channel_delivery.send_pending_channel_messages (Apprise).
     The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
-    with soft_limit_as_flag() as soft_limit_reached:
-        return run_job(
-            registry.SEND_PENDING_CHANNEL_MESSAGES,
-            lambda: post_channel_messages(should_stop=soft_limit_reached.is_set),
-            trigger=arguments.trigger(trigger),
-        ).as_dict()
+    return _run_sender(
+        registry.SEND_PENDING_CHANNEL_MESSAGES, post_channel_messages, trigger=trigger
+    )

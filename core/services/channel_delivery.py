@@ -35,6 +35,8 @@ from core.services.outbox_queue import (
     Bookkeeping,
     OutboxQueue,
     SendResult,
+    announce,
+    never,
     requeue,
     send_batches,
 )
@@ -49,6 +51,7 @@ CHANNEL_MESSAGES = OutboxQueue(
     timeout_setting="CHANNEL_TIMEOUT",
     cleared_when_sent=("body",),
     noun="Channel message",
+    queued=channel_messages_queued,
     # A channel switched off keeps its messages until it is switched on again.
     due_also=Q(canal__actif=True),
 )
@@ -59,13 +62,8 @@ class ChannelRefused(Exception):
 
 
 def dispatch_sender(*, expected: int = 1) -> None:
-    """Announce messages written in this transaction: ``core.jobs.dispatch`` starts
-    the sender once it commits (a lost start is swept up every minute)."""
-    channel_messages_queued.send(sender=MessageCanal, count=expected)
-
-
-def _never() -> bool:
-    return False
+    """Announce messages written in this transaction (``outbox_queue.announce``)."""
+    announce(CHANNEL_MESSAGES, expected=expected)
 
 
 def send_pending_channel_messages(
@@ -73,7 +71,7 @@ def send_pending_channel_messages(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = 20,
     now: datetime.datetime | None = None,
-    should_stop: Callable[[], bool] = _never,
+    should_stop: Callable[[], bool] = never,
 ) -> SendResult:
     """Post the due messages, batch after batch; ``should_stop`` as for emails."""
     return send_batches(
@@ -89,28 +87,24 @@ def send_pending_channel_messages(
 def _send_batch(
     rows: list[MessageCanal], *, now: datetime.datetime | None, should_stop: Callable[[], bool]
 ) -> SendResult:
-    book = Bookkeeping(CHANNEL_MESSAGES, rows, now=now)
     urls = dict(
         MessageCanal.objects.filter(id__in=[row.id for row in rows]).values_list("id", "canal__url")
     )
-    try:
-        for row in rows:
-            if should_stop():
-                book.result.stopped = True
-                break
-            if not book.keep_lease(row):
-                continue  # another sender took it over: it is theirs to post
-            try:
-                post(urls[row.id], title=row.title, body=row.body)
-            except InvalidChannelUrl as exc:  # the URL no longer means a service
-                book.failed(row, str(exc.messages[0]), permanent=True)
-            except ChannelRefused as exc:
-                book.failed(row, str(exc), permanent=False)
-            else:
-                book.sent(row)
-    finally:
-        book.flush()
-    return book.result
+    return Bookkeeping(CHANNEL_MESSAGES, rows, now=now).deliver_each(
+        lambda row: post(urls[row.id], title=row.title, body=row.body),
+        _failure,
+        should_stop=should_stop,
+    )
+
+
+def _failure(exc: Exception) -> tuple[str, bool]:
+    """What a failed post keeps in ``last_error`` (never the URL), and whether it
+    is for good: a URL that no longer means a service is."""
+    if isinstance(exc, InvalidChannelUrl):
+        return str(exc.messages[0]), True
+    if isinstance(exc, ChannelRefused):
+        return str(exc), False
+    return type(exc).__name__, False  # its text might quote the URL
 
 
 def post(url: str, *, title: str, body: str) -> None:

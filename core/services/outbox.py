@@ -53,6 +53,7 @@ EMAILS = OutboxQueue(
     timeout_setting="EMAIL_TIMEOUT",
     cleared_when_sent=("body_text", "body_html"),
     noun="Email",
+    queued=emails_queued,
 )
 
 
@@ -106,16 +107,11 @@ def enqueue_many(rows: list[OutboundEmail], *, batch_size: int = 500) -> None:
 
 
 def dispatch_sender(*, expected: int = 1) -> None:
-    """Announce rows written in this transaction; ``core.jobs.dispatch`` starts the
-    senders once it commits (a lost start is swept up every minute)."""
-    emails_queued.send(sender=OutboundEmail, count=expected)
+    """Announce rows written in this transaction (``outbox_queue.announce``)."""
+    outbox_queue.announce(EMAILS, expected=expected)
 
 
 # --- Sending -----------------------------------------------------------------
-
-
-def _never() -> bool:
-    return False
 
 
 def send_pending(
@@ -123,7 +119,7 @@ def send_pending(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = 50,
     now: datetime.datetime | None = None,
-    should_stop: Callable[[], bool] = _never,
+    should_stop: Callable[[], bool] = outbox_queue.never,
 ) -> SendResult:
     """Send due rows, batch after batch, over one SMTP connection kept open.
 
@@ -155,28 +151,13 @@ def _send_batch(
     now: datetime.datetime | None,
     should_stop: Callable[[], bool],
 ) -> SendResult:
-    """Send each row in turn; an accepted email is marked SENT at once, so a crash
-    resends at most the one email in hand. A slow batch (a server answering at the
-    edge of EMAIL_TIMEOUT) renews its lease before it could run out, so no other
-    sender takes over a row still in hand. Every other outcome is written when the
-    batch ends, whatever stops it (``finally``)."""
-    book = Bookkeeping(EMAILS, rows, now=now)
-    try:
-        for row in rows:
-            if should_stop():
-                book.result.stopped = True
-                break
-            if not book.keep_lease(row):
-                continue  # another sender took it over: it is theirs to send
-            try:
-                connection.send(build_message(row))
-            except Exception as exc:
-                book.failed(row, f"{type(exc).__name__}: {exc}", permanent=is_permanent(exc))
-            else:
-                book.sent(row)
-    finally:
-        book.flush()
-    return book.result
+    """Send each row in turn over ``connection`` (``Bookkeeping.deliver_each``); an
+    SMTP refusal of the email itself fails it for good (``is_permanent``)."""
+    return Bookkeeping(EMAILS, rows, now=now).deliver_each(
+        lambda row: connection.send(build_message(row)),
+        lambda exc: (f"{type(exc).__name__}: {exc}", is_permanent(exc)),
+        should_stop=should_stop,
+    )
 
 
 # --- Administration ------------------------------------------------------------

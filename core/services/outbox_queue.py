@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.models.outbox import OutboxRow, OutboxStatus
@@ -49,6 +50,7 @@ class OutboxQueue:
     timeout_setting: str  # one delivery's time limit, in seconds (e.g. "EMAIL_TIMEOUT")
     cleared_when_sent: tuple[str, ...]  # the body, dropped once delivered
     noun: str  # in the logs: "Email", "Channel message"
+    queued: Signal  # announces rows written (core.signals): core.jobs.dispatch sends them
     # What else makes a row due (a channel switched off holds its messages).
     due_also: Q = field(default_factory=Q)
 
@@ -105,7 +107,14 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return min(RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0), RETRY_MAX_DELAY)
 
 
-def _never() -> bool:
+def announce(queue: OutboxQueue, *, expected: int = 1) -> None:
+    """Announce rows written in this transaction: ``core.jobs.dispatch`` starts the
+    senders once it commits (a lost start is swept up every minute)."""
+    queue.queued.send(sender=queue.model, count=expected)
+
+
+def never() -> bool:
+    """The default ``should_stop``: a sender runs until its queue is empty."""
     return False
 
 
@@ -116,7 +125,7 @@ def send_batches(
     batch_size: int,
     max_batches: int,
     now: datetime.datetime | None,
-    should_stop: Callable[[], bool] = _never,
+    should_stop: Callable[[], bool] = never,
 ) -> SendResult:
     """Claim and send batch after batch until the queue is empty or ``should_stop``."""
     result = SendResult()
@@ -258,6 +267,38 @@ class Bookkeeping:
                 del self.rows[r.id]
         logger.warning("Slow batch (%s): lease renewed for %d rows", self.queue.noun, len(renewed))
         return row.pk in renewed
+
+    def deliver_each(
+        self,
+        deliver: Callable[[Any], None],
+        failure: Callable[[Exception], tuple[str, bool]],
+        *,
+        should_stop: Callable[[], bool],
+    ) -> SendResult:
+        """Deliver each row in turn; a delivered row is marked SENT at once, so a
+        crash resends at most the one row in hand. A slow batch (a service
+        answering at the edge of its timeout) renews its lease before it could run
+        out, so no other sender takes over a row still in hand. ``failure`` tells
+        what a delivery's exception means (its text, whether it is for good).
+        Every other outcome is written when the batch ends, whatever stops it."""
+        try:
+            for row in list(self.rows.values()):
+                if should_stop():
+                    self.result.stopped = True
+                    break
+                if not self.keep_lease(row):
+                    continue  # another sender took it over: it is theirs to send
+                try:
+                    deliver(row)
+                except Exception as exc:
+                    error, permanent = failure(exc)
+                    self.failed(row, error, permanent=permanent)
+                else:
+                    self.sent(row)
+        finally:
+            result = self.result
+            self.flush()
+        return result
 
     def fail_all(self, exc: BaseException) -> None:
         for row in self.rows.values():

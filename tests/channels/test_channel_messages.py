@@ -15,25 +15,11 @@ from core.models import Canal, MessageCanal, NotificationTache, Tache
 from core.services import channel_messages
 from core.services.channel_messages import queue_channel_events, queue_channel_messages
 from core.services.daily_check import run_deadline_check
-from core.services.task_events import Change, record_events
+from tests.channels.helpers import block, canal
 from tests.conftest import TODAY
 from tests.factories import MembreProjetFactory, ProjetFactory, TacheFactory, UserFactory
 
 DAY = datetime.timedelta(days=1)
-URL = "json://127.0.0.1:9/hooks/s3cr3t-T0KEN"
-
-
-def _canal(**owner) -> Canal:
-    return Canal.objects.create(nom="Équipe", url=URL, url_masquee="json://127.0.0.1:9/h…", **owner)
-
-
-@pytest.fixture
-def alerting_world(world):
-    """bob owns a late task and one due today, in alice's project."""
-    p = world.projet
-    TacheFactory(projet=p, nom="Migration LDAP", responsable=world.bob, date_echeance=TODAY - DAY)
-    TacheFactory(projet=p, nom="Recette", responsable=world.bob, date_echeance=TODAY)
-    return world
 
 
 def _bodies(canal: Canal) -> list[str]:
@@ -41,10 +27,10 @@ def _bodies(canal: Canal) -> list[str]:
 
 
 def test_one_message_per_project_channel_listing_its_alerts_once(alerting_world):
-    equipe = _canal(projet=alerting_world.projet)
+    equipe = canal(projet=alerting_world.projet)
     other = ProjetFactory(nom="Autre projet")
     TacheFactory(projet=other, nom="Ailleurs", responsable=UserFactory(), date_echeance=TODAY)
-    ailleurs = _canal(projet=other)
+    ailleurs = canal(projet=other)
 
     result = run_deadline_check(today=TODAY)
 
@@ -63,7 +49,7 @@ def test_one_message_per_project_channel_listing_its_alerts_once(alerting_world)
 
 
 def test_a_rerun_posts_nothing_twice(alerting_world):
-    equipe = _canal(projet=alerting_world.projet)
+    equipe = canal(projet=alerting_world.projet)
     run_deadline_check(today=TODAY)
     assert queue_channel_messages(today=TODAY) == 0
     run_deadline_check(today=TODAY)
@@ -74,8 +60,8 @@ def test_a_rerun_posts_nothing_twice(alerting_world):
 
 
 def test_a_personal_channel_gets_its_owners_alerts_only(alerting_world):
-    mine = _canal(utilisateur=alerting_world.bob)
-    charlies = _canal(utilisateur=alerting_world.charlie)
+    mine = canal(utilisateur=alerting_world.bob)
+    charlies = canal(utilisateur=alerting_world.charlie)
     run_deadline_check(today=TODAY)
     [message] = mine.messages.all()
     assert message.title == "Vos alertes d'échéance du 25 novembre 2026"
@@ -87,7 +73,7 @@ def test_a_long_day_lists_the_first_lines_then_how_many_more(world, monkeypatch)
     monkeypatch.setattr(channel_messages, "LINES_LISTED", 3)
     for n in range(5):
         TacheFactory(projet=world.projet, nom=f"T{n}", responsable=world.bob, date_echeance=TODAY)
-    equipe = _canal(projet=world.projet)
+    equipe = canal(projet=world.projet)
     run_deadline_check(today=TODAY)
     body = _bodies(equipe)[0]
     assert body.count("• ") == 3
@@ -95,8 +81,8 @@ def test_a_long_day_lists_the_first_lines_then_how_many_more(world, monkeypatch)
 
 
 def test_a_switched_off_channel_gets_nothing(alerting_world):
-    canal = _canal(projet=alerting_world.projet)
-    Canal.objects.filter(pk=canal.pk).update(actif=False)
+    off = canal(projet=alerting_world.projet)
+    Canal.objects.filter(pk=off.pk).update(actif=False)
     run_deadline_check(today=TODAY)
     assert not MessageCanal.objects.exists()
 
@@ -108,7 +94,7 @@ def test_names_cannot_mention_a_whole_team(world):
         responsable=world.bob,
         date_echeance=TODAY,
     )
-    equipe = _canal(projet=world.projet)
+    equipe = canal(projet=world.projet)
     run_deadline_check(today=TODAY)
     body = _bodies(equipe)[0]
     assert "@channel" not in body and "<!here>" not in body
@@ -123,8 +109,8 @@ def _world_of(size: int):
         MembreProjetFactory(projet=projet, utilisateur=owner)
         TacheFactory(projet=projet, responsable=owner, date_echeance=TODAY - DAY)
         TacheFactory(projet=projet, responsable=owner, date_echeance=TODAY)
-        _canal(projet=projet)
-        _canal(utilisateur=owner)
+        canal(projet=projet)
+        canal(utilisateur=owner)
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -148,29 +134,13 @@ EXPECTED_QUERIES = 12
 # --- Events ------------------------------------------------------------------------
 
 
-def _block(tache: Tache, author, reason="Serveur indisponible") -> None:
-    old = tache.statut
-    tache.statut = Tache.Statut.BLOQUEE
-    tache.save()
-    record_events(
-        Change(
-            tache=tache,
-            author=author,
-            reason=reason,
-            old_statut=old,
-            old_echeance=tache.date_echeance,
-            old_responsable_id=tache.responsable_id,
-        )
-    )
-
-
 def test_events_go_to_personal_channels_once_and_blockages_to_the_project(world):
     tache = TacheFactory(projet=world.projet, nom="Recette", responsable=world.bob)
-    alices = _canal(utilisateur=world.alice)
-    equipe = _canal(projet=world.projet)
-    bobs = _canal(utilisateur=world.bob)
+    alices = canal(utilisateur=world.alice)
+    equipe = canal(projet=world.projet)
+    bobs = canal(utilisateur=world.bob)
 
-    _block(tache, author=world.bob)
+    block(tache, author=world.bob)
     assert queue_channel_events() == 2
     assert queue_channel_events() == 0  # nothing twice
 
@@ -186,7 +156,7 @@ def test_events_go_to_personal_channels_once_and_blockages_to_the_project(world)
     tache.statut = Tache.Statut.EN_COURS
     tache.save()
     autre = TacheFactory(projet=world.projet, nom="Déploiement", responsable=world.bob)
-    _block(autre, author=world.bob)
+    block(autre, author=world.bob)
     assert queue_channel_events() == 2
     newest = alices.messages.order_by("-id").first()
     assert newest is not None and "Déploiement" in newest.body and "Recette" not in newest.body
@@ -196,16 +166,16 @@ def test_a_muted_event_type_is_not_posted(world):
     world.alice.muted_events = [NotificationTache.Type.BLOCAGE]
     world.alice.save()
     tache = TacheFactory(projet=world.projet, responsable=world.bob)
-    alices = _canal(utilisateur=world.alice)
-    _block(tache, author=world.bob)
+    alices = canal(utilisateur=world.alice)
+    block(tache, author=world.bob)
     queue_channel_events()
     assert not alices.messages.exists()
 
 
 def test_old_events_are_not_news(world):
     tache = TacheFactory(projet=world.projet, responsable=world.bob)
-    alices = _canal(utilisateur=world.alice)
-    _block(tache, author=world.bob)
+    alices = canal(utilisateur=world.alice)
+    block(tache, author=world.bob)
     with time_machine.travel(timezone.now() + 2 * DAY):
         assert queue_channel_events() == 0
     assert not alices.messages.exists()
