@@ -31,7 +31,7 @@ def resend_emails(
         lambda count: ngettext(
             "%(count)d email queued again.", "%(count)d emails queued again.", count
         ),
-        _("Emails already sent or being sent were left as they are."),
+        str(_("Emails already sent or being sent were left as they are.")),
     )
 
 
@@ -50,7 +50,7 @@ def resend_messages(
         lambda count: ngettext(
             "%(count)d message queued again.", "%(count)d messages queued again.", count
         ),
-        _("Messages already posted or being posted were left as they are."),
+        str(_("Messages already posted or being posted were left as they are.")),
     )
 
 
