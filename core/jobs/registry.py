@@ -100,6 +100,7 @@ CLEANUP_OLD_NOTIFICATIONS = PeriodicJob(
         "deleted": _("notifications deleted"),
         "days": _("retention (days)"),
         "deleted_emails": _("sent emails deleted"),
+        "deleted_channel_messages": _("posted channel messages deleted"),
         "email_days": _("email retention (days)"),
     },
 )

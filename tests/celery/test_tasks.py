@@ -118,6 +118,7 @@ def test_cleanup_deletes_old_read_notifications_only(world):
         "days": 30,
         "deleted_emails": 0,
         "email_days": 90,
+        "deleted_channel_messages": 0,
     }
 
 

@@ -153,3 +153,17 @@ def test_the_urls_secrets_are_in_no_log(world, chat_server, caplog, status):
     assert "apprise" in caplog.text  # Apprise did log, and nothing of the secret
     assert SECRET not in caplog.text
     assert SECRET not in MessageCanal.objects.get().last_error
+
+
+def test_the_weekly_cleanup_deletes_old_posted_messages_only(world, settings):
+    from core.services.cleanup import cleanup_sent_emails
+
+    canal = _channel(world, "json://127.0.0.1:9/hooks/x")
+    old_sent, old_failed, recent_sent = _message(canal, 1), _message(canal, 2), _message(canal, 3)
+    MessageCanal.objects.filter(pk__in=[old_sent.pk, recent_sent.pk]).update(status=Status.SENT)
+    MessageCanal.objects.filter(pk=old_failed.pk).update(status=Status.FAILED)
+    old = NOW - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS + 1)
+    MessageCanal.objects.filter(pk__in=[old_sent.pk, old_failed.pk]).update(created_at=old)
+
+    assert cleanup_sent_emails(now=NOW)["deleted_channel_messages"] == 1
+    assert set(MessageCanal.objects.values_list("pk", flat=True)) == {old_failed.pk, recent_sent.pk}
