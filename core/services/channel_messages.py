@@ -63,6 +63,8 @@ class _Message:
     lines: list[dict[str, Any]]
     total: int
     more_url: str
+    # An event's line is its sentence (who did what, the reason); an alert's, its title.
+    sentences: bool = False
 
 
 def queue_channel_messages(
@@ -249,6 +251,7 @@ def _events(canaux: list[Canal], now: datetime.datetime, *, personal: bool) -> i
             _absolute(reverse("core:notification_list"))
             if personal
             else _absolute(path_to("core:project_detail", canal.projet_id or 0)),
+            sentences=True,
         )
         for canal in canaux
         if totals.get(canal.id)
@@ -297,7 +300,8 @@ def _body(message: _Message) -> str:
             if line["tache_id"] is not None
             else f"{site}{path_to('core:project_detail', line['project_id'])}"
         )
-        lines.append(f"• {_plain(line['titre'])} ({_plain(line['project'] or '')})\n  {where}")
+        text = line["message"] if message.sentences else f"{line['titre']} ({line['project']})"
+        lines.append(f"• {_plain(text)}\n  {where}")
     more = message.total - len(message.lines)
     if more > 0:
         lines.append(
@@ -318,10 +322,11 @@ def _long_date(day: datetime.date) -> str:
 # Chat services read "@channel", "@here", "<!channel>" or "<@U123>" in a message as
 # a mention that wakes a whole team: a name someone typed must not do that.
 _MENTION = re.compile(r"([@<>])")
+# Not every space: the no-break ones of French typography stay.
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\v\f\u2028\u2029]+[ \t]*")
 
 
 def _plain(text: str) -> str:
     """Typed text as inert text in a chat message: no mention, no markup tag, one line."""
-    return _MENTION.sub(
-        lambda m: {"@": "@\u200b", "<": "‹", ">": "›"}[m.group(1)], " ".join(text.split())
-    )
+    one_line = _LINE_BREAKS.sub(" ", text).strip()
+    return _MENTION.sub(lambda m: {"@": "@\u200b", "<": "‹", ">": "›"}[m.group(1)], one_line)

@@ -38,7 +38,7 @@ def test_one_message_per_project_channel_listing_its_alerts_once(alerting_world)
     [message] = equipe.messages.all()
     assert message.kind == MessageCanal.Kind.ALERTS
     assert message.dedup_key == f"alerts:{equipe.pk}:{TODAY}"
-    assert message.title == "Alertes d'échéance du 25 novembre 2026 : Refonte du portail"
+    assert message.title == "Alertes d'échéance du 25 novembre 2026\xa0: Refonte du portail"
     # bob's and alice's copies of an alert are one line; most urgent first.
     assert message.body.count("Migration LDAP") == 1 and message.body.count("Recette") == 1
     assert message.body.index("Migration LDAP") < message.body.index("Recette")
@@ -148,7 +148,9 @@ def test_events_go_to_personal_channels_once_and_blockages_to_the_project(world)
     assert to_alice.kind == MessageCanal.Kind.EVENTS
     assert "Serveur indisponible" not in to_alice.title and "Recette" in to_alice.body
     [to_team] = equipe.messages.all()
-    assert to_team.title == "Blocages signalés : Refonte du portail"
+    assert to_team.title == "Blocages signalés\xa0: Refonte du portail"
+    # Who reported it and why, for the team to help.
+    assert "Bob Durand" in to_team.body and "Serveur indisponible" in to_team.body
     assert not bobs.messages.exists()  # never told of one's own change
 
     # A new event: a new message, with the new event only.
