@@ -709,9 +709,9 @@ class ChannelForm(forms.Form):
     url = forms.CharField(
         label=gettext_lazy("Channel URL"),
         help_text=gettext_lazy(
-            "The incoming webhook address given by Teams (Workflows), Slack or "
-            "Mattermost, or an Apprise URL (slack://…, mmost://…, matrix://…, "
-            "json://…). It is kept secret: only a masked form is shown afterwards."
+            "The incoming webhook address given by Teams (Workflows) or Slack, or an "
+            "Apprise URL (mmosts://… for Mattermost, slack://…, matrix://…, "
+            "jsons://…). It is kept secret: only a masked form is shown afterwards."
         ),
         max_length=MAX_URL_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),

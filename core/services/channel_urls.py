@@ -71,8 +71,8 @@ def plugin_for(url: str) -> apprise.plugins.NotifyBase:
         raise InvalidChannelUrl(
             _(
                 "This channel URL is not recognised. Use the webhook address given by "
-                "Teams, Slack or Mattermost, or an address such as slack://…, "
-                "mmost://…, matrix://… or json://…."
+                "Teams or Slack, or an address such as mmosts://…, slack://…, "
+                "matrix://… or jsons://…."
             ),
             code="unknown",
         )
