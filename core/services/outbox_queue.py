@@ -151,7 +151,9 @@ def claim_batch(queue: OutboxQueue, *, batch_size: int, now: datetime.datetime) 
     """
     with transaction.atomic():
         ids = list(
-            queue.rows.select_for_update(skip_locked=True)
+            # Only the outbox's rows: not those of a table ``due_also`` joins (a
+            # channel), which its writers lock.
+            queue.rows.select_for_update(skip_locked=True, of=("self",))
             .filter(_due(queue, now))
             .order_by("created_at", "id")
             .values_list("id", flat=True)[:batch_size]
