@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from core.models import Canal, MessageCanal
 from core.services.channel_urls import masked
 from core.tasks import check_task_deadlines
-from tests.celery.conftest import (  # noqa: F401  (fixtures shared with the Celery tests)
-    start_worker,
-    use_broker,
-    wait_for,
-    worker_database,
-)
-from tests.factories import TacheFactory
+from tests.celery.conftest import wait_for
+from tests.celery.test_worker_end_to_end import due_today_for_bob
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
@@ -23,16 +17,10 @@ def test_worker_posts_the_days_alerts_to_the_project_channel_after_commit(
     world,
     chat_server,
     tmp_path,
-    use_broker,  # noqa: F811
-    start_worker,  # noqa: F811
+    use_broker,
+    start_worker,
 ):
-    # The worker's "today" is the real one.
-    TacheFactory(
-        projet=world.projet,
-        responsable=world.bob,
-        date_echeance=timezone.localdate(),
-        nom="Recette",
-    )
+    due_today_for_bob(world)  # the worker's "today" is the real one
     url = chat_server.url()
     Canal.objects.create(nom="Équipe", url=url, url_masquee=masked(url), projet=world.projet)
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
@@ -44,5 +32,5 @@ def test_worker_posts_the_days_alerts_to_the_project_channel_after_commit(
     wait_for(lambda: len(chat_server.posts) == 1, timeout=60, what="the post", workers=(worker,))
 
     [post] = chat_server.messages
-    assert "Recette" in post["message"] and "Refonte du portail" in post["title"]
+    assert "Recette de la migration" in post["message"] and "Refonte du portail" in post["title"]
     assert set(MessageCanal.objects.values_list("status", flat=True)) == {"SENT"}
