@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core import (
     admin_accounts,  # noqa: F401 (users and groups: who grants what)
+    admin_channels,  # noqa: F401 (team channels and their messages)
     admin_lockouts,  # noqa: F401 (replaces axes' failed sign-ins admin)
 )
-from core.admin_actions import resend_emails
+from core.admin_actions import OutboxAdmin, resend_emails
 from core.forms import AdminSignInForm
 from core.jobs import admin as _beat_admin  # noqa: F401  (the beat schedule's admin)
 from core.models import (
@@ -330,7 +331,7 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(OutboxAdmin):
     """The outbox: what was sent, what waits, what failed and why.
 
     Read-only: rows are written by the application and sent by the worker; the
@@ -359,28 +360,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "subject",
         "text_content",
         "html_content",
-        "attempts",
-        "last_error",
-        "created_at",
-        "next_attempt_at",
-        "sent_at",
-        "dedup_key",
+        *OutboxAdmin.ROW_FIELDS,
     )
     readonly_fields = fields
     actions = [resend_emails]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: OutboundEmail | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: OutboundEmail | None = None) -> bool:
-        return False
-
-    def has_resend_permission(self, request: HttpRequest) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
     @admin.display(description=_("plain text"))
     def text_content(self, obj: OutboundEmail) -> str:

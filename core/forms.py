@@ -33,6 +33,7 @@ from core.selectors.portfolio import DEFAULT_SORT, PortfolioFilters
 from core.selectors.projects import NONE, OPEN_TASKS, ProjectDetail, TaskFilters, find_colleague
 from core.services.absences import check_absence_dates
 from core.services.alert_policy import PROJECT_POLICY_FIELDS
+from core.services.channel_urls import MAX_URL_LENGTH, plugin_for
 from core.services.projects import PHASE_FIELDS, PROJECT_FIELDS, check_dates
 from core.services.task_updates import OWNER_STATUTS, check_snooze
 from core.tasks import request_password_reset as password_reset_job
@@ -711,3 +712,29 @@ class PortfolioImportForm(forms.Form):
                 code="too_large",
             )
         return upload
+
+
+class ChannelForm(forms.Form):
+    """A team channel: its label and its URL, checked with Apprise. The URL is a
+    secret: the field never shows it back, not even after an error."""
+
+    nom = TypedTextField(
+        label=gettext_lazy("Label"),
+        help_text=gettext_lazy("How you recognise it, e.g. “Teams, project room”."),
+        max_length=100,
+    )
+    url = forms.CharField(
+        label=gettext_lazy("Channel URL"),
+        help_text=gettext_lazy(
+            "The incoming webhook address given by Teams (Workflows) or Slack, or an "
+            "Apprise URL (mmosts://… for Mattermost, slack://…, matrix://…, "
+            "jsons://…). It is kept secret: only a masked form is shown afterwards."
+        ),
+        max_length=MAX_URL_LENGTH,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data["url"]).strip()
+        plugin_for(url)  # InvalidChannelUrl is a ValidationError: shown on the field
+        return url

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 
 # Outbox rows were written in the current transaction. Argument: ``count``.
 emails_queued = Signal()
+
+# Channel messages (core.models.MessageCanal) were written in the current
+# transaction. Argument: ``count``.
+channel_messages_queued = Signal()

@@ -8,6 +8,8 @@ it once a day, recording it and catching it up is ``core.jobs``.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -20,10 +22,11 @@ from core.jobs import arguments, catch_up, registry
 from core.jobs.runs import AUTOMATIC_TRIGGERS, run_job
 from core.jobs.soft_limit import soft_limit_as_flag
 from core.models import JobRun, User
-from core.services.alert_emails import queue_event_emails
+from core.services.channel_delivery import send_pending_channel_messages as post_channel_messages
 from core.services.cleanup import cleanup_old_notifications as cleanup_service
 from core.services.daily_check import run_deadline_check
 from core.services.daily_check import send_alert_digests as digests_service
+from core.services.event_notices import queue_event_notices
 from core.services.notifications import mark_all_read
 from core.services.outbox import send_pending
 from core.services.password_reset import request_password_reset_by_email
@@ -154,12 +157,16 @@ def request_password_reset(email: str) -> int:
 def send_pending_emails(trigger: str = MANUAL) -> dict[str, Any]:
     """Service: core.services.outbox.send_pending (a few SMTP connections per batch).
     The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
+    return _run_sender(registry.SEND_PENDING_EMAILS, send_pending, trigger=trigger)
+
+
+def _run_sender(
+    job: registry.PeriodicJob, send: Callable[..., Any], *, trigger: str
+) -> dict[str, Any]:
+    """An outbox's sender, told by the soft time limit to stop taking work."""
     with soft_limit_as_flag() as soft_limit_reached:
-        return run_job(
-            registry.SEND_PENDING_EMAILS,
-            lambda: send_pending(should_stop=soft_limit_reached.is_set),
-            trigger=arguments.trigger(trigger),
-        ).as_dict()
+        stoppable = functools.partial(send, should_stop=soft_limit_reached.is_set)
+        return run_job(job, stoppable, trigger=arguments.trigger(trigger)).as_dict()
 
 
 @shared_task(name=registry.SEND_ALERT_DIGESTS.task, **EMAIL_TASK)
@@ -173,11 +180,12 @@ def send_alert_digests(trigger: str = MANUAL) -> dict[str, Any]:
 
 @shared_task(name=registry.SEND_EVENT_EMAILS.task, **EMAIL_TASK)
 def send_event_emails(trigger: str = MANUAL) -> dict[str, Any]:
-    """Service: core.services.alert_emails.queue_event_emails (one email per user
-    listing the events of the last minutes; the outbox sends them)."""
+    """Service: core.services.event_notices.queue_event_notices (one email per user
+    and one message per channel listing the events of the last minutes; the
+    outboxes send them)."""
     return run_job(
         registry.SEND_EVENT_EMAILS,
-        queue_event_emails,
+        queue_event_notices,
         trigger=arguments.trigger(trigger),
     ).as_dict()
 
@@ -202,3 +210,16 @@ def generate_portfolio_export(export_id: int) -> dict[str, Any]:
     """Service: core.services.portfolio_export_jobs.generate_export (write, store,
     notify the owner)."""
     return generate_export(export_id=export_id)
+
+
+# --- Channel delivery -----------------------------------------------------------------
+# A chat service's errors are the channel outbox's business, per message (backoff,
+# FAILED after CHANNEL_MAX_ATTEMPTS); this task only retries when the database
+# itself is unavailable, as the email sender does.
+@shared_task(name=registry.SEND_PENDING_CHANNEL_MESSAGES.task, **EMAIL_TASK)
+def send_pending_channel_messages(trigger: str = MANUAL) -> dict[str, Any]:
+    """Service: core.services.channel_delivery.send_pending_channel_messages (Apprise).
+    The soft time limit tells it to stop taking work (core.jobs.soft_limit)."""
+    return _run_sender(
+        registry.SEND_PENDING_CHANNEL_MESSAGES, post_channel_messages, trigger=trigger
+    )

@@ -409,6 +409,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_url("SITE_URL", "", schemes=("http", "https")).rstrip("/")
 # How many times an outgoing email is tried before it is marked as failed.
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
+# Team channels (core.services.channel_delivery): how many times a message is posted
+# before it is marked as failed, and how long one post may take (seconds).
+CHANNEL_MAX_ATTEMPTS = env_int("CHANNEL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
+CHANNEL_TIMEOUT = env_int("CHANNEL_TIMEOUT", 10, minimum=1, maximum=600)
 # Administrators' defaults for users who have not chosen (None on the user).
 NOTIFICATION_DEFAULT_ALERT_EMAILS = env_bool("NOTIFICATION_DEFAULT_ALERT_EMAILS", True)
 NOTIFICATION_DEFAULT_SUMMARY_EMAILS = env_bool("NOTIFICATION_DEFAULT_SUMMARY_EMAILS", True)

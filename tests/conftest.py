@@ -54,6 +54,8 @@ BOTH_DATABASES = {
     "tests/services/test_open_rule_agrees.py": "the engine's SQL literals against the ORM rule",
     "tests/test_typed_text.py": "the engine's sentence pieces joined in SQL (||, CASE)",
     "tests/emails/test_typed_text_delivery.py": "the engine's SQL, then delivery",
+    "tests/channels/test_channel_messages.py": "channel messages: windows, FOR UPDATE by vendor",
+    "tests/channels/test_channel_delivery.py": "channel outbox: claim (SKIP LOCKED), leases",
 }
 ROOT = Path(__file__).resolve().parent.parent
 

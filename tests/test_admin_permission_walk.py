@@ -36,9 +36,11 @@ from django_celery_results.models import GroupResult, TaskResult
 from core.jobs.beat_rows import sync_rows
 from core.models import (
     Absence,
+    Canal,
     HistoriqueTache,
     JobRun,
     JourNonOuvre,
+    MessageCanal,
     NotificationDefaults,
     OutboundEmail,
     User,
@@ -62,6 +64,7 @@ EDITOR_MAY = {
     ("django_celery_beat.PeriodicTask", "toggle_tasks"),
     ("django_celery_beat.PeriodicTask", "reset_to_default"),
     ("core.OutboundEmail", "resend_emails"),
+    ("core.MessageCanal", "resend_messages"),
 }
 
 
@@ -120,6 +123,12 @@ def populated(world: World) -> None:
         subject="S",
         body_text="T",
         status=OutboundEmail.Status.FAILED,
+    )
+    canal = Canal.objects.create(
+        nom="Équipe", url="json://127.0.0.1:9/s3cret", url_masquee="json://…", projet=world.projet
+    )
+    MessageCanal.objects.create(
+        canal=canal, kind=MessageCanal.Kind.ALERTS, title="T", status=MessageCanal.Status.FAILED
     )
     NotificationDefaults.objects.create(alert_emails=False)
     Absence.objects.create(utilisateur=world.bob, debut=TODAY, fin=TODAY)

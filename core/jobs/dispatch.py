@@ -16,10 +16,10 @@ from django.db import transaction
 from django.dispatch import receiver
 from kombu.exceptions import OperationalError as BrokerError
 
-from core.jobs.registry import SEND_PENDING_EMAILS
+from core.jobs.registry import SEND_PENDING_CHANNEL_MESSAGES, SEND_PENDING_EMAILS, PeriodicJob
 from core.models import JobRun
-from core.services.outbox import DEFAULT_BATCH_SIZE
-from core.signals import emails_queued
+from core.services import channel_delivery, outbox
+from core.signals import channel_messages_queued, emails_queued
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +29,21 @@ MAX_PARALLEL_SENDERS = 8
 
 @receiver(emails_queued, dispatch_uid="core.jobs.dispatch.start_senders")
 def start_senders(*, count: int = 1, **_kwargs: Any) -> None:
-    senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(count / DEFAULT_BATCH_SIZE)))
+    _start_after_commit(SEND_PENDING_EMAILS, count=count, batch_size=outbox.DEFAULT_BATCH_SIZE)
+
+
+@receiver(channel_messages_queued, dispatch_uid="core.jobs.dispatch.start_channel_senders")
+def start_channel_senders(*, count: int = 1, **_kwargs: Any) -> None:
+    _start_after_commit(
+        SEND_PENDING_CHANNEL_MESSAGES, count=count, batch_size=channel_delivery.DEFAULT_BATCH_SIZE
+    )
+
+
+def _start_after_commit(job: PeriodicJob, *, count: int, batch_size: int) -> None:
+    senders = max(1, min(MAX_PARALLEL_SENDERS, math.ceil(count / batch_size)))
 
     def start() -> None:
-        sender = current_app.signature(SEND_PENDING_EMAILS.task)
+        sender = current_app.signature(job.task)
         for _ in range(senders):
             sender.delay(trigger=JobRun.Trigger.EVENT.value)
 

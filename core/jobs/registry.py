@@ -66,6 +66,7 @@ CHECK_TASK_DEADLINES = PeriodicJob(
         "total_created": _("alerts created"),
         "tasks_scanned": _("tasks checked"),
         "emails_queued": _("alert emails queued"),
+        "channel_messages_queued": _("channel messages queued"),
         "skipped_count": _("recipients skipped"),
     },
     expires_s=DAILY_EXPIRES_S,
@@ -99,6 +100,7 @@ CLEANUP_OLD_NOTIFICATIONS = PeriodicJob(
         "deleted": _("notifications deleted"),
         "days": _("retention (days)"),
         "deleted_emails": _("sent emails deleted"),
+        "deleted_channel_messages": _("posted channel messages deleted"),
         "email_days": _("email retention (days)"),
         "deleted_exports": _("expired exports deleted"),
     },
@@ -141,7 +143,7 @@ SEND_EVENT_EMAILS = PeriodicJob(
     task="core.tasks.send_event_emails",
     schedule=crontab(minute="*/5"),
     label=_("Emails of changes to tasks"),
-    figures={"queued": _("emails queued")},
+    figures={"queued": _("emails queued"), "channel_messages": _("channel messages queued")},
     expires_s=240,
     recorded=False,
 )
@@ -159,6 +161,24 @@ SEND_ALERT_DIGESTS = PeriodicJob(
     recorded=False,
 )
 
+# Every minute: channel messages whose backoff is over, and those whose dispatch
+# after commit was lost (core.services.channel_delivery).
+SEND_PENDING_CHANNEL_MESSAGES = PeriodicJob(
+    key="send_pending_channel_messages",
+    beat_name="send-pending-channel-messages",
+    task="core.tasks.send_pending_channel_messages",
+    schedule=crontab(),
+    label=_("Posting of channel messages"),
+    figures={
+        "claimed": _("messages taken"),
+        "sent": _("messages posted"),
+        "retrying": _("messages to retry"),
+        "failed": _("messages failed"),
+    },
+    expires_s=55,
+    recorded=False,
+)
+
 JOBS: tuple[PeriodicJob, ...] = (
     CHECK_TASK_DEADLINES,
     CLEANUP_OLD_NOTIFICATIONS,
@@ -167,6 +187,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     SEND_PENDING_EMAILS,
     SEND_EVENT_EMAILS,
     SEND_ALERT_DIGESTS,
+    SEND_PENDING_CHANNEL_MESSAGES,
 )
 
 

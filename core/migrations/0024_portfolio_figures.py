@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0022_calendar_feed'),
+        ('core', '0023_channels'),
     ]
 
     operations = [

@@ -3,6 +3,7 @@ from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
 from core.models.calendar_feeds import FluxCalendrier
 from core.models.exports import ExportPortefeuille
+from core.models.channels import Canal, MessageCanal
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -19,6 +20,7 @@ __all__ = [
     "AccountSource",
     "BeatEntryDefault",
     "ChiffresProjet",
+    "Canal",
     "Etape",
     "ExportPortefeuille",
     "FluxCalendrier",
@@ -30,6 +32,7 @@ __all__ = [
     "JobRun",
     "JourNonOuvre",
     "MembreProjet",
+    "MessageCanal",
     "NotificationDefaults",
     "NotificationTache",
     "OutboundEmail",

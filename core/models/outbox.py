@@ -20,7 +20,42 @@ class EmailKind(models.TextChoices):
 SECRET_KINDS = frozenset({EmailKind.PASSWORD_RESET})
 
 
-class OutboundEmail(models.Model):
+class OutboxStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    SENDING = "SENDING", _("Sending")
+    SENT = "SENT", _("Sent")
+    FAILED = "FAILED", _("Failed")
+
+
+class OutboxRow(models.Model):
+    """What every outbox row carries: its state, its attempts and its dates.
+
+    Emails (``OutboundEmail``) and channel messages (``core.models.channels``)
+    share it, and share the sender's bookkeeping (``core.services.outbox_queue``).
+    """
+
+    Status = OutboxStatus
+
+    # e.g. "summary:<user id>:<date>": makes "once per lead per day" a database rule.
+    dedup_key = models.CharField(
+        _("deduplication key"), max_length=200, null=True, blank=True, unique=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # When the sender last took it: health reads how recent attempts fared.
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboundEmail(OutboxRow):
     """An email waiting to be sent, sent, or failed: the outbox.
 
     Rows are written in the same transaction as what caused them and sent by a
@@ -29,12 +64,6 @@ class OutboundEmail(models.Model):
     """
 
     Kind = EmailKind
-
-    class Status(models.TextChoices):
-        PENDING = "PENDING", _("Pending")
-        SENDING = "SENDING", _("Sending")
-        SENT = "SENT", _("Sent")
-        FAILED = "FAILED", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     recipient = models.ForeignKey(
@@ -50,26 +79,12 @@ class OutboundEmail(models.Model):
     body_text = models.TextField(_("plain text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
-    # e.g. "summary:<user id>:<date>": makes "once per lead per day" a database rule.
-    dedup_key = models.CharField(
-        _("deduplication key"), max_length=200, null=True, blank=True, unique=True
-    )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # An alert email covers its recipient's alerts of ``alert_day`` with an id in
     # (alerts_after, alerts_through] (core.services.alert_emails): the alerts
     # themselves are never rewritten to say they were emailed.
     alert_day = models.DateField(_("alerts of"), null=True, blank=True)
     alerts_after = models.BigIntegerField(_("alerts after id"), null=True, blank=True)
     alerts_through = models.BigIntegerField(_("alerts through id"), null=True, blank=True)
-    # When the sender last took it: health reads how recent attempts fared.
-    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

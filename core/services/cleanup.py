@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.models import NotificationTache, OutboundEmail
+from core.models import MessageCanal, NotificationTache, OutboundEmail
 from core.services import portfolio_export_jobs
 
 DEFAULT_BATCH_SIZE = 5000
@@ -67,7 +67,8 @@ def cleanup_sent_emails(
     days: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, int]:
-    """Delete SENT outbox rows older than ``days`` (``OUTBOX_RETENTION_DAYS``).
+    """Delete SENT outbox rows (emails and channel messages) older than ``days``
+    (``OUTBOX_RETENTION_DAYS``).
 
     Pending and failed rows are kept whatever their age: they still need someone.
     Their alerts get ``outbound_email = NULL``; alert emails only take alerts of the
@@ -76,9 +77,12 @@ def cleanup_sent_emails(
     days = validate_days(days if days is not None else settings.OUTBOX_RETENTION_DAYS)
     cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
     old_sent = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT, created_at__lt=cutoff)
+    # The channel messages posted: the same retention (their text is gone already).
+    old_posted = MessageCanal.objects.filter(status=MessageCanal.Status.SENT, created_at__lt=cutoff)
     return {
         "deleted_emails": delete_in_batches(old_sent, batch_size=batch_size),
         "email_days": days,
+        "deleted_channel_messages": delete_in_batches(old_posted, batch_size=batch_size),
     }
 
 

@@ -1,4 +1,5 @@
-"""The daily deadline check as both triggers run it: alerts first, then their emails.
+"""The daily deadline check as both triggers run it: alerts first, then their emails
+and their channel messages.
 
 The alerts are committed before any email work starts, so a failure on the email
 side never loses or blocks a notification. That failure is not swallowed either:
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from core.services.absence_digest import queue_absence_digests
 from core.services.alert_emails import queue_alert_emails
+from core.services.channel_messages import queue_channel_messages
 from core.services.deadlines import DeadlineRunResult, create_deadline_alerts
 from core.services.portfolio_figures import morning_refresh
 from core.services.summary import send_daily_summary
@@ -36,10 +38,10 @@ def run_deadline_check(
     send_emails: bool = True,
     should_stop: Callable[[], bool] = _never,
 ) -> DeadlineRunResult:
-    """Alerts of ``today``, then their emails, then the catch-up digests of the
-    users back from an absence, then the portfolio's figures of the day
-    (``send_emails=False``: a backfill of a past day, whose alerts are history,
-    not news, and whose figures are not today's)."""
+    """Alerts of ``today``, then their emails and channel messages, then the
+    catch-up digests of the users back from an absence, then the portfolio's
+    figures of the day (``send_emails=False``: a backfill of a past day, whose
+    alerts are history, not news, and whose figures are not today's)."""
     result = create_deadline_alerts(today=today, dry_run=dry_run)
     if send_emails and not dry_run:
         result.emails_queued = queue_alert_emails(today=result.today, should_stop=should_stop)
@@ -47,6 +49,7 @@ def run_deadline_check(
             result.complete = False
             return result
         result.emails_queued += queue_absence_digests(today=result.today)
+        result.channel_messages_queued = queue_channel_messages(today=result.today)
         # Last: the portfolio's figures of the day, which no alert or email waits
         # for (a failure fails the run, and the rerun refreshes them).
         morning_refresh(today=result.today)

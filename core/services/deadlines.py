@@ -84,6 +84,7 @@ class DeadlineRunResult:
     tasks_scanned: int = 0
     duration_s: float = 0.0
     emails_queued: int = 0
+    channel_messages_queued: int = 0
     working_day: bool = True  # False: a non-working day, when no alert is due
     # False: told to stop (the soft time limit) before every email was queued; the
     # day is left undone and the catch-up queues the rest (core.jobs.runs).
@@ -110,6 +111,7 @@ class DeadlineRunResult:
             "duration_s": round(self.duration_s, 3),
             "emails_queued": self.emails_queued,
             "complete": self.complete,
+            "channel_messages_queued": self.channel_messages_queued,
         }
 
 

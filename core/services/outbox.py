@@ -14,7 +14,7 @@ lease (the sending task's hard time limit) runs out, with the same Message-ID, s
 clients can tell. Losing an alert is worse than a rare duplicate. A sender told
 to stop (the task's soft time limit) finishes the email in hand, records its
 batch and gives the rows it did not try back at once
-(``core.services.outbox_bookkeeping``).
+(``core.services.outbox_queue``).
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
 
 from core.models import OutboundEmail, User
+from core.services import outbox_queue
 from core.services.email_rendering import RenderedEmail, build_message
-from core.services.outbox_bookkeeping import (
+from core.services.outbox_bookkeeping import MailConnection, is_permanent
+from core.services.outbox_queue import (
     Bookkeeping,
-    MailConnection,
+    OutboxQueue,
     SendResult,
-    is_permanent,
+    requeue,
     retry_delay,
+    send_batches,
     sending_lease,
 )
 from core.signals import emails_queued
@@ -47,6 +47,14 @@ logger = logging.getLogger(__name__)
 Status = OutboundEmail.Status
 
 DEFAULT_BATCH_SIZE = 100
+EMAILS = OutboxQueue(
+    model=OutboundEmail,
+    max_attempts_setting="EMAIL_MAX_ATTEMPTS",
+    timeout_setting="EMAIL_TIMEOUT",
+    cleared_when_sent=("body_text", "body_html"),
+    noun="Email",
+    queued=emails_queued,
+)
 
 
 # --- Queueing ----------------------------------------------------------------
@@ -99,16 +107,11 @@ def enqueue_many(rows: list[OutboundEmail], *, batch_size: int = 500) -> None:
 
 
 def dispatch_sender(*, expected: int = 1) -> None:
-    """Announce rows written in this transaction; ``core.jobs.dispatch`` starts the
-    senders once it commits (a lost start is swept up every minute)."""
-    emails_queued.send(sender=OutboundEmail, count=expected)
+    """Announce rows written in this transaction (``outbox_queue.announce``)."""
+    outbox_queue.announce(EMAILS, expected=expected)
 
 
 # --- Sending -----------------------------------------------------------------
-
-
-def _never() -> bool:
-    return False
 
 
 def send_pending(
@@ -116,7 +119,7 @@ def send_pending(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = 50,
     now: datetime.datetime | None = None,
-    should_stop: Callable[[], bool] = _never,
+    should_stop: Callable[[], bool] = outbox_queue.never,
 ) -> SendResult:
     """Send due rows, batch after batch, over one SMTP connection kept open.
 
@@ -124,66 +127,21 @@ def send_pending(
     soft time limit, a worker shutting down), the sender takes no more work, and
     the rows it claimed but did not send go back to PENDING at once.
     """
-    result = SendResult()
-    _fail_exhausted_abandoned(now=now or timezone.now())
     with MailConnection() as connection:
-        for _ in range(max_batches):
-            if should_stop():
-                result.stopped = True
-                break
-            rows = claim_batch(batch_size=batch_size, now=now or timezone.now())
-            if not rows:
-                break
-            result.add(_send_batch(rows, connection=connection, now=now, should_stop=should_stop))
-            if result.stopped or len(rows) < batch_size:
-                break
-    return result
+        return send_batches(
+            EMAILS,
+            lambda rows: _send_batch(rows, connection=connection, now=now, should_stop=should_stop),
+            batch_size=batch_size,
+            max_batches=max_batches,
+            now=now,
+            should_stop=should_stop,
+        )
 
 
 def claim_batch(*, batch_size: int, now: datetime.datetime) -> list[OutboundEmail]:
-    """Take up to ``batch_size`` due rows for this worker only.
-
-    ``FOR UPDATE SKIP LOCKED`` lets concurrent senders on PostgreSQL take disjoint
-    batches; SQLite serialises write transactions, which gives the same guarantee.
-    """
-    with transaction.atomic():
-        ids = list(
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(_due(now))
-            .order_by("created_at", "id")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        OutboundEmail.objects.filter(id__in=ids).update(
-            status=Status.SENDING,
-            attempts=F("attempts") + 1,
-            next_attempt_at=now + sending_lease(),
-            last_attempt_at=now,
-        )
-    return list(OutboundEmail.objects.filter(id__in=ids).order_by("created_at", "id"))
-
-
-def _due(now: datetime.datetime) -> Q:
-    pending = Q(status=Status.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    abandoned = Q(
-        status=Status.SENDING,
-        next_attempt_at__lte=now,
-        attempts__lt=settings.EMAIL_MAX_ATTEMPTS,
-    )
-    return pending | abandoned
-
-
-def _fail_exhausted_abandoned(*, now: datetime.datetime) -> None:
-    """A row abandoned on its last attempt (worker killed each time) gives up.
-
-    Once per call, not per batch: such rows are rare (a lease must have run out),
-    and the scan reads every SENDING row and, until a vacuum, their dead versions."""
-    OutboundEmail.objects.filter(
-        status=Status.SENDING,
-        next_attempt_at__lte=now,
-        attempts__gte=settings.EMAIL_MAX_ATTEMPTS,
-    ).update(status=Status.FAILED, last_error="Interrupted while sending (worker lost).")
+    """Take up to ``batch_size`` due emails for this worker only
+    (``outbox_queue.claim_batch``)."""
+    return outbox_queue.claim_batch(EMAILS, batch_size=batch_size, now=now)
 
 
 def _send_batch(
@@ -193,28 +151,13 @@ def _send_batch(
     now: datetime.datetime | None,
     should_stop: Callable[[], bool],
 ) -> SendResult:
-    """Send each row in turn; an accepted email is marked SENT at once, so a crash
-    resends at most the one email in hand. A slow batch (a server answering at the
-    edge of EMAIL_TIMEOUT) renews its lease before it could run out, so no other
-    sender takes over a row still in hand. Every other outcome is written when the
-    batch ends, whatever stops it (``finally``)."""
-    book = Bookkeeping(rows, now=now)
-    try:
-        for row in rows:
-            if should_stop():
-                book.result.stopped = True
-                break
-            if not book.keep_lease(row):
-                continue  # another sender took it over: it is theirs to send
-            try:
-                connection.send(build_message(row))
-            except Exception as exc:
-                book.failed(row, f"{type(exc).__name__}: {exc}", permanent=is_permanent(exc))
-            else:
-                book.sent(row)
-    finally:
-        book.flush()
-    return book.result
+    """Send each row in turn over ``connection`` (``Bookkeeping.deliver_each``); an
+    SMTP refusal of the email itself fails it for good (``is_permanent``)."""
+    return Bookkeeping(EMAILS, rows, now=now).deliver_each(
+        lambda row: connection.send(build_message(row)),
+        lambda exc: (f"{type(exc).__name__}: {exc}", is_permanent(exc)),
+        should_stop=should_stop,
+    )
 
 
 # --- Administration ------------------------------------------------------------
@@ -223,9 +166,7 @@ def _send_batch(
 def resend(*, ids: Iterable[int]) -> int:
     """Put failed (or waiting) rows back in the queue now, with fresh attempts."""
     with transaction.atomic():
-        count = OutboundEmail.objects.filter(
-            id__in=list(ids), status__in=[Status.FAILED, Status.PENDING]
-        ).update(status=Status.PENDING, attempts=0, next_attempt_at=None, last_error="")
+        count = requeue(EMAILS, ids=ids)
         if count:
             dispatch_sender(expected=count)
     return count

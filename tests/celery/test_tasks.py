@@ -120,6 +120,7 @@ def test_cleanup_deletes_old_read_notifications_only(world):
         "email_days": 90,
         "stale_exports": 0,
         "deleted_exports": 0,
+        "deleted_channel_messages": 0,
     }
 
 

@@ -125,7 +125,11 @@ def test_cleanup_deletes_only_old_sent_rows(db, settings):
     recent = _row(status=Status.SENT)
     OutboundEmail.objects.filter(id=recent.id).update(created_at=NOW - datetime.timedelta(days=89))
 
-    assert cleanup_sent_emails(now=NOW) == {"deleted_emails": 1, "email_days": 90}
+    assert cleanup_sent_emails(now=NOW) == {
+        "deleted_emails": 1,
+        "email_days": 90,
+        "deleted_channel_messages": 0,
+    }
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {
         Status.SENT,
         Status.FAILED,

@@ -102,6 +102,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             "/preferences/",
             "/api/v1/docs/",  # our own page, read from the OpenAPI document
             "/absences/",
+            "/preferences/canaux/",
             "/comptes/password_change/",
             "/comptes/password_change/done/",
             "/supervision/",  # 403
@@ -119,6 +120,7 @@ def pages(demo: dict) -> dict[str | None, list[str]]:
             f"{phase}/supprimer/",
             f"/projets/{projet}/membres/ajouter/",
             f"/projets/{projet}/membres/{bob}/retirer/",
+            f"/projets/{projet}/canaux/",
             f"{task}/modifier/",
             "/preferences/",
         ],
