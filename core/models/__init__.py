@@ -2,8 +2,8 @@ from core.models.absences import Absence
 from core.models.api_tokens import JetonApi
 from core.models.calendar import JourNonOuvre
 from core.models.calendar_feeds import FluxCalendrier
-from core.models.exports import ExportPortefeuille
 from core.models.channels import Canal, MessageCanal
+from core.models.exports import ExportPortefeuille
 from core.models.heartbeats import Heartbeat
 from core.models.history import HistoriqueTache
 from core.models.jobs import BeatEntryDefault, JobDay, JobRun
@@ -19,8 +19,8 @@ __all__ = [
     "Absence",
     "AccountSource",
     "BeatEntryDefault",
-    "ChiffresProjet",
     "Canal",
+    "ChiffresProjet",
     "Etape",
     "ExportPortefeuille",
     "FluxCalendrier",
