@@ -18,7 +18,7 @@ from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from core.jobs import arguments, catch_up, registry
+from core.jobs import arguments, catch_up, registry, runs
 from core.jobs.runs import AUTOMATIC_TRIGGERS, run_job
 from core.jobs.soft_limit import soft_limit_as_flag
 from core.models import JobRun, User
@@ -172,10 +172,18 @@ def _run_sender(
 @shared_task(name=registry.SEND_ALERT_DIGESTS.task, **EMAIL_TASK)
 def send_alert_digests(trigger: str = MANUAL) -> dict[str, Any]:
     """Service: core.services.daily_check.send_alert_digests (the alert emails and
-    summaries of those who chose this hour; what was sent is never sent again)."""
+    summaries of those who chose this hour; what was sent is never sent again).
+    Nothing before today's deadline check is done: a digest lists the whole day's
+    alerts, and a summary goes once (the check, late, takes those whose hour passed)."""
     return run_job(
-        registry.SEND_ALERT_DIGESTS, digests_service, trigger=arguments.trigger(trigger)
+        registry.SEND_ALERT_DIGESTS, _digests_once_checked, trigger=arguments.trigger(trigger)
     ).as_dict()
+
+
+def _digests_once_checked() -> dict[str, Any]:
+    if not runs.day_done(registry.CHECK_TASK_DEADLINES, timezone.localdate()):
+        return {"alert_emails": 0, "summaries": 0, "waiting_for_check": True}
+    return digests_service()
 
 
 @shared_task(name=registry.SEND_EVENT_EMAILS.task, **EMAIL_TASK)

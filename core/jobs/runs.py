@@ -238,5 +238,10 @@ def release_day(job: PeriodicJob, day: datetime.date, *, task_id: str) -> None:
         logger.warning("Could not release %s for %s; its lease will expire.", job.key, day)
 
 
+def day_done(job: PeriodicJob, day: datetime.date) -> bool:
+    """Whether ``job`` has done ``day`` (a run that ended, not one under way)."""
+    return JobDay.objects.filter(job=job.key, business_date=day, done_at__isnull=False).exists()
+
+
 def mark_done(job: PeriodicJob, day: datetime.date) -> None:
     day_row(job, day).update(done_at=timezone.now(), lease_until=None)

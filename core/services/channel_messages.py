@@ -41,6 +41,7 @@ from core.models.notifications import ALERT_TYPES, EVENT_TYPES
 from core.paths import path_to
 from core.selectors.alert_lines import PROJECT, PROJECT_ID, ranked_lines
 from core.selectors.urgency import alert_urgency_keys
+from core.services.alert_lock import lock_for_event_messages
 from core.services.channel_delivery import dispatch_sender
 from core.site_url import site_url
 
@@ -217,6 +218,9 @@ def _events(canaux: list[Canal], now: datetime.datetime, *, personal: bool) -> i
     its newest, one moves the watermarks. The channels are locked first: a
     concurrent run waits, then reads the moved watermarks."""
     ids = [canal.id for canal in canaux]
+    # No event still being inserted (its id taken, not yet committed) can end up
+    # below the watermarks moved here.
+    lock_for_event_messages()
     if connection.vendor == "postgresql":
         list(Canal.objects.filter(id__in=ids).order_by("id").select_for_update().values("id"))
     route, types = _EVENT_ROUTES[personal]

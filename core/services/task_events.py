@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from core.models import NotificationTache, Projet, Tache, User
+from core.services.alert_lock import event_writes
 
 Type = NotificationTache.Type
 Statut = Tache.Statut
@@ -107,7 +109,8 @@ def record_events(change: Change) -> list[NotificationTache]:
             for kind, user_id in dict.fromkeys(wanted)
             if user_id in users and users[user_id].wants_event(kind)
         ]
-    return NotificationTache.objects.bulk_create(rows)
+    with transaction.atomic(), event_writes():  # held until the change commits
+        return NotificationTache.objects.bulk_create(rows)
 
 
 def _events(change: Change, *, lead_id: int) -> list[tuple[str, int | None]]:

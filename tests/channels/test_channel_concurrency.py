@@ -54,3 +54,46 @@ def test_concurrent_event_jobs_post_each_event_once(postgres_db: None) -> None:
     [message] = mine.messages.all()
     assert all(re.search(rf"\bT{n}\b", message.body) for n in range(10))
     assert MessageCanal.objects.filter(canal__projet=projet).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_after_a_newer_one_is_posted_all_the_same(postgres_db: None) -> None:
+    """A page's change inserts its event (id 1) and keeps its transaction open (the
+    portfolio's figures, an import) while another change's event (id 2) commits:
+    the event job waits for the first, never moving the watermark past it."""
+    import threading
+
+    from django.db import close_old_connections, transaction
+
+    lead, owner = UserFactory(username="alice"), UserFactory(username="bob")
+    projet = ProjetFactory(chef_de_projet=lead)
+    MembreProjetFactory(projet=projet, utilisateur=owner)
+    mine = canal(utilisateur=lead)
+    slow_task = TacheFactory(projet=projet, responsable=owner, nom="Lente")
+    quick_task = TacheFactory(projet=projet, responsable=owner, nom="Rapide")
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_change() -> None:
+        try:
+            with transaction.atomic():
+                block(slow_task, author=owner)
+                inserted.set()
+                release.wait(10)
+        finally:
+            close_old_connections()
+
+    slow = threading.Thread(target=slow_change)
+    slow.start()
+    assert inserted.wait(10)
+    block(quick_task, author=owner)  # committed, a higher id
+    job = threading.Thread(target=lambda: (queue_channel_events(), close_old_connections()))
+    job.start()
+    job.join(1)
+    assert job.is_alive()  # it waits for the open change
+    release.set()
+    slow.join(10)
+    job.join(10)
+
+    [message] = mine.messages.all()
+    assert "Lente" in message.body and "Rapide" in message.body

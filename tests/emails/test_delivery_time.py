@@ -14,6 +14,7 @@ from django.test import Client
 from core.models import OutboundEmail
 from core.services.daily_check import run_deadline_check, send_alert_digests
 from core.services.summary import send_daily_summary
+from core.tasks import check_task_deadlines
 from core.tasks import send_alert_digests as digests_task
 from tests.conftest import TODAY
 from tests.factories import TacheFactory
@@ -22,8 +23,8 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 SATURDAY = datetime.date(2026, 11, 28)
 
 
-def at(hour: int, day: datetime.date = TODAY) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour, 0), tzinfo=PARIS)
+def at(hour: int, minute: int = 0, day: datetime.date = TODAY) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=PARIS)
 
 
 def alert_emails_to(user) -> list[OutboundEmail]:
@@ -60,12 +61,21 @@ def test_an_alert_of_8_oclock_is_emailed_at_the_hour_chosen_once(bob_at_two):
     assert len(alert_emails_to(world.alice)) == 1  # the digests are not hers
 
 
-def test_the_hourly_job_runs_through_its_task(bob_at_two):
-    with time_machine.travel(at(8), tick=False):
-        run_deadline_check(today=TODAY)
+def test_the_hourly_job_waits_for_the_days_check(bob_at_two):
+    """A check late or under way at bob's hour: no partial digest, and no summary
+    from a day without its alerts; the check, when it comes, emails him."""
     with time_machine.travel(at(14), tick=False):
+        waiting = digests_task.apply(kwargs={"trigger": "BEAT"}).get()
+    assert waiting["waiting_for_check"] is True and waiting["alert_emails"] == 0
+    assert OutboundEmail.objects.count() == 0
+
+    with time_machine.travel(at(14, 30), tick=False):
+        check_task_deadlines.apply(kwargs={"trigger": "CATCH_UP"}).get()
+    assert len(alert_emails_to(bob_at_two.bob)) == 1  # his hour has passed
+    with time_machine.travel(at(15), tick=False):
         report = digests_task.apply(kwargs={"trigger": "BEAT"}).get()
-    assert (report["alert_emails"], report["status"]) == (1, "success")
+    assert (report["alert_emails"], report["status"]) == (0, "success")
+    assert len(alert_emails_to(bob_at_two.bob)) == 1  # once
 
 
 def test_a_late_check_emails_those_whose_hour_has_passed(bob_at_two):
@@ -95,7 +105,7 @@ def test_working_days_only_means_no_email_on_a_saturday(world, settings):
     world.bob.email_working_days_only = True
     world.bob.save(update_fields=["email_working_days_only"])
 
-    with time_machine.travel(at(8, SATURDAY), tick=False):
+    with time_machine.travel(at(8, day=SATURDAY), tick=False):
         result = run_deadline_check(today=SATURDAY)
 
     assert result.total_created == 2  # bob's alert and alice's: in the application
