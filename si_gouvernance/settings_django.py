@@ -413,6 +413,10 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 # before it is marked as failed, and how long one post may take (seconds).
 CHANNEL_MAX_ATTEMPTS = env_int("CHANNEL_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 CHANNEL_TIMEOUT = env_int("CHANNEL_TIMEOUT", 10, minimum=1, maximum=600)
+# A channel whose host is a loopback, private or link-local address (a server of
+# the DSI's own network) is refused unless allowed here: anyone may add a personal
+# channel, and the workers would post wherever it points.
+CHANNEL_ALLOW_PRIVATE_ADDRESSES = env_bool("CHANNEL_ALLOW_PRIVATE_ADDRESSES", False)
 # Administrators' defaults for users who have not chosen (None on the user).
 NOTIFICATION_DEFAULT_ALERT_EMAILS = env_bool("NOTIFICATION_DEFAULT_ALERT_EMAILS", True)
 NOTIFICATION_DEFAULT_SUMMARY_EMAILS = env_bool("NOTIFICATION_DEFAULT_SUMMARY_EMAILS", True)

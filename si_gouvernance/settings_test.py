@@ -15,3 +15,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# The tests' chat server listens on 127.0.0.1 (tests/chat_server.py).
+CHANNEL_ALLOW_PRIVATE_ADDRESSES = True

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import logging
 import re
+import socket
 from collections.abc import Iterator
 from urllib.parse import quote, unquote, urlsplit
 
 import apprise
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -42,6 +45,11 @@ ALLOWED_SCHEMES = frozenset(
         "json",
         "jsons",
     }
+)
+# The services whose host the user chooses (their own server, a webhook's): the
+# others post to the service's public address (Slack, Teams connectors).
+HOST_SCHEMES = frozenset(
+    {"workflow", "workflows", "mmost", "mmosts", "matrix", "matrixs", "json", "jsons"}
 )
 MAX_URL_LENGTH = 2000
 MASK = "****"
@@ -76,7 +84,8 @@ def plugin_for(url: str) -> apprise.plugins.NotifyBase:
             ),
             code="unknown",
         )
-    if _scheme(plugin) not in ALLOWED_SCHEMES:
+    scheme = _scheme(plugin)
+    if scheme not in ALLOWED_SCHEMES:
         raise InvalidChannelUrl(
             _(
                 "This service is not a team channel: use Teams, Slack, Mattermost, "
@@ -84,7 +93,32 @@ def plugin_for(url: str) -> apprise.plugins.NotifyBase:
             ),
             code="unsupported",
         )
+    if scheme in HOST_SCHEMES and not settings.CHANNEL_ALLOW_PRIVATE_ADDRESSES:
+        _refuse_private_host(urlsplit(_privacy_url(plugin)).hostname or "")
     return plugin
+
+
+def _refuse_private_host(host: str) -> None:
+    """At each validation and before each post (a name may point elsewhere
+    since): no channel posts to the server itself or to the internal network."""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        raise InvalidChannelUrl(
+            _("The channel's server %(host)s cannot be found.") % {"host": host},
+            code="unknown_host",
+        ) from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise InvalidChannelUrl(
+                _(
+                    "The channel's server %(host)s is on a private or local network: "
+                    "an administrator may allow it (CHANNEL_ALLOW_PRIVATE_ADDRESSES)."
+                )
+                % {"host": host},
+                code="private_host",
+            )
 
 
 def _privacy_url(plugin: apprise.plugins.NotifyBase) -> str:

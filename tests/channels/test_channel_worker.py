@@ -25,7 +25,9 @@ def test_worker_posts_the_days_alerts_to_the_project_channel_after_commit(
     Canal.objects.create(nom="Équipe", url=url, url_masquee=masked(url), projet=world.projet)
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     use_broker(broker)
-    worker = start_worker(broker)
+    worker = start_worker(
+        broker, CHANNEL_ALLOW_PRIVATE_ADDRESSES="true"
+    )  # the chat server is local
 
     result = check_task_deadlines.delay().get(timeout=60)
     assert result["status"] == "success" and result["channel_messages_queued"] == 1
