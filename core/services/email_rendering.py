@@ -52,7 +52,7 @@ def render_email(name: str, context: dict[str, Any], *, site: str | None = None)
     pages), with the standard headers; ``site``: the site's address, when the
     caller read it once for many emails."""
     site = site or site_url()
-    preferences = f"{site}{reverse('core:preferences')}"
+    preferences = preferences_url(site=site)
     full_context = {**context, "site_url": site, "preferences_url": preferences}
     with override(settings.LANGUAGE_CODE):
         subject = render_subject(name, full_context)
@@ -62,7 +62,7 @@ def render_email(name: str, context: dict[str, Any], *, site: str | None = None)
         subject=subject,
         body_text=_tidy_text(body_text),
         body_html=body_html.strip(),
-        headers={**automated_headers(), "List-Unsubscribe": f"<{preferences}>"},
+        headers=standard_headers(preferences=preferences),
     )
 
 
@@ -72,10 +72,10 @@ def render_subject(name: str, context: dict[str, Any]) -> str:
         return one_line(render_to_string(f"emails/{name}_subject.txt", context))[:255]
 
 
-def standard_headers() -> dict[str, str]:
+def standard_headers(*, preferences: str | None = None) -> dict[str, str]:
     """Headers of every automated email (RFC 3834 and RFC 2369): what
-    ``render_email`` gives each."""
-    return {**automated_headers(), "List-Unsubscribe": f"<{preferences_url()}>"}
+    ``render_email`` gives each; ``preferences``: the page's address, if known."""
+    return {**automated_headers(), "List-Unsubscribe": f"<{preferences or preferences_url()}>"}
 
 
 def automated_headers() -> dict[str, str]:
@@ -91,8 +91,8 @@ def absolute_url(path: str) -> str:
     return f"{site_url()}{path}"
 
 
-def preferences_url() -> str:
-    return absolute_url(reverse("core:preferences"))
+def preferences_url(*, site: str | None = None) -> str:
+    return f"{site or site_url()}{reverse('core:preferences')}"
 
 
 def object_url(url_name: str, pk: int) -> str:
